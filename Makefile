@@ -1,0 +1,42 @@
+# The two commands from the README, and a few more for developers.
+#   make demo   install what is missing, build, run the cluster demo
+#   make test   install what is missing, build, run every test (what CI runs)
+.PHONY: deps configure build test test-asan demo bench soak clean
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= 2
+SEEDS      ?= 20000
+
+deps:
+	@scripts/install-deps.sh
+
+configure: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null
+
+build: configure
+	@cmake --build $(BUILD) -j$(JOBS)
+
+test: build
+	@cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+	@$(MAKE) --no-print-directory test-asan
+
+# The core and simulator tests once more under AddressSanitizer + UBSan.
+test-asan: deps
+	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DACTRAFT_SANITIZE=ON > /dev/null
+	@cmake --build $(ASAN_BUILD) -j$(JOBS) --target test_core test_sim
+	@cd $(ASAN_BUILD) && ACTRAFT_SIM_SEEDS=300 ctest --output-on-failure -j$(JOBS) \
+	    -R '^(test_core|test_sim|check_no_caf_in_core)$$'
+
+demo: build
+	@$(BUILD)/examples/sim_demo
+
+# A longer simulator soak: make soak SEEDS=100000
+soak: build
+	@ACTRAFT_SIM_SEEDS=$(SEEDS) $(BUILD)/test/test_sim --log_level=test_suite
+
+bench: build
+	@$(BUILD)/bench/storage_bench
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

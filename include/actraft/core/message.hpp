@@ -1,0 +1,67 @@
+// The messages Raft peers exchange. One plain struct for all kinds (only the
+// fields a kind uses are meaningful), so the wire format is one cereal
+// record and the simulator can copy, drop, duplicate and reorder freely.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "actraft/core/types.hpp"
+
+namespace actraft::core {
+
+enum class message_type : std::uint8_t {
+  pre_vote = 0,           ///< §9.6: "would you vote for me?" without bumping terms
+  pre_vote_response = 1,
+  vote = 2,               ///< RequestVote
+  vote_response = 3,
+  append = 4,             ///< AppendEntries carrying entries
+  append_response = 5,
+  heartbeat = 6,          ///< AppendEntries without entries: keeps authority, carries commit
+  heartbeat_response = 7,
+  timeout_now = 8,        ///< leadership transfer: campaign immediately
+};
+
+std::string_view to_string(message_type t);
+
+struct message {
+  message_type type = message_type::heartbeat;
+  node_id from;
+  node_id to;
+  /// Sender's current term; for pre_vote the term it *would* campaign in.
+  raft_term term;
+
+  /// append: prevLogIndex / prevLogTerm. vote, pre_vote: lastLogIndex /
+  /// lastLogTerm of the candidate. append_response: on success the highest
+  /// index now known to match; on reject the rejected prevLogIndex.
+  log_index index;
+  raft_term log_term;
+
+  std::vector<entry> entries;  ///< append only
+  log_index commit;            ///< append, heartbeat: leaderCommit
+
+  bool reject = false;  ///< responses: vote denied / append rejected
+  /// append_response with reject: the follower's hint for fast backtracking.
+  /// The leader retries at the last index it holds of `hint_term` or below,
+  /// skipping a whole conflicting term per round trip instead of one entry.
+  log_index hint_index;
+  raft_term hint_term;
+
+  friend bool operator==(const message& a, const message& b) {
+    return a.type == b.type && a.from == b.from && a.to == b.to && a.term == b.term &&
+           a.index == b.index && a.log_term == b.log_term && a.entries == b.entries &&
+           a.commit == b.commit && a.reject == b.reject && a.hint_index == b.hint_index &&
+           a.hint_term == b.hint_term;
+  }
+
+  template <class Archive>
+  void serialize(Archive& ar) {
+    ar(type, from, to, term, index, log_term, entries, commit, reject, hint_index, hint_term);
+  }
+};
+
+/// True for the kinds that answer another message.
+bool is_response(message_type t);
+
+}  // namespace actraft::core

@@ -1,0 +1,176 @@
+// The pure Raft state machine. Deterministic: no threads, clocks, I/O or
+// global randomness. The caller drives it with tick / step / propose and
+// carries out its decisions through the ready / advance cycle:
+//
+//   node.tick(); node.step(msg); node.propose(data);   // any number of times
+//   if (node.has_ready()) {
+//     ready rd = node.take_ready();
+//     send(rd.messages);                      // now, in parallel with the write
+//     persist(rd.state, rd.entries);          // durably (fdatasync)
+//     send(rd.persisted_messages);            // only after the write is durable
+//     apply(rd.committed);                    // in order
+//     node.advance();                         // before the next take_ready
+//   }
+//
+// tick/step/propose may be called between take_ready and advance (the actor
+// layer keeps serving while the disk writes); their effects show up in the
+// next ready, which is how proposals batch into one append and one fsync.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <vector>
+
+#include "actraft/core/message.hpp"
+#include "actraft/core/options.hpp"
+#include "actraft/core/progress.hpp"
+#include "actraft/core/raft_log.hpp"
+#include "actraft/core/types.hpp"
+
+namespace actraft::core {
+
+enum class role : std::uint8_t { follower, pre_candidate, candidate, leader };
+std::string_view to_string(role r);
+
+/// What a node finds in its data directory on start. A brand-new member of a
+/// new cluster starts from a "bootstrap" snapshot at index 0 whose
+/// configuration lists the initial members.
+struct persisted_state {
+  hard_state state;
+  snapshot_meta snapshot;
+  std::vector<entry> entries;  ///< the entries after snapshot.index, in order
+};
+
+/// The work a node hands to its caller. See the top of this file.
+struct ready {
+  /// The hard state to persist, if it changed since the last ready.
+  std::optional<hard_state> state;
+  /// Entries to persist. If the first one's index is at or below the last
+  /// stored index, the stored suffix from that index on is replaced (§5.3).
+  std::vector<entry> entries;
+  /// Messages that may be sent at once (a leader's appends go out in
+  /// parallel with its own disk write, §10.2.1 of the Raft thesis).
+  std::vector<message> messages;
+  /// Messages that promise durability (votes, acknowledgements): send them
+  /// only once `state` and `entries` are durable.
+  std::vector<message> persisted_messages;
+  /// Newly committed entries, to apply in order.
+  std::vector<entry> committed;
+
+  [[nodiscard]] bool empty() const {
+    return !state && entries.empty() && messages.empty() && persisted_messages.empty() &&
+           committed.empty();
+  }
+};
+
+enum class propose_error : std::uint8_t { none, not_leader };
+
+struct propose_result {
+  propose_error error = propose_error::none;
+  log_index index;   ///< where the entry was placed (when accepted)
+  raft_term term;    ///< the term it was placed in: (index, term) identifies it
+  node_id leader;    ///< not_leader: the leader this node knows of, if any
+  [[nodiscard]] bool ok() const { return error == propose_error::none; }
+};
+
+class node {
+ public:
+  /// Starts from persisted state only: role, leader, votes received,
+  /// progress and applied index are volatile and begin afresh.
+  node(const options& opts, persisted_state state);
+
+  /// One unit of logical time.
+  void tick();
+  /// Handles a message from a peer. Malformed or irrelevant messages
+  /// (wrong recipient, stale, inconsistent) are dropped, never trusted.
+  void step(const message& m);
+  /// Appends a command to the log if this node is the leader.
+  propose_result propose(payload data, entry_kind kind = entry_kind::normal);
+  /// Starts an election now (as if the election timeout elapsed).
+  void campaign();
+
+  [[nodiscard]] bool has_ready() const;
+  ready take_ready();
+  /// The last ready was carried out: persisted, sent and applied.
+  void advance();
+
+  [[nodiscard]] node_id id() const { return opts_.id; }
+  [[nodiscard]] role current_role() const { return role_; }
+  [[nodiscard]] raft_term term() const { return term_; }
+  [[nodiscard]] node_id vote() const { return vote_; }
+  /// The leader this node believes in for the current term (no_node if none).
+  [[nodiscard]] node_id leader() const { return leader_; }
+  [[nodiscard]] const raft_log& log() const { return log_; }
+  [[nodiscard]] log_index applied() const { return applied_; }
+  [[nodiscard]] const configuration& config() const { return config_; }
+  [[nodiscard]] const options& opts() const { return opts_; }
+  /// Leader only: per-follower replication progress.
+  [[nodiscard]] const std::map<node_id, progress>& followers() const { return progress_; }
+
+ private:
+  // Role transitions (§5.2).
+  void become_follower(raft_term t, node_id leader);
+  void become_pre_candidate();
+  void become_candidate();
+  void become_leader();
+  void start_election(bool pre);
+  void reset(raft_term t);
+  void reset_election_timeout();
+
+  // Message handling, split by role.
+  void step_leader(const message& m);
+  void step_candidate(const message& m);
+  void step_follower(const message& m);
+  void handle_vote_request(const message& m);
+  void handle_append(const message& m);
+  void handle_heartbeat(const message& m);
+  void handle_append_response(const message& m);
+  void handle_heartbeat_response(const message& m);
+  void handle_vote_response(const message& m);
+
+  // Leader replication.
+  void broadcast_append();
+  void broadcast_heartbeat();
+  bool send_append(node_id to, progress& pr, bool allow_empty);
+  void maybe_commit();
+  bool quorum_active();
+
+  void send(message m);
+  void respond(message m);
+  [[nodiscard]] bool promotable() const { return config_.is_voter(opts_.id); }
+  [[nodiscard]] std::size_t quorum() const { return config_.voter_count() / 2 + 1; }
+  [[nodiscard]] bool planted(planted_bug b) const;
+  [[nodiscard]] hard_state current_hard_state() const { return {term_, vote_, log_.commit()}; }
+  [[nodiscard]] bool valid(const message& m) const;
+  std::uint64_t next_random();
+
+  options opts_;
+  configuration config_;
+  raft_log log_;
+  role role_ = role::follower;
+  raft_term term_;
+  node_id vote_ = no_node;
+  node_id leader_ = no_node;
+  log_index applied_;
+
+  int election_elapsed_ = 0;
+  int heartbeat_elapsed_ = 0;
+  int randomized_election_timeout_ = 0;
+  std::uint64_t rng_state_ = 0;
+
+  std::map<node_id, bool> votes_;          // candidate / pre-candidate
+  std::map<node_id, progress> progress_;   // leader: every other member
+  bool broadcast_pending_ = false;         // leader: new entries to replicate
+
+  // The ready cycle.
+  hard_state persisted_state_;
+  std::vector<message> messages_;
+  std::vector<message> persisted_messages_;
+  bool ready_outstanding_ = false;
+  log_index ready_last_index_;        // last entry handed over by take_ready
+  log_index ready_committed_to_;      // applied index once advance() is called
+  std::optional<hard_state> ready_state_;
+};
+
+}  // namespace actraft::core

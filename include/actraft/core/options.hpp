@@ -1,0 +1,53 @@
+// Options of the pure Raft core. Time is counted in ticks: the caller decides
+// how long a tick is (the actor layer uses a timer, the simulator a counter).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "actraft/core/types.hpp"
+
+namespace actraft::core {
+
+/// Deliberate bugs that the simulator must catch (see test/sim). They only
+/// take effect in a core built with ACTRAFT_PLANTED_BUGS (the test-only
+/// library `actraft_core_planted`); the production library ignores them.
+enum class planted_bug : std::uint8_t {
+  none = 0,
+  vote_twice,             ///< grant a vote although already voted for another in this term
+  commit_previous_term,   ///< commit an earlier-term entry by counting replicas (Figure 8)
+  skip_truncate,          ///< append without removing a conflicting suffix
+  ack_before_persist,     ///< acknowledge appended entries before they are durable
+};
+
+struct options {
+  node_id id;
+  /// A follower that hears nothing from a leader for a random number of
+  /// ticks in [election_ticks, 2 * election_ticks) starts an election (§5.2).
+  int election_ticks = 10;
+  /// A leader sends heartbeats every `heartbeat_ticks`; must be smaller than
+  /// election_ticks.
+  int heartbeat_ticks = 1;
+  /// §9.6 pre-vote: a candidate first asks whether it could win, so a node
+  /// rejoining after a partition does not disrupt a healthy leader.
+  bool pre_vote = true;
+  /// §6.2 check-quorum: a leader that has not heard from a quorum within an
+  /// election timeout steps down; followers that heard from a leader recently
+  /// ignore vote requests (leader stickiness / lease).
+  bool check_quorum = true;
+  /// Upper bound on the entry bytes of one append message (at least one
+  /// entry is always sent, so an oversized entry still makes progress).
+  std::size_t max_batch_bytes = 1024 * 1024;
+  /// Append messages in flight to one follower in the replicate state.
+  std::size_t max_inflight = 256;
+  /// Seeds the election timeout randomization. Same seed, same run.
+  std::uint64_t seed = 1;
+
+  planted_bug bug = planted_bug::none;
+
+  /// Empty if the options are usable, else a description of what is wrong.
+  [[nodiscard]] std::string validate() const;
+};
+
+}  // namespace actraft::core

@@ -1,0 +1,53 @@
+// What a leader knows about one follower's log (§5.3 nextIndex/matchIndex),
+// plus the flow control state that bounds what is in flight to it.
+#pragma once
+
+#include <cstddef>
+#include <deque>
+
+#include "actraft/core/types.hpp"
+
+namespace actraft::core {
+
+enum class replication_state : std::uint8_t {
+  /// The leader does not know where the follower's log matches: one append at
+  /// a time, backtracking on rejection.
+  probe,
+  /// The follower's log matches up to `match`: appends are pipelined, up to
+  /// max_inflight messages at once.
+  replicate,
+};
+
+struct progress {
+  log_index match;  ///< highest index known to be replicated on the follower
+  log_index next;   ///< index of the next entry to send
+  replication_state state = replication_state::probe;
+  /// probe: an append was sent and no answer arrived yet.
+  bool probe_sent = false;
+  /// replicate: last index of each append in flight, oldest first.
+  std::deque<log_index> inflight;
+  /// Heard from this follower since the last check-quorum round.
+  bool recent_active = false;
+
+  void become_probe() {
+    state = replication_state::probe;
+    next = match + 1;
+    probe_sent = false;
+    inflight.clear();
+  }
+  void become_replicate() {
+    state = replication_state::replicate;
+    next = match + 1;
+    probe_sent = false;
+    inflight.clear();
+  }
+  /// Frees in-flight slots of appends up to and including `i`.
+  void free_inflight_to(log_index i) {
+    while (!inflight.empty() && inflight.front() <= i) inflight.pop_front();
+  }
+  [[nodiscard]] bool paused(std::size_t max_inflight) const {
+    return state == replication_state::probe ? probe_sent : inflight.size() >= max_inflight;
+  }
+};
+
+}  // namespace actraft::core

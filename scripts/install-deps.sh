@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs the Debian packages actraft builds and tests with. Idempotent:
+# installs only what is missing, and needs no network when nothing is.
+set -euo pipefail
+
+packages=(
+  g++ make cmake
+  libcaf-dev        # CAF 0.17.6: actors, network layer
+  libcereal-dev     # serialization of entries, records, messages
+  libboost-dev      # Boost.CRC (checksums)
+  libboost-test-dev # Boost.Test
+  libspdlog-dev     # logging
+  libssl-dev        # needed by CAF's TLS module headers
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all dependencies present"
+  exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: missing packages: ${missing[*]}" >&2
+  echo "install-deps: run as root (or: sudo apt-get install ${missing[*]})" >&2
+  exit 1
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"
