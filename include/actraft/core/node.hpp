@@ -133,7 +133,7 @@ class node {
   void broadcast_append();
   void broadcast_heartbeat();
   bool send_append(node_id to, progress& pr, bool allow_empty);
-  void maybe_commit();
+  bool maybe_commit();
   bool quorum_active();
 
   void send(message m);
@@ -162,6 +162,7 @@ class node {
   std::map<node_id, bool> votes_;          // candidate / pre-candidate
   std::map<node_id, progress> progress_;   // leader: every other member
   bool broadcast_pending_ = false;         // leader: new entries to replicate
+  log_index last_broadcast_commit_;        // leader: commit index followers were last sent
 
   // The ready cycle.
   hard_state persisted_state_;
@@ -170,7 +171,7 @@ class node {
   bool ready_outstanding_ = false;
   log_index ready_last_index_;        // last entry handed over by take_ready
   log_index ready_committed_to_;      // applied index once advance() is called
-  std::optional<hard_state> ready_state_;
+  hard_state ready_state_;
 };
 
 }  // namespace actraft::core
