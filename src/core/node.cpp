@@ -23,12 +23,22 @@ std::string_view to_string(role r) {
 node::node(const options& opts, persisted_state state)
     : opts_(opts),
       config_(state.snapshot.config),
+      config_index_(state.snapshot.index),
       log_(std::move(state.snapshot), std::move(state.entries), state.state.commit),
       term_(state.state.term),
       vote_(state.state.vote),
       applied_(log_.snapshot().index),
       persisted_state_(state.state) {
   rng_state_ = opts_.seed ^ (opts_.id.value * 0x9e3779b97f4a7c15ULL);
+  // The newest configuration in the log is in force, committed or not (§4.1).
+  for (log_index i = log_.last_index(); i > log_.snapshot().index; i = i - 1) {
+    const entry& e = log_.at(i);
+    if (e.kind != entry_kind::configuration) continue;
+    if (auto c = decode_configuration(e.data)) {
+      adopt_configuration(std::move(*c), i);
+      break;
+    }
+  }
   // Everything volatile starts afresh: a restarted node is a follower that
   // knows no leader, whatever it was before (Figure 2, "Persistent state").
   become_follower(term_, no_node);
@@ -110,7 +120,8 @@ void node::become_leader() {
   }
   // §5.4.2 / §8: a new leader commits an entry of its own term, which also
   // commits everything before it.
-  log_.append({entry{term_, log_.last_index() + 1, entry_kind::empty, payload{}}});
+  term_start_index_ = log_.last_index() + 1;
+  append_entries({entry{term_, term_start_index_, entry_kind::empty, payload{}}});
   broadcast_pending_ = true;
   maybe_commit();  // a single-voter cluster may commit at once (once durable)
 }
@@ -403,11 +414,11 @@ void node::handle_append(const message& m) {
     if (first_new <= log_.last_index()) {
       if (planted(planted_bug::skip_truncate)) {
         std::erase_if(rest, [&](const entry& e) { return e.index <= log_.last_index(); });
-      } else if (!log_.truncate_from(first_new)) {
+      } else if (!truncate_log(first_new)) {
         return;  // would remove a committed entry: cannot come from a valid leader
       }
     }
-    log_.append(rest);
+    append_entries(rest);
   }
   const log_index last_new = m.index + m.entries.size();
   // Figure 2, AppendEntries 5: commitIndex = min(leaderCommit, last new entry).
@@ -461,6 +472,7 @@ void node::handle_append_response(const message& m) {
   if (m.index > pr.match) {
     pr.match = m.index;  // Figure 2, Leaders: update nextIndex and matchIndex
     if (maybe_commit()) broadcast_pending_ = true;
+    if (role_ != role::leader) return;  // committed our own removal
   }
   pr.next = std::max(pr.next, pr.match + 1);
   if (pr.state == replication_state::probe)
@@ -469,6 +481,7 @@ void node::handle_append_response(const message& m) {
     pr.free_inflight_to(m.index);
   while (send_append(m.from, pr, false)) {
   }
+  maybe_promote(m.from, pr);
 }
 
 void node::handle_heartbeat_response(const message& m) {
@@ -557,6 +570,10 @@ bool node::maybe_commit() {
   if (log_.term_at(candidate) != term_ && !planted(planted_bug::commit_previous_term))
     return false;
   log_.commit_to(candidate);
+  // §4.2.2: a leader that is not part of the configuration steps down once
+  // that configuration is committed.
+  if (config_.find(opts_.id) == nullptr && log_.commit() >= config_index_)
+    become_follower(term_, no_node);
   return true;
 }
 
@@ -567,15 +584,114 @@ propose_result node::propose(payload data, entry_kind kind) {
     r.leader = leader_;
     return r;
   }
+  if (kind == entry_kind::configuration) {
+    r.error = propose_error::invalid_change;
+    r.reason = "membership changes go through propose_membership";
+    return r;
+  }
   // Figure 2, Leaders: append the command to the local log; it is replicated
   // with everything else proposed before the next ready (one batch).
   entry e{term_, log_.last_index() + 1, kind, std::move(data)};
   r.index = e.index;
   r.term = e.term;
   r.leader = opts_.id;
-  log_.append({std::move(e)});
+  append_entries({std::move(e)});
   broadcast_pending_ = true;
   return r;
+}
+
+bool node::membership_change_allowed() const {
+  // One change at a time: the previous one must be committed. And a new
+  // leader must have committed an entry of its own term first, or a change
+  // it makes could conflict with one an earlier leader left uncommitted
+  // (the single-server membership change bug, raft-dev 2015).
+  return role_ == role::leader && log_.commit() >= config_index_ &&
+         log_.commit() >= term_start_index_;
+}
+
+propose_result node::propose_membership(const membership_change& change) {
+  propose_result r;
+  if (role_ != role::leader) {
+    r.error = propose_error::not_leader;
+    r.leader = leader_;
+    return r;
+  }
+  if (!membership_change_allowed()) {
+    r.error = propose_error::change_in_progress;
+    r.leader = opts_.id;
+    return r;
+  }
+  change_outcome out = apply_change(config_, change);
+  r.member = out.id;
+  if (!out.error.empty()) {
+    r.error = propose_error::invalid_change;
+    r.reason = std::move(out.error);
+    return r;
+  }
+  entry e{term_, log_.last_index() + 1, entry_kind::configuration,
+          encode_configuration(out.config)};
+  r.index = e.index;
+  r.term = e.term;
+  r.leader = opts_.id;
+  append_entries({std::move(e)});
+  broadcast_pending_ = true;
+  return r;
+}
+
+void node::maybe_promote(node_id id, const progress& pr) {
+  if (opts_.promote_lag < 0) return;
+  const member* m = config_.find(id);
+  if (m == nullptr || m->voter || !membership_change_allowed()) return;
+  if (pr.match + static_cast<std::uint64_t>(opts_.promote_lag) < log_.last_index()) return;
+  propose_membership(membership_change{membership_op::promote, id, {}});
+}
+
+// --- Log and configuration ---------------------------------------------------
+
+void node::append_entries(const std::vector<entry>& es) {
+  if (!log_.append(es)) return;
+  // §4.1: a server uses the newest configuration in its log, committed or not.
+  for (auto it = es.rbegin(); it != es.rend(); ++it) {
+    if (it->kind != entry_kind::configuration) continue;
+    if (auto c = decode_configuration(it->data)) adopt_configuration(std::move(*c), it->index);
+    break;
+  }
+}
+
+bool node::truncate_log(log_index from) {
+  if (!log_.truncate_from(from)) return false;
+  if (from > config_index_) return true;
+  // The configuration in force was removed with the suffix: fall back to the
+  // newest one left in the log, or the snapshot's.
+  for (log_index i = log_.last_index(); i > log_.snapshot().index; i = i - 1) {
+    const entry& e = log_.at(i);
+    if (e.kind != entry_kind::configuration) continue;
+    if (auto c = decode_configuration(e.data)) {
+      adopt_configuration(std::move(*c), i);
+      return true;
+    }
+  }
+  adopt_configuration(log_.snapshot().config, log_.snapshot().index);
+  return true;
+}
+
+void node::adopt_configuration(configuration c, log_index index) {
+  config_ = std::move(c);
+  config_index_ = index;
+  if (role_ != role::leader) return;
+  for (auto it = progress_.begin(); it != progress_.end();) {
+    if (config_.find(it->first) == nullptr)
+      it = progress_.erase(it);
+    else
+      ++it;
+  }
+  for (const auto& m : config_.members) {
+    if (m.id == opts_.id || progress_.count(m.id) != 0) continue;
+    progress pr;
+    pr.next = log_.last_index() + 1;
+    pr.recent_active = true;
+    progress_.emplace(m.id, std::move(pr));
+  }
 }
 
 // --- The ready cycle ------------------------------------------------------------

@@ -22,6 +22,7 @@
 #include <optional>
 #include <vector>
 
+#include "actraft/core/membership.hpp"
 #include "actraft/core/message.hpp"
 #include "actraft/core/options.hpp"
 #include "actraft/core/progress.hpp"
@@ -64,13 +65,21 @@ struct ready {
   }
 };
 
-enum class propose_error : std::uint8_t { none, not_leader };
+enum class propose_error : std::uint8_t {
+  none,
+  not_leader,          ///< only the leader appends; `leader` hints where to go
+  change_in_progress,  ///< a membership change is not committed yet, or the new
+                       ///< leader has not committed an entry of its own term
+  invalid_change,      ///< the change does not apply to the configuration
+};
 
 struct propose_result {
   propose_error error = propose_error::none;
   log_index index;   ///< where the entry was placed (when accepted)
   raft_term term;    ///< the term it was placed in: (index, term) identifies it
   node_id leader;    ///< not_leader: the leader this node knows of, if any
+  node_id member;    ///< membership changes: the member concerned (assigned id)
+  std::string reason;  ///< invalid_change: why
   [[nodiscard]] bool ok() const { return error == propose_error::none; }
 };
 
@@ -87,6 +96,10 @@ class node {
   void step(const message& m);
   /// Appends a command to the log if this node is the leader.
   propose_result propose(payload data, entry_kind kind = entry_kind::normal);
+  /// Proposes a membership change (leader only). Only one change may be
+  /// uncommitted at a time, and a new leader must first commit an entry of
+  /// its own term (the fix to the single-server change bug).
+  propose_result propose_membership(const membership_change& change);
   /// Starts an election now (as if the election timeout elapsed).
   void campaign();
 
@@ -143,10 +156,17 @@ class node {
   [[nodiscard]] bool planted(planted_bug b) const;
   [[nodiscard]] hard_state current_hard_state() const { return {term_, vote_, log_.commit()}; }
   [[nodiscard]] bool valid(const message& m) const;
+  [[nodiscard]] bool membership_change_allowed() const;
+  void append_entries(const std::vector<entry>& es);
+  bool truncate_log(log_index from);
+  void adopt_configuration(configuration c, log_index index);
+  void maybe_promote(node_id id, const progress& pr);
   std::uint64_t next_random();
 
   options opts_;
   configuration config_;
+  log_index config_index_;            // index of the entry config_ came from
+  log_index term_start_index_;        // leader: index of its first entry this term
   raft_log log_;
   role role_ = role::follower;
   raft_term term_;

@@ -41,6 +41,10 @@ struct options {
   std::size_t max_batch_bytes = 1024 * 1024;
   /// Append messages in flight to one follower in the replicate state.
   std::size_t max_inflight = 256;
+  /// A learner is promoted to voter automatically once its log is within
+  /// this many entries of the leader's (so a slow joiner never stalls the
+  /// quorum). Negative: never promote automatically.
+  int promote_lag = 64;
   /// Seeds the election timeout randomization. Same seed, same run.
   std::uint64_t seed = 1;
 
