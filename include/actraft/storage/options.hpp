@@ -1,0 +1,40 @@
+// Tuning knobs and test seams of the storage layer.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+namespace actraft::storage {
+
+/// An injected write failure (test seam): the write stores `written` bytes
+/// of the requested size (never more), then fails with `error` (an errno).
+struct write_fault {
+  std::size_t written = 0;
+  int error = 0;
+};
+
+struct storage_options {
+  /// A segment is closed and a new one started once adding a record would
+  /// take it past this size (a single larger record still gets a segment).
+  std::uint64_t segment_size = 64ull << 20;
+  /// Entries before a compaction point that are kept anyway (and the whole
+  /// segments holding them), so slightly lagging followers can be served
+  /// from the log instead of a snapshot.
+  std::uint64_t keep_entries = 0;
+  /// Reads every snapshot byte on open to check its checksum. Turning this
+  /// off defers the data check to the reader (which reports corruption at
+  /// the end of the stream).
+  bool verify_snapshot_on_open = true;
+  /// Receives warnings (for example "torn tail truncated"); they are also
+  /// kept in `engine::warnings()`.
+  std::function<void(const std::string&)> on_warning;
+  /// Test seam: consulted before every data write with the file path and the
+  /// size about to be written. Returning a fault makes the write fail as if
+  /// the disk had filled up (or failed) after `written` bytes.
+  std::function<std::optional<write_fault>(const std::string& path, std::size_t size)> fault;
+};
+
+}  // namespace actraft::storage

@@ -1,0 +1,50 @@
+#include "file_header.hpp"
+
+#include <cstring>
+
+#include "codec.hpp"
+#include "file.hpp"
+
+namespace actraft::storage::detail {
+
+namespace {
+
+const char* magic_of(file_kind kind) {
+  switch (kind) {  // + the terminating NUL
+    case file_kind::wal_segment: return "ACTRWAL";
+    case file_kind::snapshot: return "ACTRSNP";
+    case file_kind::identity: return "ACTRIDN";
+  }
+  return "ACTR???";
+}
+
+}  // namespace
+
+void encode_file_header(std::uint8_t* out, file_kind kind, std::uint64_t sequence) {
+  std::memset(out, 0, file_header_size);
+  std::memcpy(out, magic_of(kind), 8);
+  put_u32(out + 8, format_version);
+  put_u64(out + 16, sequence);
+  put_u32(out + 28, crc32c(out, 28));
+}
+
+result<std::uint64_t> check_file_header(const std::uint8_t* in, file_kind kind,
+                                        const std::string& path) {
+  if (std::memcmp(in, magic_of(kind), 8) != 0)
+    return corruption("bad magic in file header (not an actraft file of this kind)", path, 0);
+  if (get_u32(in + 28) != crc32c(in, 28))
+    return corruption("file header checksum mismatch", path, 0);
+  auto version = get_u32(in + 8);
+  if (version != format_version) {
+    storage_error e;
+    e.code = storage_errc::unsupported_version;
+    e.message = "file has format version " + std::to_string(version) +
+                ", this build reads version " + std::to_string(format_version);
+    e.file = path;
+    e.offset = 8;
+    return e;
+  }
+  return get_u64(in + 16);
+}
+
+}  // namespace actraft::storage::detail
