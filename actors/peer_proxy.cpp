@@ -1,0 +1,131 @@
+#include "peer_proxy.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include <caf/io/middleman.hpp>
+
+#include "actraft/address.hpp"
+
+namespace actraft::actors {
+
+namespace {
+
+using self_ptr = peer_proxy_actor::stateful_pointer<peer_state>;
+
+void schedule_retry(self_ptr self) {
+  auto& st = self->state;
+  st.backoff = std::clamp(st.backoff * 2, st.opts.reconnect_min, st.opts.reconnect_max);
+  self->delayed_send(self, st.backoff, retry_atom::value, st.generation);
+}
+
+void on_connected(self_ptr self, peer_interface remote) {
+  auto& s = self->state;
+  s.remote = std::move(remote);
+  self->monitor(s.remote);
+  s.backoff = std::chrono::milliseconds(0);
+  if (s.reported_unreachable) s.log_->info("node {} at {} is reachable again", s.id, s.address);
+  s.reported_unreachable = false;
+  self->send(s.node, peer_up_atom::value, s.id, s.remote);
+}
+
+void connect(self_ptr self) {
+  auto& st = self->state;
+  if (st.connecting || st.remote) return;
+  if (st.resolver) {
+    if (auto remote = st.resolver(st.address))
+      on_connected(self, std::move(remote));
+    else
+      schedule_retry(self);
+    return;
+  }
+  st.connecting = true;
+  const auto gen = st.generation;
+  auto mm = self->home_system().middleman().actor_handle();
+  self->request(mm, st.opts.request_timeout, caf::connect_atom::value, st.host, st.port)
+      .then(
+          [self, gen](const caf::node_id&, caf::strong_actor_ptr& ptr,
+                      const std::set<std::string>& interface) {
+            auto& s = self->state;
+            if (gen != s.generation) return;  // stopped meanwhile
+            s.connecting = false;
+            auto expected = self->home_system().message_types<peer_interface>();
+            if (!ptr || !std::includes(interface.begin(), interface.end(), expected.begin(),
+                                       expected.end())) {
+              s.log_->warn("{} is not an actraft node (unexpected interface); retrying",
+                           s.address);
+              schedule_retry(self);
+              return;
+            }
+            on_connected(self, caf::actor_cast<peer_interface>(std::move(ptr)));
+          },
+          [self, gen](const caf::error& err) {
+            auto& s = self->state;
+            if (gen != s.generation) return;
+            s.connecting = false;
+            if (!s.reported_unreachable)
+              s.log_->warn("node {} at {} is unreachable ({}); retrying with backoff", s.id,
+                           s.address, self->home_system().render(err));
+            s.reported_unreachable = true;
+            schedule_retry(self);
+          });
+}
+
+}  // namespace
+
+peer_proxy_actor::behavior_type peer_proxy_impl(peer_proxy_actor::stateful_pointer<peer_state> self,
+                                                std::uint64_t id, std::string address,
+                                                node_actor node, options opts,
+                                                std::shared_ptr<spdlog::logger> log,
+                                                std::function<peer_interface(const std::string&)> resolver) {
+  auto& st = self->state;
+  st.id = id;
+  st.address = address;
+  st.node = std::move(node);
+  st.opts = opts;
+  st.log_ = std::move(log);
+  st.resolver = std::move(resolver);
+  if (st.resolver) {
+    // Addresses are names the resolver knows; nothing to parse.
+  } else if (auto parsed = parse_address(address)) {
+    st.host = parsed->host;
+    st.port = parsed->port;
+  } else {
+    st.log_->error("node {} has an invalid address '{}'; not connecting", id, address);
+  }
+  self->set_down_handler([self](const caf::down_msg& dm) {
+    auto& s = self->state;
+    if (!s.remote || dm.source != s.remote.address()) return;
+    s.remote = nullptr;
+    if (!dm.reason || dm.reason == caf::exit_reason::normal)
+      s.log_->info("node {} at {} stopped", s.id, s.address);
+    else
+      s.log_->warn("lost connection to node {} at {} ({})", s.id, s.address,
+                   self->home_system().render(dm.reason));
+    s.reported_unreachable = true;
+    self->send(s.node, peer_down_atom::value, s.id);
+    schedule_retry(self);
+  });
+  if (st.port != 0 || st.resolver) connect(self);
+  return {
+      [self](send_atom, std::vector<core::message>& msgs) {
+        auto& s = self->state;
+        if (s.remote)
+          self->send(s.remote, raft_atom::value, std::move(msgs));
+        else
+          s.dropped += msgs.size();
+      },
+      [self](retry_atom, std::uint64_t gen) {
+        auto& s = self->state;
+        if (gen == s.generation && (s.port != 0 || s.resolver)) connect(self);
+      },
+      [self](stop_atom) {
+        auto& s = self->state;
+        ++s.generation;  // ignore answers and timers of earlier attempts
+        if (s.remote) self->demonitor(s.remote.address());
+        self->quit();
+      },
+  };
+}
+
+}  // namespace actraft::actors

@@ -1,0 +1,47 @@
+// A peer proxy owns the connection to one remote member: it connects
+// asynchronously through the middleman (never blocking a scheduler thread),
+// monitors the peer, reconnects with exponential backoff after a restart or
+// a partition, and drops Raft messages while the peer is unreachable (Raft
+// retransmits what matters). It never blocks the node.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <spdlog/logger.h>
+
+#include "actraft/options.hpp"
+#include "protocol.hpp"
+
+namespace actraft::actors {
+
+struct peer_state {
+  static inline const char* name = "actraft.peer";
+
+  std::uint64_t id = 0;
+  std::string host;
+  std::uint16_t port = 0;
+  std::string address;
+  node_actor node;
+  options opts;
+  std::shared_ptr<spdlog::logger> log_;
+  std::function<peer_interface(const std::string&)> resolver;
+
+  peer_interface remote;
+  bool connecting = false;
+  std::uint64_t generation = 0;  ///< tags connect attempts and retry timers
+  std::chrono::milliseconds backoff{0};
+  bool reported_unreachable = false;
+  std::uint64_t dropped = 0;  ///< messages dropped while disconnected
+};
+
+peer_proxy_actor::behavior_type peer_proxy_impl(peer_proxy_actor::stateful_pointer<peer_state> self,
+                                                std::uint64_t id, std::string address,
+                                                node_actor node, options opts,
+                                                std::shared_ptr<spdlog::logger> log,
+                                                std::function<peer_interface(const std::string&)> resolver);
+
+}  // namespace actraft::actors

@@ -1,0 +1,132 @@
+// What actraft's actors say to each other, locally and over the network:
+// the internal atoms, the typed interfaces of node, peer proxy, log and
+// store actors, and how the core's value types are inspected by CAF.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/all.hpp>
+
+#include "actraft/core/message.hpp"
+#include "actraft/core/types.hpp"
+#include "actraft/mailbox.hpp"
+
+namespace actraft::core {
+
+// CAF inspection of the core's values, so Raft messages cross the network in
+// CAF's own binary format, without a second encoding. Enums travel as their
+// underlying integer; the core validates every value it receives.
+
+template <class Inspector, class Tag>
+typename Inspector::result_type inspect(Inspector& f, strong_int<Tag>& x) {
+  return f(x.value);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, payload& x) {
+  bytes buf;
+  if constexpr (Inspector::reads_state) buf = x.get();
+  return f(caf::meta::type_name("actraft::payload"), buf,
+           caf::meta::load_callback([&]() -> caf::error {
+             x = payload(std::move(buf));
+             return caf::none;
+           }));
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, entry& x) {
+  auto kind = static_cast<std::uint8_t>(x.kind);
+  return f(caf::meta::type_name("actraft::entry"), x.term, x.index, kind, x.data,
+           caf::meta::load_callback([&]() -> caf::error {
+             x.kind = static_cast<entry_kind>(kind);
+             return caf::none;
+           }));
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, message& x) {
+  auto type = static_cast<std::uint8_t>(x.type);
+  return f(caf::meta::type_name("actraft::message"), type, x.from, x.to, x.term, x.index,
+           x.log_term, x.entries, x.commit, x.reject, x.hint_index, x.hint_term,
+           caf::meta::load_callback([&]() -> caf::error {
+             x.type = static_cast<message_type>(type);
+             return caf::none;
+           }));
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, hard_state& x) {
+  return f(caf::meta::type_name("actraft::hard_state"), x.term, x.vote, x.commit);
+}
+
+}  // namespace actraft::core
+
+namespace actraft::actors {
+
+// Internal atoms (CAF 0.17 atoms hold at most 10 characters).
+using raft_atom = caf::atom_constant<caf::atom("raft")>;         // Raft messages
+using fwd_atom = caf::atom_constant<caf::atom("fwd")>;           // forwarded proposal
+using join_atom = caf::atom_constant<caf::atom("join")>;         // add me as a learner
+using remove_atom = caf::atom_constant<caf::atom("remove")>;     // remove a member
+using tick_atom = caf::atom_constant<caf::atom("tick")>;         // the core's clock
+using peer_up_atom = caf::atom_constant<caf::atom("peer_up")>;
+using peer_down_atom = caf::atom_constant<caf::atom("peer_down")>;
+using send_atom = caf::atom_constant<caf::atom("send")>;         // node -> peer proxy
+using persist_atom = caf::atom_constant<caf::atom("persist")>;   // node -> log
+using apply_atom = caf::atom_constant<caf::atom("apply")>;       // node -> store
+using stop_atom = caf::atom_constant<caf::atom("stop")>;
+using retry_atom = caf::atom_constant<caf::atom("retry")>;
+using start_atom = caf::atom_constant<caf::atom("start")>;       // joiner got its id
+
+/// The outcome of applying one committed entry.
+struct apply_result {
+  std::uint64_t index = 0;
+  std::uint64_t term = 0;
+  bool ok = true;         ///< false: store::apply threw
+  bytes value;            ///< apply's result, or the exception's text
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, apply_result& x) {
+  return f(caf::meta::type_name("actraft::apply_result"), x.index, x.term, x.ok, x.value);
+}
+
+/// What peers may send a node (the published part of its interface).
+using peer_interface = caf::typed_actor<
+    caf::reacts_to<raft_atom, std::vector<core::message>>,
+    // A proposal forwarded by a follower; never forwarded again.
+    caf::replies_to<fwd_atom, bytes>::with<bytes>,
+    // A new member asks to be added; answers its id and the members.
+    caf::replies_to<join_atom, std::string>::with<std::uint64_t, std::vector<member_status>>,
+    // Remove a member (sent to the leader); answers the removed id.
+    caf::replies_to<remove_atom, std::uint64_t>::with<std::uint64_t>>;
+
+/// The node actor: the mailbox, the peer interface and internal messages.
+using node_actor = mailbox::extend_with<peer_interface>::extend<
+    caf::reacts_to<tick_atom, std::uint64_t>,
+    caf::reacts_to<peer_up_atom, std::uint64_t, peer_interface>,
+    caf::reacts_to<peer_down_atom, std::uint64_t>,
+    caf::reacts_to<retry_atom, std::uint64_t>,
+    caf::reacts_to<start_atom, std::uint64_t, std::vector<member_status>>,
+    caf::reacts_to<stop_atom>>;
+
+/// One per remote member: owns the connection to it.
+using peer_proxy_actor = caf::typed_actor<
+    caf::reacts_to<send_atom, std::vector<core::message>>,
+    caf::reacts_to<retry_atom, std::uint64_t>,
+    caf::reacts_to<stop_atom>>;
+
+/// Owns the durable log: answers once the batch is durable.
+using log_actor = caf::typed_actor<
+    caf::replies_to<persist_atom, bool, core::hard_state, std::vector<core::entry>>::with<
+        std::uint64_t>,
+    caf::reacts_to<stop_atom>>;
+
+/// Owns the user's store: applies committed entries in order.
+using store_actor = caf::typed_actor<
+    caf::replies_to<apply_atom, std::vector<core::entry>>::with<std::vector<apply_result>>,
+    caf::reacts_to<stop_atom>>;
+
+}  // namespace actraft::actors

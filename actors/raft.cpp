@@ -1,0 +1,287 @@
+// The node handle: opens the data directory, spawns the node, log and store
+// actors, publishes the node on its address, and bootstraps, joins or
+// resumes the member.
+#include "actraft/raft.hpp"
+
+#include <random>
+#include <set>
+#include <thread>
+
+#include <caf/all.hpp>
+#include <caf/io/middleman.hpp>
+
+#include "actraft/address.hpp"
+#include "actraft/core/membership.hpp"
+#include "actraft/storage/identity.hpp"
+#include "actraft/storage/engine.hpp"
+#include "log_actor.hpp"
+#include "logging.hpp"
+#include "node_actor.hpp"
+#include "store_actor.hpp"
+
+namespace actraft {
+
+using namespace std::chrono_literals;
+
+struct raft::impl {
+  caf::actor_system& sys;
+  std::string listen_text;
+  std::shared_ptr<store> user_store;
+  options opts;
+  std::shared_ptr<spdlog::logger> log_;
+
+  actors::node_actor node;
+  actors::log_actor log;
+  actors::store_actor store_a;
+  std::uint16_t port = 0;
+  std::string advertised;
+  std::uint64_t id = 0;
+  bool started = false;
+  bool stopped = false;
+
+  impl(caf::actor_system& s, std::string listen, std::shared_ptr<store> st, options o)
+      : sys(s), listen_text(std::move(listen)), user_store(std::move(st)), opts(std::move(o)) {
+    log_ = actors::make_logger(listen_text);
+  }
+
+  [[nodiscard]] core::options core_options() const {
+    core::options co;
+    co.election_ticks = static_cast<int>(opts.election_timeout / opts.heartbeat_interval);
+    co.heartbeat_ticks = 1;
+    co.max_batch_bytes = opts.max_batch_bytes;
+    co.max_inflight = opts.max_inflight;
+    co.promote_lag = opts.promote_lag;
+    co.seed = std::random_device{}();
+    return co;
+  }
+
+  [[noreturn]] void abort_start(const std::string& why) {
+    stop_actors();
+    throw startup_error(why);
+  }
+
+  void start(const std::string* join_through) {
+    if (started) throw startup_error("this node was already started");
+    if (auto err = opts.validate(); !err.empty()) throw startup_error("invalid options: " + err);
+    if (!user_store) throw startup_error("no store given");
+    auto listen = parse_address(listen_text, true);
+    if (!listen)
+      throw startup_error("invalid listen address '" + listen_text + "' (expected host:port)");
+    std::optional<endpoint> peer;
+    if (join_through != nullptr) {
+      peer = parse_address(*join_through);
+      if (!peer)
+        throw startup_error("invalid peer address '" + *join_through + "' (expected host:port)");
+    }
+
+    // The data directory first: a locked or corrupt directory must stop us
+    // before we listen or talk to anyone.
+    storage::storage_options so;
+    so.segment_size = opts.segment_bytes;
+    so.on_warning = [lg = log_](const std::string& w) { lg->warn("storage: {}", w); };
+    auto opened = storage::engine::open(opts.data_dir, so);
+    if (!opened)
+      throw startup_error("cannot open data directory '" + opts.data_dir +
+                          "': " + opened.error().what());
+    std::shared_ptr<storage::engine> disk = std::move(*opened);
+    auto identity = storage::load_identity(opts.data_dir);
+    if (!identity)
+      throw startup_error("cannot read the identity in '" + opts.data_dir +
+                          "': " + identity.error().what());
+    started = true;
+
+    auto setup = std::make_shared<actors::node_setup>();
+    setup->opts = opts;
+    setup->core_opts = core_options();
+    store_a = sys.spawn<caf::detached>(actors::store_actor_impl, user_store);
+    log = sys.spawn<caf::detached>(actors::log_actor_impl, disk, log_);
+    setup->log = log;
+    setup->store = store_a;
+
+    // Listen before bootstrapping or joining: with port 0 the port is known
+    // only now, and it is part of the address the other members will use.
+    // The node actor answers nothing but status until it has an id.
+    node = sys.spawn(actors::node_actor_impl, setup);
+    // SO_REUSEADDR: a restarted node gets its port back although connections
+    // of its previous life linger in TIME_WAIT; a live listener still refuses.
+    auto published = sys.middleman().publish(node, listen->port, listen->host.c_str(), true);
+    if (!published)
+      abort_start("cannot listen on " + listen_text + ": " + sys.render(published.error()) +
+                  (listen->port != 0 ? " (is the port in use?)" : ""));
+    port = *published;
+    advertised = endpoint{listen->host, port}.to_string();
+    setup->address = advertised;
+
+    storage::node_identity me;
+    if (*identity) {
+      me = **identity;
+      log_->info("resuming node {} from {}", me.id.value, opts.data_dir);
+    } else if (!peer) {
+      me = bootstrap(*disk);
+    } else {
+      me = join_cluster(*peer);
+      if (auto saved = storage::save_identity(opts.data_dir, me); !saved)
+        abort_start("joined as node " + std::to_string(me.id.value) +
+                    " but cannot record it in '" + opts.data_dir + "': " + saved.error().what());
+    }
+    id = me.id.value;
+    setup->state = disk->state();
+    std::vector<member_status> seeds;
+    for (const auto& m : me.seed_members) seeds.push_back({m.id.value, m.address, m.voter});
+    caf::anon_send(node, actors::start_atom::value, id, std::move(seeds));
+  }
+
+  /// A new single-member cluster: its first log entry is its configuration,
+  /// so every member that ever joins replicates how the cluster began.
+  storage::node_identity bootstrap(storage::engine& disk) {
+    core::configuration c;
+    c.members.push_back(core::member{core::node_id{1}, advertised, true});
+    c.max_assigned_id = core::node_id{1};
+    const core::entry first{core::raft_term{1}, core::log_index{1},
+                            core::entry_kind::configuration, core::encode_configuration(c)};
+    storage::node_identity me{core::node_id{1}, c.members};
+    auto ok = disk.append(std::span<const core::entry>(&first, 1));
+    if (ok) ok = disk.save(core::hard_state{core::raft_term{1}, core::no_node, core::log_index{1}});
+    if (ok) {
+      if (auto synced = disk.sync(); !synced) ok = synced.error();
+    }
+    if (ok) ok = storage::save_identity(opts.data_dir, me);
+    if (!ok) abort_start("cannot initialize '" + opts.data_dir + "': " + ok.error().what());
+    log_->info("started a new cluster as node 1 at {}", advertised);
+    return me;
+  }
+
+  /// Asks the cluster, through any member, to add us; retries until the
+  /// deadline while there is no leader or the member is unreachable.
+  storage::node_identity join_cluster(const endpoint& peer) {
+    if (peer.to_string() == advertised) abort_start("cannot join through this node's own address");
+    caf::scoped_actor self{sys};
+    const auto deadline = std::chrono::steady_clock::now() + 2 * opts.request_timeout;
+    std::string last_error = "no answer";
+    auto backoff = opts.reconnect_min;
+    while (std::chrono::steady_clock::now() < deadline) {
+      actors::peer_interface remote;
+      self->request(sys.middleman().actor_handle(), opts.request_timeout, caf::connect_atom::value,
+                    peer.host, peer.port)
+          .receive(
+              [&](const caf::node_id&, caf::strong_actor_ptr& ptr,
+                  const std::set<std::string>& ifs) {
+                auto expected = sys.message_types<actors::peer_interface>();
+                if (ptr && std::includes(ifs.begin(), ifs.end(), expected.begin(), expected.end()))
+                  remote = caf::actor_cast<actors::peer_interface>(std::move(ptr));
+                else
+                  last_error = peer.to_string() + " is not an actraft node";
+              },
+              [&](const caf::error& err) { last_error = sys.render(err); });
+      if (remote) {
+        std::optional<storage::node_identity> joined;
+        bool refused = false;
+        self->request(remote, opts.request_timeout, actors::join_atom::value, advertised)
+            .receive(
+                [&](std::uint64_t new_id, std::vector<member_status>& members) {
+                  storage::node_identity me{core::node_id{new_id}, {}};
+                  for (const auto& m : members)
+                    me.seed_members.push_back({core::node_id{m.id}, m.address, m.voter});
+                  joined = std::move(me);
+                },
+                [&](const caf::error& err) {
+                  last_error = sys.render(err);
+                  refused = is(err, errc::membership_refused);
+                });
+        if (joined) {
+          log_->info("joined the cluster through {} as node {}", peer.to_string(),
+                     joined->id.value);
+          return *joined;
+        }
+        if (refused) break;
+      }
+      std::this_thread::sleep_for(backoff);
+      backoff = std::min(backoff * 2, opts.reconnect_max);
+    }
+    abort_start("cannot join the cluster through " + peer.to_string() + ": " + last_error);
+  }
+
+  void stop_actors() {
+    caf::scoped_actor self{sys};
+    std::vector<caf::actor_addr> waiting;
+    for (const auto& a : {caf::actor_cast<caf::actor>(node), caf::actor_cast<caf::actor>(log),
+                          caf::actor_cast<caf::actor>(store_a)}) {
+      if (!a) continue;
+      self->monitor(a);
+      waiting.push_back(a.address());
+    }
+    if (node) {
+      if (port != 0) sys.middleman().unpublish(node, port);
+      self->send(node, actors::stop_atom::value);
+    } else {
+      if (log) self->send(log, actors::stop_atom::value);
+      if (store_a) self->send(store_a, actors::stop_atom::value);
+    }
+    // Wait until the log actor has closed the data directory, so the same
+    // directory can be opened again at once (a restart in the same process).
+    std::size_t down = 0;
+    bool timed_out = false;
+    while (down < waiting.size() && !timed_out) {
+      self->receive([&](const caf::down_msg&) { ++down; },
+                    caf::after(std::chrono::seconds(10)) >> [&] { timed_out = true; });
+    }
+    if (timed_out) log_->warn("shutdown: some actors did not stop within 10 s");
+    node = nullptr;
+    log = nullptr;
+    store_a = nullptr;
+  }
+};
+
+raft::raft(caf::actor_system& sys, std::string listen_address, std::unique_ptr<store> s,
+           options opts)
+    : impl_(std::make_unique<impl>(sys, std::move(listen_address), std::move(s), std::move(opts))) {}
+
+raft::~raft() { shutdown(); }
+
+void raft::lead() { impl_->start(nullptr); }
+
+void raft::join(const std::string& peer_address) { impl_->start(&peer_address); }
+
+actraft::mailbox raft::mailbox() const { return caf::actor_cast<actraft::mailbox>(impl_->node); }
+
+std::uint16_t raft::port() const { return impl_->port; }
+
+std::string raft::address() const { return impl_->advertised; }
+
+std::uint64_t raft::id() const { return impl_->id; }
+
+caf::expected<bytes> raft::propose(const bytes& command) {
+  if (!impl_->node) return make_error(errc::shutting_down, "node is not running");
+  caf::expected<bytes> out{bytes{}};
+  caf::scoped_actor self{impl_->sys};
+  self->request(mailbox(), impl_->opts.request_timeout + 1s, propose_atom_v, command)
+      .receive([&](bytes& r) { out = std::move(r); }, [&](caf::error& e) { out = std::move(e); });
+  return out;
+}
+
+caf::expected<node_status> raft::status() {
+  if (!impl_->node) return make_error(errc::shutting_down, "node is not running");
+  caf::expected<node_status> out{node_status{}};
+  caf::scoped_actor self{impl_->sys};
+  self->request(mailbox(), impl_->opts.request_timeout, status_atom_v)
+      .receive([&](node_status& s) { out = std::move(s); },
+               [&](caf::error& e) { out = std::move(e); });
+  return out;
+}
+
+caf::expected<std::uint64_t> raft::leave() {
+  if (!impl_->node) return make_error(errc::shutting_down, "node is not running");
+  caf::expected<std::uint64_t> out{std::uint64_t{0}};
+  caf::scoped_actor self{impl_->sys};
+  self->request(mailbox(), impl_->opts.request_timeout + 1s, leave_atom_v)
+      .receive([&](std::uint64_t id) { out = id; }, [&](caf::error& e) { out = std::move(e); });
+  return out;
+}
+
+void raft::shutdown() {
+  if (!impl_ || impl_->stopped) return;
+  impl_->stopped = true;
+  if (impl_->started) impl_->stop_actors();
+}
+
+}  // namespace actraft

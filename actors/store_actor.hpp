@@ -1,0 +1,20 @@
+// The store actor owns the user's store and applies committed entries in
+// log order, on its own thread, so a slow apply never stalls the node.
+#pragma once
+
+#include <memory>
+
+#include "actraft/store.hpp"
+#include "protocol.hpp"
+
+namespace actraft::actors {
+
+struct store_state {
+  static inline const char* name = "actraft.store";
+  std::shared_ptr<store> user_store;
+};
+
+store_actor::behavior_type store_actor_impl(store_actor::stateful_pointer<store_state> self,
+                                            std::shared_ptr<store> user_store);
+
+}  // namespace actraft::actors

@@ -1,0 +1,100 @@
+// Composing with other CAF actors: an ordinary actor of the application (a
+// "ticket office") uses a node's mailbox with request(...).then(...), keeps
+// serving while proposals are in flight, and handles every error actraft
+// can answer with. Runs a single-member cluster in a temporary directory.
+#include <actraft/raft.hpp>
+#include <actraft/typed.hpp>
+#include <caf/all.hpp>
+
+#include <filesystem>
+#include <iostream>
+
+namespace {
+
+using namespace std::chrono_literals;
+
+// The replicated state: how many tickets are left.
+struct reserve {
+  int count = 0;
+  template <class A> void serialize(A& a) { a(count); }
+};
+struct outcome {
+  bool granted = false;
+  int left = 0;
+  template <class A> void serialize(A& a) { a(granted, left); }
+};
+
+struct tickets : actraft::typed_store<reserve, outcome> {
+  int left = 10;
+  outcome execute(const reserve& r) override {
+    if (r.count <= 0) throw std::invalid_argument("count must be positive");
+    if (r.count > left) return {false, left};
+    left -= r.count;
+    return {true, left};
+  }
+  actraft::bytes snapshot() override { return actraft::encode(left); }
+  void restore(const actraft::bytes& s) override { left = actraft::decode<int>(s).value_or(0); }
+};
+
+using buy_atom = caf::atom_constant<caf::atom("buy")>;
+
+/// The application's own actor: forwards purchases to the cluster.
+caf::behavior office(caf::event_based_actor* self, actraft::mailbox cluster) {
+  return {
+      [=](buy_atom, int count) {
+        auto rp = self->make_response_promise<std::string>();
+        self->request(cluster, 2s, actraft::propose_atom_v, actraft::encode(reserve{count}))
+            .then(
+                [rp](const actraft::bytes& reply) mutable {
+                  auto o = actraft::decode<outcome>(reply);
+                  if (!o) {
+                    rp.deliver(std::string("undecodable answer"));
+                    return;
+                  }
+                  rp.deliver(std::string(o->granted ? "granted" : "refused") + ", " +
+                             std::to_string(o->left) + " left");
+                },
+                [rp](const caf::error& err) mutable {
+                  // Each actraft error says what to do next.
+                  std::string what;
+                  switch (actraft::code_of(err).value_or(actraft::errc::timeout)) {
+                    case actraft::errc::apply_failed: what = "rejected by the store"; break;
+                    case actraft::errc::not_leader: what = "no leader now, retry later"; break;
+                    case actraft::errc::timeout: what = "outcome unknown (timed out)"; break;
+                    default: what = "failed";
+                  }
+                  rp.deliver(what + ": " + caf::to_string(err));
+                });
+        return rp;
+      },
+  };
+}
+
+}  // namespace
+
+int main() {
+  caf::actor_system_config cfg;
+  actraft::add_types(cfg);
+  caf::actor_system sys{cfg};
+  auto dir = std::filesystem::temp_directory_path() / ("actraft-composition-" + std::to_string(::getpid()));
+  actraft::options opts;
+  opts.data_dir = dir.string();
+  int status = 0;
+  {
+    actraft::raft node{sys, "127.0.0.1:0", std::make_unique<tickets>(), opts};
+    node.lead();
+    auto shop = sys.spawn(office, node.mailbox());
+    caf::scoped_actor self{sys};
+    for (int count : {3, 4, 5, -1, 2}) {
+      self->request(shop, 5s, buy_atom::value, count)
+          .receive([&](const std::string& s) { std::cout << "buy " << count << ": " << s << "\n"; },
+                   [&](const caf::error& e) {
+                     std::cout << "buy " << count << ": " << sys.render(e) << "\n";
+                     status = 1;
+                   });
+    }
+    self->send_exit(shop, caf::exit_reason::user_shutdown);
+  }
+  std::filesystem::remove_all(dir);
+  return status;
+}

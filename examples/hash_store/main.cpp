@@ -1,0 +1,48 @@
+// The README's program: a typed store in one screen.
+//   hash_store 127.0.0.1:9001 /tmp/h1                    (lead)
+//   hash_store 127.0.0.1:9002 /tmp/h2 127.0.0.1:9001     (join through any member)
+#include <actraft/raft.hpp>
+#include <actraft/typed.hpp>
+#include <caf/all.hpp>
+
+#include <iostream>
+#include <map>
+
+struct insert {                       // a command
+  std::string key, value;
+  template <class A> void serialize(A& a) { a(key, value); }
+};
+
+struct hash_store : actraft::typed_store<insert, std::string> {
+  std::map<std::string, std::string> data;
+  std::string execute(const insert& c) override {          // runs on every member, in log order
+    return std::exchange(data[c.key], c.value);             // result goes back to the proposer
+  }
+  actraft::bytes snapshot() override { return actraft::encode(data); }
+  void restore(const actraft::bytes& s) override { data = *actraft::decode<decltype(data)>(s); }
+};
+
+int main(int argc, char** argv) {
+  if (argc < 3) {
+    std::cerr << "usage: hash_store LISTEN-ADDR DATA-DIR [PEER-ADDR]\n";
+    return 2;
+  }
+  caf::actor_system_config cfg;
+  actraft::add_types(cfg);                                   // messages, errors, middleman
+  caf::actor_system sys{cfg};
+  actraft::options opts;
+  opts.data_dir = argv[2];
+  actraft::raft node{sys, argv[1], std::make_unique<hash_store>(), opts};
+  try {
+    argc > 3 ? node.join(argv[3]) : node.lead();             // join through any member
+  } catch (const actraft::startup_error& e) {
+    std::cerr << "hash_store: " << e.what() << "\n";
+    return 1;
+  }
+  auto previous = actraft::propose<std::string>(node, insert{"hello", "world"});
+  if (!previous) {
+    std::cerr << "hash_store: " << sys.render(previous.error()) << "\n";
+    return 1;
+  }
+  std::cout << "node " << node.id() << ": hello was '" << *previous << "', now 'world'\n";
+}

@@ -1,0 +1,102 @@
+// The replicated key-value state machine of the kv_store example, written
+// with actraft's typed store: commands and results are C++ structs.
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <variant>
+
+#include "actraft/typed.hpp"
+
+namespace kv {
+
+struct put {
+  std::string key, value;
+  template <class A>
+  void serialize(A& a) { a(key, value); }
+};
+struct del {
+  std::string key;
+  template <class A>
+  void serialize(A& a) { a(key); }
+};
+/// A read through the log: linearizable.
+struct get {
+  std::string key;
+  template <class A>
+  void serialize(A& a) { a(key); }
+};
+/// Sets `value` only if the current value is `expected` (absent: the key
+/// must not exist).
+struct cas {
+  std::string key;
+  std::optional<std::string> expected;
+  std::string value;
+  template <class A>
+  void serialize(A& a) { a(key, expected, value); }
+};
+
+using command = std::variant<put, del, get, cas>;
+
+struct result {
+  bool ok = true;                     ///< cas: swapped; del: existed
+  std::optional<std::string> value;   ///< get: the value; put/del/cas: the previous value
+  template <class A>
+  void serialize(A& a) { a(ok, value); }
+};
+
+class store : public actraft::typed_store<command, result> {
+ public:
+  result execute(const command& c) override {
+    std::unique_lock lock{mutex_};
+    return std::visit([this](const auto& cmd) { return run(cmd); }, c);
+  }
+  actraft::bytes snapshot() override {
+    std::shared_lock lock{mutex_};
+    return actraft::encode(data_);
+  }
+  void restore(const actraft::bytes& snap) override {
+    auto decoded = actraft::decode<std::map<std::string, std::string>>(snap);
+    if (!decoded) throw std::invalid_argument("snapshot cannot be decoded");
+    std::unique_lock lock{mutex_};
+    data_ = std::move(*decoded);
+  }
+  /// A local read of whatever this member has applied (may be stale).
+  std::optional<std::string> read(const std::string& key) const {
+    std::shared_lock lock{mutex_};
+    auto it = data_.find(key);
+    if (it == data_.end()) return std::nullopt;
+    return it->second;
+  }
+
+ private:
+  std::optional<std::string> lookup(const std::string& key) const {
+    auto it = data_.find(key);
+    if (it == data_.end()) return std::nullopt;
+    return it->second;
+  }
+  result run(const put& c) {
+    result r{true, lookup(c.key)};
+    data_[c.key] = c.value;
+    return r;
+  }
+  result run(const del& c) {
+    result r{data_.erase(c.key) > 0, std::nullopt};
+    return r;
+  }
+  result run(const get& c) { return result{true, lookup(c.key)}; }
+  result run(const cas& c) {
+    auto current = lookup(c.key);
+    if (current != c.expected) return result{false, current};
+    data_[c.key] = c.value;
+    return result{true, current};
+  }
+
+  mutable std::shared_mutex mutex_;
+  std::map<std::string, std::string> data_;
+};
+
+}  // namespace kv

@@ -1,0 +1,35 @@
+// Errors a proposal, a join or a leave can end with.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace actraft {
+
+enum class errc : std::uint8_t {
+  /// No leader was known before the request's deadline (an election is
+  /// going on, or this member is cut off from the majority).
+  not_leader = 1,
+  /// The request was accepted but not committed before its deadline: it may
+  /// still be applied later (the outcome is unknown to the caller).
+  timeout,
+  /// The entry was overwritten by a new leader and will never be applied.
+  dropped,
+  /// The node is shutting down; the request was not (or may not have been)
+  /// carried out.
+  shutting_down,
+  /// The store's apply threw on this command (on every member alike).
+  apply_failed,
+  /// This node has been removed from the cluster.
+  removed,
+  /// A membership change was refused (see the error's text).
+  membership_refused,
+  /// Storage failed (disk full, I/O error); the node stops accepting writes.
+  storage_failure,
+  /// A malformed request (e.g. an undecodable typed command or result).
+  bad_request,
+};
+
+std::string_view to_string(errc e);
+
+}  // namespace actraft

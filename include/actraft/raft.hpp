@@ -1,0 +1,76 @@
+// The node handle: start a member with lead() or join(), talk to it through
+// mailbox(), stop it with shutdown().
+//
+//   caf::actor_system_config cfg;
+//   actraft::add_types(cfg);
+//   caf::actor_system sys{cfg};
+//   actraft::raft node{sys, "127.0.0.1:9001", std::make_unique<my_store>(), opts};
+//   peer.empty() ? node.lead() : node.join(peer);
+//   auto mailbox = node.mailbox();
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include <caf/expected.hpp>
+#include <caf/fwd.hpp>
+
+#include "actraft/mailbox.hpp"
+#include "actraft/options.hpp"
+#include "actraft/store.hpp"
+
+namespace actraft {
+
+/// A node could not start: bad options or address, the port is in use, the
+/// data directory is locked, unreadable or corrupt, or joining failed. The
+/// message says which, in words an operator can act on.
+class startup_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class raft {
+ public:
+  /// `listen_address` is "host:port" (port 0 picks a free one). Nothing
+  /// starts before lead() or join().
+  raft(caf::actor_system& sys, std::string listen_address, std::unique_ptr<store> s,
+       options opts);
+  ~raft();
+  raft(const raft&) = delete;
+  raft& operator=(const raft&) = delete;
+
+  /// Starts a new single-member cluster, or resumes the member whose state
+  /// is in the data directory. Throws startup_error.
+  void lead();
+  /// Joins the cluster through any member ("host:port"): the leader gives
+  /// this node a fresh id and adds it as a learner; it becomes a voter once
+  /// caught up. Resumes instead if the data directory holds a member.
+  /// Throws startup_error.
+  void join(const std::string& peer_address);
+
+  /// The handle any actor sends propose, leave and status to.
+  [[nodiscard]] actraft::mailbox mailbox() const;
+  /// The port the node listens on (useful with port 0).
+  [[nodiscard]] std::uint16_t port() const;
+  /// "host:port" as the other members reach this node.
+  [[nodiscard]] std::string address() const;
+  /// This member's id (0 before lead() or join()).
+  [[nodiscard]] std::uint64_t id() const;
+
+  /// Blocking helpers for code that is not an actor.
+  caf::expected<bytes> propose(const bytes& command);
+  caf::expected<node_status> status();
+  caf::expected<std::uint64_t> leave();
+
+  /// Answers pending requests with shutting_down, stops the node's actors
+  /// and closes the data directory. Idempotent; also run by the destructor.
+  void shutdown();
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace actraft

@@ -1,0 +1,82 @@
+// Typed commands and results on top of the byte interface: a store written
+// against C++ types, proposals that take and return C++ types. Encoded with
+// cereal's portable binary archive.
+//
+//   struct put { std::string key, value; template <class A> void serialize(A& a) { a(key, value); } };
+//   struct kv : actraft::typed_store<put, std::string> {
+//     std::string execute(const put& p) override { ... }
+//   };
+//   auto previous = actraft::propose<std::string>(node, put{"k", "v"});   // blocking
+//   self->request(mailbox, 2s, actraft::propose_atom_v, actraft::encode(put{"k", "v"}))
+//     .then([](const actraft::bytes& b) { auto r = actraft::decode<std::string>(b); });
+#pragma once
+
+#include <optional>
+#include <sstream>
+#include <string>
+
+#include <cereal/archives/portable_binary.hpp>
+#include <cereal/types/map.hpp>
+#include <cereal/types/optional.hpp>
+#include <cereal/types/string.hpp>
+#include <cereal/types/variant.hpp>
+#include <cereal/types/vector.hpp>
+
+#include "actraft/mailbox.hpp"
+#include "actraft/raft.hpp"
+#include "actraft/store.hpp"
+
+namespace actraft {
+
+template <class T>
+bytes encode(const T& value) {
+  std::ostringstream os(std::ios::binary);
+  {
+    cereal::PortableBinaryOutputArchive ar(os);
+    ar(value);
+  }
+  const std::string s = std::move(os).str();
+  return bytes(s.begin(), s.end());
+}
+
+/// Nothing if `data` is not a T (never throws).
+template <class T>
+std::optional<T> decode(const bytes& data) {
+  try {
+    std::istringstream is(std::string(data.begin(), data.end()), std::ios::binary);
+    cereal::PortableBinaryInputArchive ar(is);
+    T value;
+    ar(value);
+    return value;
+  } catch (...) {
+    return std::nullopt;
+  }
+}
+
+/// A store whose commands, results and snapshots are C++ values.
+template <class Command, class Result>
+class typed_store : public store {
+ public:
+  /// Applies one command (deterministically, like store::apply).
+  virtual Result execute(const Command& command) = 0;
+
+  bytes apply(const bytes& command) final {
+    auto cmd = decode<Command>(command);
+    // Every member decodes the same bytes alike, so throwing here is
+    // deterministic: the proposer gets apply_failed.
+    if (!cmd) throw std::invalid_argument("command cannot be decoded");
+    return encode(execute(*cmd));
+  }
+};
+
+/// Proposes a typed command from blocking code; decodes the typed result.
+template <class Result, class Command>
+caf::expected<Result> propose(raft& node, const Command& command) {
+  auto r = node.propose(encode(command));
+  if (!r) return r.error();
+  auto decoded = decode<Result>(*r);
+  if (!decoded) return make_error(errc::bad_request, "result cannot be decoded");
+  return std::move(*decoded);
+}
+
+}  // namespace actraft

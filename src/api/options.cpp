@@ -1,0 +1,23 @@
+#include "actraft/options.hpp"
+
+namespace actraft {
+
+std::string options::validate() const {
+  using std::chrono::milliseconds;
+  if (data_dir.empty()) return "data_dir must be set";
+  if (heartbeat_interval < milliseconds(1)) return "heartbeat_interval must be at least 1 ms";
+  if (election_timeout < 2 * heartbeat_interval)
+    return "election_timeout must be at least twice the heartbeat_interval (got " +
+           std::to_string(election_timeout.count()) + " ms and " +
+           std::to_string(heartbeat_interval.count()) + " ms)";
+  if (request_timeout < election_timeout)
+    return "request_timeout must be at least the election_timeout";
+  if (max_batch_bytes < 1024) return "max_batch_bytes must be at least 1024";
+  if (max_inflight < 1) return "max_inflight must be at least 1";
+  if (segment_bytes < 64 * 1024) return "segment_bytes must be at least 64 KiB";
+  if (reconnect_min < milliseconds(1) || reconnect_max < reconnect_min)
+    return "reconnect_min must be at least 1 ms and reconnect_max at least reconnect_min";
+  return {};
+}
+
+}  // namespace actraft
