@@ -29,7 +29,7 @@ test-asan: deps
 	    -R '^(test_core|test_sim|check_no_caf_in_core)$$'
 
 demo: build
-	@$(BUILD)/examples/sim_demo
+	@scripts/demo.sh $(BUILD)/examples/kv_store/kv_store
 
 # A longer simulator soak: make soak SEEDS=100000
 soak: build

@@ -11,6 +11,8 @@ packages=(
   libboost-test-dev # Boost.Test
   libspdlog-dev     # logging
   libssl-dev        # needed by CAF's TLS module headers
+  libcpp-httplib-dev # HTTP API of the kv_store example
+  curl              # the demo talks to the cluster with it
 )
 
 missing=()
