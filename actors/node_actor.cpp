@@ -421,6 +421,15 @@ void start_core(self_ptr self, node_setup& setup) {
     st.core->campaign();
 }
 
+/// Internal messages (timers, peer state, start, stop) are published along
+/// with the rest of the node's interface; only actors of this process may
+/// send them, or any peer could stop or confuse the node.
+bool from_this_process(self_ptr self) {
+  // Anonymous messages may come from anywhere: refused too.
+  const auto& sender = self->current_sender();
+  return sender != nullptr && sender->node() == self->node();
+}
+
 void stop(self_ptr self) {
   auto& st = self->state;
   if (st.mode == node_mode::stopped) return;
@@ -512,12 +521,14 @@ node_actor::behavior_type node_actor_impl(node_actor::stateful_pointer<node_stat
       },
       // --- internal ---
       [self](tick_atom, std::uint64_t epoch) {
+        if (!from_this_process(self)) return;
         auto& s = self->state;
         if (epoch != s.tick_epoch || s.mode != node_mode::running) return;
         on_tick(self);
         self->delayed_send(self, s.opts.heartbeat_interval, tick_atom::value, epoch);
       },
       [self](peer_up_atom, std::uint64_t id, peer_interface& remote) {
+        if (!from_this_process(self)) return;
         auto& s = self->state;
         auto it = s.peers.find(core::node_id{id});
         if (it == s.peers.end()) return;
@@ -525,15 +536,18 @@ node_actor::behavior_type node_actor_impl(node_actor::stateful_pointer<node_stat
         s.log_->debug("connected to node {} at {}", id, it->second.address);
       },
       [self](peer_down_atom, std::uint64_t id) {
+        if (!from_this_process(self)) return;
         auto it = self->state.peers.find(core::node_id{id});
         if (it != self->state.peers.end()) it->second.remote = nullptr;
       },
       [self](retry_atom, std::uint64_t attempt) {
+        if (!from_this_process(self)) return;
         auto& s = self->state;
         if (s.persisting && attempt == s.persist_attempt && s.mode != node_mode::stopped)
           persist(self);
       },
       [self](start_atom, std::uint64_t id, std::vector<member_status>& members) {
+        if (!from_this_process(self)) return;
         auto& s = self->state;
         if (s.core || !s.setup) return;
         s.setup->core_opts.id = core::node_id{id};
@@ -542,7 +556,9 @@ node_actor::behavior_type node_actor_impl(node_actor::stateful_pointer<node_stat
         s.setup.reset();
         drive(self);
       },
-      [self](stop_atom) { stop(self); },
+      [self](stop_atom) {
+        if (from_this_process(self)) stop(self);
+      },
   };
 }
 

@@ -128,7 +128,8 @@ struct raft::impl {
     setup->state = disk->state();
     std::vector<member_status> seeds;
     for (const auto& m : me.seed_members) seeds.push_back({m.id.value, m.address, m.voter});
-    caf::anon_send(node, actors::start_atom::value, id, std::move(seeds));
+    caf::scoped_actor self{sys};
+    self->send(node, actors::start_atom::value, id, std::move(seeds));
   }
 
   /// A new single-member cluster: its first log entry is its configuration,

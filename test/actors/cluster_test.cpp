@@ -3,7 +3,10 @@
 
 #include <set>
 
+#include <caf/io/middleman.hpp>
+
 #include "fixture.hpp"
+#include "protocol.hpp"
 
 using namespace actraft;
 using namespace actraft::test;
@@ -228,4 +231,22 @@ BOOST_AUTO_TEST_CASE(shutdown_answers_pending_requests) {
   caf::scoped_actor self{*a.sys};
   self->wait_for(client);
   BOOST_TEST(*outcome == "shutting_down");
+}
+
+BOOST_AUTO_TEST_CASE(remote_peers_cannot_send_internal_messages) {
+  temp_dir tmp;
+  member_process a{tmp.sub("a")}, outsider{tmp.sub("outsider")};
+  a.node->lead();
+  // Another process (here: another actor system) connects to the node and
+  // tries the messages only the node's own actors may send.
+  auto remote = outsider.sys->middleman().remote_actor<actors::node_actor>("127.0.0.1", a.node->port());
+  BOOST_REQUIRE(remote);
+  caf::scoped_actor self{*outsider.sys};
+  self->send(*remote, actors::stop_atom::value);
+  caf::anon_send(*remote, actors::stop_atom::value);
+  self->send(*remote, actors::start_atom::value, std::uint64_t{9}, std::vector<member_status>{});
+  self->send(*remote, actors::peer_down_atom::value, std::uint64_t{1});
+  std::this_thread::sleep_for(200ms);
+  BOOST_TEST(expect_ok(a.node->propose(to_bytes("still here")), *a.sys) == "1:still here");
+  BOOST_TEST(a.node->status()->id == 1u);
 }

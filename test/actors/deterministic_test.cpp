@@ -70,14 +70,16 @@ struct sim_cluster {
       auto node = sys->spawn(actors::node_actor_impl, setup);
       by_address[name] = node;
       members.push_back({node, st});
-      caf::anon_send(node, actors::start_atom::value, static_cast<std::uint64_t>(i),
-                     std::vector<member_status>{});
+      caf::scoped_actor starter{*sys};
+      starter->send(node, actors::start_atom::value, static_cast<std::uint64_t>(i),
+                    std::vector<member_status>{});
     }
     sched->run();
   }
 
   ~sim_cluster() {
-    for (auto& m : members) caf::anon_send(m.node, actors::stop_atom::value);
+    caf::scoped_actor self{*sys};
+    for (auto& m : members) self->send(m.node, actors::stop_atom::value);
     sched->run();
   }
 
@@ -146,7 +148,8 @@ BOOST_AUTO_TEST_CASE(simulated_leader_loss_and_a_follower_waiting_for_a_new_lead
   auto lead = c.leader();
   BOOST_REQUIRE(lead);
   BOOST_TEST(c.propose(*lead, "before") == "1:before");
-  caf::anon_send(c.members[*lead].node, actors::stop_atom::value);
+  caf::scoped_actor self{*c.sys};
+  self->send(c.members[*lead].node, actors::stop_atom::value);
   c.by_address.erase("n" + std::to_string(*lead + 1));
   c.sched->run();
   // A proposal on a survivor waits for the election, then commits.
