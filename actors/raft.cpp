@@ -279,6 +279,16 @@ caf::expected<std::uint64_t> raft::leave() {
   return out;
 }
 
+caf::expected<std::uint64_t> raft::remove_member(std::uint64_t member) {
+  if (!impl_->node) return make_error(errc::shutting_down, "node is not running");
+  caf::expected<std::uint64_t> out{std::uint64_t{0}};
+  caf::scoped_actor self{impl_->sys};
+  self->request(caf::actor_cast<actors::peer_interface>(impl_->node),
+                impl_->opts.request_timeout + 1s, actors::remove_atom::value, member)
+      .receive([&](std::uint64_t id) { out = id; }, [&](caf::error& e) { out = std::move(e); });
+  return out;
+}
+
 void raft::shutdown() {
   if (!impl_ || impl_->stopped) return;
   impl_->stopped = true;

@@ -63,6 +63,8 @@ class raft {
   caf::expected<bytes> propose(const bytes& command);
   caf::expected<node_status> status();
   caf::expected<std::uint64_t> leave();
+  /// Removes another member (one that is gone for good, say); answers its id.
+  caf::expected<std::uint64_t> remove_member(std::uint64_t id);
 
   /// Answers pending requests with shutting_down, stops the node's actors
   /// and closes the data directory. Idempotent; also run by the destructor.

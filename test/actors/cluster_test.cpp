@@ -168,6 +168,15 @@ BOOST_AUTO_TEST_CASE(follower_leaves_and_answers_removed) {
     return st && st->members.size() == 2;
   }));
   BOOST_TEST(expect_ok(b.node->propose(to_bytes("y")), *b.sys).find(":y") != std::string::npos);
+  // A member that is gone for good is removed from another member; ids are
+  // never handed out again.
+  b.node.reset();  // node 2 is gone for good
+  auto gone = a.node->remove_member(2);
+  BOOST_REQUIRE_MESSAGE(gone, "remove failed: " << (gone ? "" : a.sys->render(gone.error())));
+  BOOST_TEST(*gone == 2u);
+  member_process d{tmp.sub("d")};
+  d.node->join(a.node->address());
+  BOOST_TEST(d.node->id() == 4u);
 }
 
 BOOST_AUTO_TEST_CASE(startup_errors_are_clear) {
