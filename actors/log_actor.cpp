@@ -22,6 +22,10 @@ log_actor::behavior_type log_actor_impl(log_actor::stateful_pointer<log_state> s
         if (!synced) return make_error(errc::storage_failure, synced.error().what());
         return synced->value;
       },
+      [self](persist_atom, const core::hard_state& hs) {
+        if (auto r = self->state.disk->save(hs); !r)
+          self->state.log_->warn("cannot record the commit index: {}", r.error().what());
+      },
       [self](stop_atom) {
         // Closing the storage releases the data directory's lock.
         self->state.disk.reset();

@@ -177,6 +177,7 @@ void persist(self_ptr self) {
           [self, rd](std::uint64_t) {
             auto& s = self->state;
             s.persisting = false;
+            if (rd->state) s.synced = *rd->state;
             s.unpersisted.reset();
             if (s.mode == node_mode::stopped) return;
             finish_ready(self, *rd);
@@ -227,7 +228,12 @@ void drive(self_ptr self) {
   while (!st.persisting && st.core->has_ready()) {
     auto rd = std::make_shared<core::ready>(st.core->take_ready());
     dispatch(self, rd->messages);
-    if (rd->state || !rd->entries.empty()) {
+    // Entries, a term or a vote must be durable before anything that depends
+    // on them is sent (Figure 2); a new commit index alone need not be.
+    const bool must_sync = !rd->entries.empty() ||
+                           (rd->state && (rd->state->term != st.synced.term ||
+                                          rd->state->vote != st.synced.vote));
+    if (must_sync) {
       // Group commit: while this write runs, new proposals collect in the
       // core and leave together in the next ready.
       st.persisting = true;
@@ -235,6 +241,7 @@ void drive(self_ptr self) {
       st.persist_attempt = 0;
       persist(self);
     } else {
+      if (rd->state) self->send(st.log, persist_atom::value, *rd->state);
       finish_ready(self, *rd);
     }
   }
@@ -413,6 +420,7 @@ void start_core(self_ptr self, node_setup& setup) {
   auto& st = self->state;
   st.address = setup.address;
   st.log_ = make_logger("node " + std::to_string(setup.core_opts.id.value));
+  st.synced = setup.state.state;
   st.core.emplace(setup.core_opts, std::move(setup.state));
   st.was_member = st.core->config().find(st.core->id()) != nullptr;
   st.applied_index = st.core->log().snapshot().index.value;

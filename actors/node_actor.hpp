@@ -95,6 +95,7 @@ struct node_state {
   std::uint64_t applied_index = 0;
   std::uint64_t persist_attempt = 0;
   std::shared_ptr<core::ready> unpersisted;  ///< the ready whose write is under way
+  core::hard_state synced;                   ///< term and vote last made durable
   // What was last logged, to report changes only.
   core::role last_role = core::role::follower;
   core::raft_term last_term;

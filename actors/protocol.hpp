@@ -122,6 +122,9 @@ using peer_proxy_actor = caf::typed_actor<
 using log_actor = caf::typed_actor<
     caf::replies_to<persist_atom, bool, core::hard_state, std::vector<core::entry>>::with<
         std::uint64_t>,
+    // A hard state whose only change is the commit index: recorded with the
+    // next sync, never waited for (Raft's commitIndex is volatile state).
+    caf::reacts_to<persist_atom, core::hard_state>,
     caf::reacts_to<stop_atom>>;
 
 /// Owns the user's store: applies committed entries in order.
