@@ -9,7 +9,7 @@ JOBS       ?= 2
 SEEDS      ?= 20000
 
 deps:
-	@scripts/install-deps.sh
+	@.ci/install-deps.sh
 
 configure: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null
@@ -29,14 +29,14 @@ test-asan: deps
 	    -R '^(test_core|test_sim|check_no_caf_in_core)$$'
 
 demo: build
-	@scripts/demo.sh $(BUILD)/examples/kv_store/kv_store
+	@examples/kv_store/demo.sh $(BUILD)/examples/kv_store/kv_store
 
 # A longer simulator soak: make soak SEEDS=100000
 soak: build
 	@ACTRAFT_SIM_SEEDS=$(SEEDS) $(BUILD)/test/test_sim --log_level=test_suite
 
 bench: build
-	@$(BUILD)/bench/storage_bench
+	@$(BUILD)/test/bench/storage_bench
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
