@@ -87,7 +87,15 @@ void dispatch(self_ptr self, std::vector<core::message>& msgs) {
   auto& st = self->state;
   // One send per destination: a ready's messages to a peer travel together.
   std::map<core::node_id, std::vector<core::message>> by_peer;
-  for (auto& m : msgs) by_peer[m.to].push_back(std::move(m));
+  for (auto& m : msgs) {
+    if (m.type == core::message_type::snapshot) {
+      // This layer does not compact its log yet, so the core never needs to
+      // send a snapshot; should it, the follower is probed again later.
+      st.core->report_snapshot_failure(m.to);
+      continue;
+    }
+    by_peer[m.to].push_back(std::move(m));
+  }
   for (auto& [to, batch] : by_peer) {
     auto it = st.peers.find(to);
     if (it == st.peers.end()) continue;  // not a member (any more): Raft tolerates loss
@@ -502,7 +510,12 @@ node_actor::behavior_type node_actor_impl(node_actor::stateful_pointer<node_stat
       [self](raft_atom, std::vector<core::message>& msgs) {
         auto& s = self->state;
         if (s.mode != node_mode::running || !s.core) return;
-        for (const auto& m : msgs) s.core->step(m);
+        for (const auto& m : msgs) {
+          // A snapshot message tells the core that the snapshot's data is
+          // durable here; only the local snapshot transfer may step it.
+          if (m.type == core::message_type::snapshot) continue;
+          s.core->step(m);
+        }
         drive(self);
       },
       [self](fwd_atom, bytes& command) -> caf::result<bytes> {

@@ -46,10 +46,25 @@ typename Inspector::result_type inspect(Inspector& f, entry& x) {
 }
 
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, member& x) {
+  return f(caf::meta::type_name("actraft::member"), x.id, x.address, x.voter);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, configuration& x) {
+  return f(caf::meta::type_name("actraft::configuration"), x.members, x.max_assigned_id);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, snapshot_meta& x) {
+  return f(caf::meta::type_name("actraft::snapshot_meta"), x.index, x.term, x.config);
+}
+
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, message& x) {
   auto type = static_cast<std::uint8_t>(x.type);
   return f(caf::meta::type_name("actraft::message"), type, x.from, x.to, x.term, x.index,
-           x.log_term, x.entries, x.commit, x.reject, x.hint_index, x.hint_term,
+           x.log_term, x.entries, x.commit, x.reject, x.hint_index, x.hint_term, x.snapshot,
            caf::meta::load_callback([&]() -> caf::error {
              x.type = static_cast<message_type>(type);
              return caf::none;

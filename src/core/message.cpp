@@ -13,6 +13,7 @@ std::string_view to_string(message_type t) {
     case message_type::heartbeat: return "heartbeat";
     case message_type::heartbeat_response: return "heartbeat_response";
     case message_type::timeout_now: return "timeout_now";
+    case message_type::snapshot: return "snapshot";
   }
   return "unknown";
 }

@@ -236,6 +236,14 @@ bool node::valid(const message& m) const {
     case message_type::vote:
     case message_type::pre_vote:
       return m.log_term <= m.term && m.entries.empty();
+    case message_type::snapshot: {
+      if (!m.entries.empty() || m.snapshot.index != m.index || m.snapshot.term != m.log_term ||
+          m.snapshot.term > m.term || m.snapshot.index == log_index{0})
+        return false;
+      for (const auto& mem : m.snapshot.config.members)
+        if (mem.id == no_node) return false;
+      return m.snapshot.config.voter_count() > 0;
+    }
     case message_type::pre_vote_response:
     case message_type::vote_response:
     case message_type::append_response:
@@ -263,8 +271,9 @@ void node::step(const message& m) {
       // §9.6: pre-votes never change anybody's term.
     } else {
       // Figure 2, All servers: a higher term makes us a follower of it.
-      const bool from_leader =
-          m.type == message_type::append || m.type == message_type::heartbeat;
+      const bool from_leader = m.type == message_type::append ||
+                               m.type == message_type::heartbeat ||
+                               m.type == message_type::snapshot;
       become_follower(m.term, from_leader ? m.from : no_node);
     }
   } else if (m.term < term_) {
@@ -278,6 +287,7 @@ void node::step(const message& m) {
     switch (m.type) {
       case message_type::append:
       case message_type::heartbeat:
+      case message_type::snapshot:
         r.type = message_type::append_response;
         break;
       case message_type::vote: r.type = message_type::vote_response; break;
@@ -337,6 +347,11 @@ void node::step_follower(const message& m) {
       leader_ = m.from;
       handle_heartbeat(m);
       break;
+    case message_type::snapshot:
+      election_elapsed_ = 0;
+      leader_ = m.from;
+      handle_snapshot(m);
+      break;
     default:
       break;  // responses to roles we no longer hold
   }
@@ -346,6 +361,7 @@ void node::step_candidate(const message& m) {
   switch (m.type) {
     case message_type::append:
     case message_type::heartbeat:
+    case message_type::snapshot:
       // Figure 2, Candidates: AppendEntries from the new leader of this term
       // means the election is lost.
       become_follower(term_, m.from);
@@ -427,6 +443,31 @@ void node::handle_append(const message& m) {
   respond(std::move(r));  // sent only once our log is durable (persisted_messages)
 }
 
+void node::handle_snapshot(const message& m) {
+  message r;
+  r.type = message_type::append_response;
+  r.to = m.from;
+  r.term = term_;
+  const snapshot_meta& meta = m.snapshot;
+  if (meta.index <= log_.commit()) {
+    r.index = log_.commit();  // nothing new in it
+  } else if (log_.matches(meta.index, meta.term)) {
+    // §7: the log already holds what the snapshot covers; keep the entries
+    // after it and just learn that it is committed.
+    log_.commit_to(meta.index);
+    r.index = meta.index;
+  } else {
+    // §7: "discard the entire log"; the state machine is reset from the
+    // snapshot, and so is the configuration.
+    log_.restore(meta);
+    config_ = meta.config;
+    config_index_ = meta.index;
+    pending_install_ = meta;
+    r.index = meta.index;
+  }
+  respond(std::move(r));
+}
+
 void node::handle_heartbeat(const message& m) {
   // The leader sends min(matchIndex, commitIndex), which our log holds.
   log_.commit_to(m.commit);
@@ -453,7 +494,9 @@ void node::handle_append_response(const message& m) {
   progress& pr = it->second;
   pr.recent_active = true;
   if (m.reject) {
-    if (pr.state == replication_state::replicate) {
+    if (pr.state == replication_state::snapshot) {
+      pr.become_probe();
+    } else if (pr.state == replication_state::replicate) {
       if (m.index <= pr.match) return;  // stale: answers an older append
       pr.become_probe();
     } else {
@@ -475,7 +518,9 @@ void node::handle_append_response(const message& m) {
     if (role_ != role::leader) return;  // committed our own removal
   }
   pr.next = std::max(pr.next, pr.match + 1);
-  if (pr.state == replication_state::probe)
+  if (pr.state == replication_state::snapshot && pr.match < pr.pending_snapshot)
+    return;  // an answer to something older than the snapshot on its way
+  if (pr.state != replication_state::replicate)
     pr.become_replicate();
   else
     pr.free_inflight_to(m.index);
@@ -489,6 +534,7 @@ void node::handle_heartbeat_response(const message& m) {
   if (it == progress_.end()) return;
   progress& pr = it->second;
   pr.recent_active = true;
+  if (pr.state == replication_state::snapshot) return;  // wait for the snapshot's answer
   pr.probe_sent = false;
   // An append may have been lost: free a slot and resend from where the
   // follower is, which turns a gap into a rejection and a probe.
@@ -501,7 +547,7 @@ bool node::send_append(node_id to, progress& pr, bool allow_empty) {
   if (pr.paused(opts_.max_inflight)) return false;
   const log_index prev = pr.next - 1;
   const auto prev_term = log_.term_at(prev);
-  if (!prev_term) return false;  // compacted away: needs a snapshot
+  if (!prev_term) return send_snapshot(to, pr);  // §7: compacted away
   std::vector<entry> es;
   if (pr.next <= log_.last_index()) es = log_.slice(pr.next, log_.last_index(), opts_.max_batch_bytes);
   if (es.empty() && !allow_empty) return false;
@@ -524,6 +570,50 @@ bool node::send_append(node_id to, progress& pr, bool allow_empty) {
   m.entries = std::move(es);
   send(std::move(m));
   return true;
+}
+
+bool node::send_snapshot(node_id to, progress& pr) {
+  const snapshot_meta& meta = log_.snapshot();
+  if (meta.index == log_index{0}) return false;  // nothing compacted: cannot happen
+  message m;
+  m.type = message_type::snapshot;
+  m.to = to;
+  m.term = term_;
+  m.index = meta.index;
+  m.log_term = meta.term;
+  m.snapshot = meta;
+  pr.become_snapshot(meta.index);
+  send(std::move(m));
+  return true;
+}
+
+void node::report_snapshot_failure(node_id follower) {
+  auto it = progress_.find(follower);
+  if (it == progress_.end() || it->second.state != replication_state::snapshot) return;
+  // Try again later: probing finds that the snapshot is still needed.
+  it->second.become_probe();
+  it->second.probe_sent = true;  // until the next heartbeat response
+}
+
+std::optional<snapshot_meta> node::snapshot_meta_at(log_index index) const {
+  auto t = log_.term_at(index);
+  if (!t || index < log_.snapshot().index) return std::nullopt;
+  snapshot_meta meta{index, *t, log_.snapshot().config};
+  for (log_index i = index; i > log_.snapshot().index; i = i - 1) {
+    const entry& e = log_.at(i);
+    if (e.kind != entry_kind::configuration) continue;
+    if (auto c = decode_configuration(e.data)) {
+      meta.config = std::move(*c);
+      break;
+    }
+  }
+  return meta;
+}
+
+bool node::compact(log_index index) {
+  if (index > applied_) return false;
+  auto meta = snapshot_meta_at(index);
+  return meta && log_.compact(*meta);
 }
 
 void node::broadcast_append() {
@@ -698,7 +788,7 @@ void node::adopt_configuration(configuration c, log_index index) {
 
 bool node::has_ready() const {
   if (ready_outstanding_) return false;
-  return broadcast_pending_ || !messages_.empty() || !persisted_messages_.empty() ||
+  return broadcast_pending_ || pending_install_ || !messages_.empty() || !persisted_messages_.empty() ||
          log_.unstable_from() <= log_.last_index() || current_hard_state() != persisted_state_ ||
          log_.commit() > applied_;
 }
@@ -714,6 +804,11 @@ ready node::take_ready() {
   rd.persisted_messages = std::move(persisted_messages_);
   messages_.clear();
   persisted_messages_.clear();
+  if (pending_install_) {
+    rd.snapshot = std::move(pending_install_);
+    pending_install_.reset();
+    applied_ = rd.snapshot->index;  // the snapshot replaces everything before it
+  }
   if (log_.commit() > applied_)
     rd.committed = log_.slice(applied_ + 1, log_.commit(), std::numeric_limits<std::size_t>::max());
   ready_outstanding_ = true;

@@ -74,6 +74,23 @@ void raft_log::commit_to(log_index i) {
   commit_ = std::max(commit_, std::min(i, last_index()));
 }
 
+bool raft_log::compact(const snapshot_meta& meta) {
+  if (meta.index <= snapshot_.index || meta.index > commit_ || term_at(meta.index) != meta.term)
+    return false;
+  entries_.erase(entries_.begin(),
+                 entries_.begin() + static_cast<std::ptrdiff_t>(meta.index.value - snapshot_.index.value));
+  snapshot_ = meta;
+  return true;
+}
+
+void raft_log::restore(const snapshot_meta& meta) {
+  entries_.clear();
+  snapshot_ = meta;
+  commit_ = meta.index;
+  unstable_from_ = meta.index + 1;
+  durable_ = meta.index;  // the caller makes the snapshot durable before stepping it in
+}
+
 std::vector<entry> raft_log::take_unstable() {
   std::vector<entry> out;
   if (unstable_from_ <= last_index()) {

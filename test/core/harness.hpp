@@ -30,7 +30,12 @@ inline std::ostream& boost_test_print_type(std::ostream& os, message_type t) {
   return os << to_string(t);
 }
 inline std::ostream& boost_test_print_type(std::ostream& os, replication_state s) {
-  return os << (s == replication_state::probe ? "probe" : "replicate");
+  switch (s) {
+    case replication_state::probe: return os << "probe";
+    case replication_state::replicate: return os << "replicate";
+    case replication_state::snapshot: return os << "snapshot";
+  }
+  return os << "?";
 }
 inline std::ostream& boost_test_print_type(std::ostream& os, entry_kind k) {
   return os << static_cast<int>(k);
@@ -242,12 +247,27 @@ class peer {
 
   /// Writes a ready's hard state and entries to the fake disk.
   void persist(const ready& rd) {
+    if (rd.snapshot) {
+      // An installed snapshot replaces the stored log (§7).
+      disk_.snapshot = *rd.snapshot;
+      disk_.entries.clear();
+    }
     if (rd.state) disk_.state = *rd.state;
     if (!rd.entries.empty()) {
       const log_index first = rd.entries.front().index;
       while (!disk_.entries.empty() && disk_.entries.back().index >= first) disk_.entries.pop_back();
       disk_.entries.insert(disk_.entries.end(), rd.entries.begin(), rd.entries.end());
     }
+  }
+
+  /// Compacts the node's log up to `index` as if the application had saved
+  /// a snapshot there, and the fake disk with it.
+  bool compact(log_index index) {
+    auto meta = n_->snapshot_meta_at(index);
+    if (!meta || !n_->compact(index)) return false;
+    disk_.snapshot = *meta;
+    std::erase_if(disk_.entries, [&](const entry& e) { return e.index <= index; });
+    return true;
   }
 
   /// Loses everything volatile; comes back from the disk.

@@ -21,6 +21,11 @@ enum class message_type : std::uint8_t {
   heartbeat = 6,          ///< AppendEntries without entries: keeps authority, carries commit
   heartbeat_response = 7,
   timeout_now = 8,        ///< leadership transfer: campaign immediately
+  /// InstallSnapshot (§7): the follower needs entries the leader has
+  /// compacted away. The core sends only the snapshot's metadata; the
+  /// caller moves the data, and steps this message into the follower's core
+  /// once the data is durable there.
+  snapshot = 9,
 };
 
 std::string_view to_string(message_type t);
@@ -39,6 +44,7 @@ struct message {
   raft_term log_term;
 
   std::vector<entry> entries;  ///< append only
+  snapshot_meta snapshot;      ///< snapshot only: what it covers (index, term, members)
   log_index commit;            ///< append, heartbeat: leaderCommit
 
   bool reject = false;  ///< responses: vote denied / append rejected
@@ -52,12 +58,13 @@ struct message {
     return a.type == b.type && a.from == b.from && a.to == b.to && a.term == b.term &&
            a.index == b.index && a.log_term == b.log_term && a.entries == b.entries &&
            a.commit == b.commit && a.reject == b.reject && a.hint_index == b.hint_index &&
-           a.hint_term == b.hint_term;
+           a.hint_term == b.hint_term && a.snapshot == b.snapshot;
   }
 
   template <class Archive>
   void serialize(Archive& ar) {
-    ar(type, from, to, term, index, log_term, entries, commit, reject, hint_index, hint_term);
+    ar(type, from, to, term, index, log_term, entries, commit, reject, hint_index, hint_term,
+       snapshot);
   }
 };
 

@@ -56,12 +56,16 @@ struct ready {
   /// Messages that promise durability (votes, acknowledgements): send them
   /// only once `state` and `entries` are durable.
   std::vector<message> persisted_messages;
+  /// A snapshot received from the leader, to install before `committed`:
+  /// make its metadata durable (the stored log is replaced by it) and restore
+  /// the state machine from its data. Everything up to it counts as applied.
+  std::optional<snapshot_meta> snapshot;
   /// Newly committed entries, to apply in order.
   std::vector<entry> committed;
 
   [[nodiscard]] bool empty() const {
     return !state && entries.empty() && messages.empty() && persisted_messages.empty() &&
-           committed.empty();
+           committed.empty() && !snapshot;
   }
 };
 
@@ -103,6 +107,17 @@ class node {
   /// Starts an election now (as if the election timeout elapsed).
   void campaign();
 
+  /// The caller has durably saved a snapshot of the state machine covering
+  /// everything up to `index` (at most the applied index): forget the log up
+  /// to there. Followers that need those entries get a snapshot instead.
+  /// Returns false (and changes nothing) if `index` cannot be compacted.
+  bool compact(log_index index);
+  /// The metadata a snapshot taken at `index` must carry (its term and the
+  /// configuration in force there); nothing if `index` is not in the log.
+  [[nodiscard]] std::optional<snapshot_meta> snapshot_meta_at(log_index index) const;
+  /// Leader: sending the snapshot to `follower` failed (connection lost);
+  /// it will be offered again.
+  void report_snapshot_failure(node_id follower);
   [[nodiscard]] bool has_ready() const;
   ready take_ready();
   /// The last ready was carried out: persisted, sent and applied.
@@ -140,6 +155,8 @@ class node {
   void handle_heartbeat(const message& m);
   void handle_append_response(const message& m);
   void handle_heartbeat_response(const message& m);
+  void handle_snapshot(const message& m);
+  bool send_snapshot(node_id to, progress& pr);
   void handle_vote_response(const message& m);
 
   // Leader replication.
@@ -191,6 +208,7 @@ class node {
   bool ready_outstanding_ = false;
   log_index ready_last_index_;        // last entry handed over by take_ready
   log_index ready_committed_to_;      // applied index once advance() is called
+  std::optional<snapshot_meta> pending_install_;  // received, not yet handed out
   hard_state ready_state_;
 };
 

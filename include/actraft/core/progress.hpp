@@ -16,6 +16,9 @@ enum class replication_state : std::uint8_t {
   /// The follower's log matches up to `match`: appends are pipelined, up to
   /// max_inflight messages at once.
   replicate,
+  /// The follower needs entries that were compacted away: a snapshot is on
+  /// its way; nothing else is sent until it is answered (or reported failed).
+  snapshot,
 };
 
 struct progress {
@@ -28,10 +31,18 @@ struct progress {
   std::deque<log_index> inflight;
   /// Heard from this follower since the last check-quorum round.
   bool recent_active = false;
+  /// snapshot: the index of the snapshot being sent.
+  log_index pending_snapshot;
 
   void become_probe() {
     state = replication_state::probe;
     next = match + 1;
+    probe_sent = false;
+    inflight.clear();
+  }
+  void become_snapshot(log_index index) {
+    state = replication_state::snapshot;
+    pending_snapshot = index;
     probe_sent = false;
     inflight.clear();
   }
@@ -46,7 +57,12 @@ struct progress {
     while (!inflight.empty() && inflight.front() <= i) inflight.pop_front();
   }
   [[nodiscard]] bool paused(std::size_t max_inflight) const {
-    return state == replication_state::probe ? probe_sent : inflight.size() >= max_inflight;
+    switch (state) {
+      case replication_state::probe: return probe_sent;
+      case replication_state::replicate: return inflight.size() >= max_inflight;
+      case replication_state::snapshot: return true;
+    }
+    return true;
   }
 };
 

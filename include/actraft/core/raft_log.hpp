@@ -51,6 +51,14 @@ class raft_log {
   /// Raises the commit index (never lowers it, never beyond last_index()).
   void commit_to(log_index i);
 
+  /// Forgets the entries up to `meta.index` (committed, covered by a
+  /// snapshot the caller has made durable). Returns false if that is not
+  /// allowed (not committed, or not beyond the current snapshot).
+  bool compact(const snapshot_meta& meta);
+  /// Replaces the whole log by a snapshot received from the leader (§7:
+  /// "discard the entire log"); everything up to it counts as committed.
+  void restore(const snapshot_meta& meta);
+
   /// Entries at or above this index are not known to be durable.
   [[nodiscard]] log_index unstable_from() const { return unstable_from_; }
   /// The entries a caller must persist next, and marks them handed over.
