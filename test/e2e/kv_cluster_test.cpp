@@ -202,3 +202,43 @@ BOOST_FIXTURE_TEST_CASE(bad_configuration_gets_a_clear_error, cluster_fixture) {
   bad.start({KV_STORE_BINARY, "--no-such-option=1"}, n1.log + ".bad");
   BOOST_TEST(bad.wait() == 2);
 }
+
+BOOST_FIXTURE_TEST_CASE(a_paused_leader_is_replaced_and_steps_down_when_it_resumes, cluster_fixture) {
+  auto& n1 = *nodes[0];
+  n1.start();
+  BOOST_REQUIRE(eventually([&] { return !n1.status().empty(); }));
+  nodes[1]->start(n1.raft_addr());
+  nodes[2]->start(n1.raft_addr());
+  BOOST_REQUIRE(eventually([&] {
+    auto s = n1.status();
+    return s.find("\"voter\":false") == std::string::npos &&
+           std::count(s.begin(), s.end(), '{') == 4;
+  }));
+  auto c = n1.client();
+  BOOST_REQUIRE(c.Put("/kv/a", "1", "text/plain")->status == 204);
+
+  // SIGSTOP: the process is silent but its connections stay open, the
+  // classic stale-leader case. The others must elect a new leader.
+  kv_node& old_leader = leader();
+  old_leader.proc.kill(SIGSTOP);
+  std::vector<kv_node*> others;
+  for (auto& n : nodes)
+    if (n.get() != &old_leader) others.push_back(n.get());
+  BOOST_REQUIRE(eventually([&] { return has_leader(others); }));
+  bool written = eventually([&] {
+    auto r = others[0]->client().Put("/kv/a", "2", "text/plain");
+    return r && r->status == 204;
+  }, 15s);
+  BOOST_REQUIRE(written);
+
+  // SIGCONT: the old leader learns the new term, steps down and catches up;
+  // a linearizable read through it sees the new value.
+  old_leader.proc.kill(SIGCONT);
+  BOOST_REQUIRE(eventually([&] {
+    return old_leader.status().find("\"role\":\"follower\"") != std::string::npos;
+  }));
+  BOOST_REQUIRE(eventually([&] {
+    auto g = old_leader.client().Get("/kv/a");
+    return g && g->status == 200 && g->body == "2";
+  }));
+}
