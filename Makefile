@@ -1,7 +1,7 @@
 # The two commands from the README, and a few more for developers.
 #   make demo   install what is missing, build, run the cluster demo
 #   make test   install what is missing, build, run every test (what CI runs)
-.PHONY: deps configure build test test-asan demo bench soak clean
+.PHONY: deps configure build test test-asan demo bench bench-compare soak clean
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -37,6 +37,12 @@ soak: build
 
 bench: build
 	@$(BUILD)/test/bench/storage_bench
+	@$(BUILD)/test/bench/mailbox_bench --clients=1
+	@$(BUILD)/test/bench/mailbox_bench --clients=64
+
+# actraft and etcd side by side on this machine (installs etcd-server).
+bench-compare: build
+	@test/bench/compare.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -667,18 +667,14 @@ bool node::maybe_commit() {
   return true;
 }
 
-propose_result node::propose(payload data, entry_kind kind) {
+propose_result node::not_leader() const {
   propose_result r;
-  if (role_ != role::leader) {
-    r.error = propose_error::not_leader;
-    r.leader = leader_;
-    return r;
-  }
-  if (kind == entry_kind::configuration) {
-    r.error = propose_error::invalid_change;
-    r.reason = "membership changes go through propose_membership";
-    return r;
-  }
+  r.error = propose_error::not_leader;
+  r.leader = leader_;
+  return r;
+}
+
+propose_result node::append_own(entry_kind kind, payload data, propose_result r) {
   // Figure 2, Leaders: append the command to the local log; it is replicated
   // with everything else proposed before the next ready (one batch).
   entry e{term_, log_.last_index() + 1, kind, std::move(data)};
@@ -688,6 +684,17 @@ propose_result node::propose(payload data, entry_kind kind) {
   append_entries({std::move(e)});
   broadcast_pending_ = true;
   return r;
+}
+
+propose_result node::propose(payload data, entry_kind kind) {
+  if (role_ != role::leader) return not_leader();
+  if (kind == entry_kind::configuration) {
+    propose_result r;
+    r.error = propose_error::invalid_change;
+    r.reason = "membership changes go through propose_membership";
+    return r;
+  }
+  return append_own(kind, std::move(data), {});
 }
 
 bool node::membership_change_allowed() const {
@@ -700,12 +707,8 @@ bool node::membership_change_allowed() const {
 }
 
 propose_result node::propose_membership(const membership_change& change) {
+  if (role_ != role::leader) return not_leader();
   propose_result r;
-  if (role_ != role::leader) {
-    r.error = propose_error::not_leader;
-    r.leader = leader_;
-    return r;
-  }
   if (!membership_change_allowed()) {
     r.error = propose_error::change_in_progress;
     r.leader = opts_.id;
@@ -718,14 +721,7 @@ propose_result node::propose_membership(const membership_change& change) {
     r.reason = std::move(out.error);
     return r;
   }
-  entry e{term_, log_.last_index() + 1, entry_kind::configuration,
-          encode_configuration(out.config)};
-  r.index = e.index;
-  r.term = e.term;
-  r.leader = opts_.id;
-  append_entries({std::move(e)});
-  broadcast_pending_ = true;
-  return r;
+  return append_own(entry_kind::configuration, encode_configuration(out.config), std::move(r));
 }
 
 void node::maybe_promote(node_id id, const progress& pr) {

@@ -174,6 +174,9 @@ class node {
   [[nodiscard]] hard_state current_hard_state() const { return {term_, vote_, log_.commit()}; }
   [[nodiscard]] bool valid(const message& m) const;
   [[nodiscard]] bool membership_change_allowed() const;
+  [[nodiscard]] propose_result not_leader() const;
+  /// Appends an entry of the current term as the leader; fills in `r`.
+  propose_result append_own(entry_kind kind, payload data, propose_result r);
   void append_entries(const std::vector<entry>& es);
   bool truncate_log(log_index from);
   void adopt_configuration(configuration c, log_index index);
