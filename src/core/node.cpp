@@ -274,7 +274,12 @@ void node::step(const message& m) {
       const bool from_leader = m.type == message_type::append ||
                                m.type == message_type::heartbeat ||
                                m.type == message_type::snapshot;
+      const int elapsed = election_elapsed_;
       become_follower(m.term, from_leader ? m.from : no_node);
+      // Figure 2, Followers: only the leader's AppendEntries or a vote we
+      // grant resets the election timer; a vote request we may reject must
+      // not, or a candidate that can never win keeps everyone from timing out.
+      if (vote_request) election_elapsed_ = elapsed;
     }
   } else if (m.term < term_) {
     // Figure 2: reply false to a stale term, carrying ours so a deposed
@@ -475,6 +480,8 @@ void node::handle_heartbeat(const message& m) {
   r.type = message_type::heartbeat_response;
   r.to = m.from;
   r.term = term_;
+  // Our commit index tells a leader waiting on a snapshot whether we have it.
+  r.commit = log_.commit();
   respond(std::move(r));
 }
 
@@ -534,7 +541,21 @@ void node::handle_heartbeat_response(const message& m) {
   if (it == progress_.end()) return;
   progress& pr = it->second;
   pr.recent_active = true;
-  if (pr.state == replication_state::snapshot) return;  // wait for the snapshot's answer
+  if (pr.state == replication_state::snapshot) {
+    // The snapshot's answer may have been lost. A follower whose commit
+    // index reached the snapshot has installed it (its committed entries are
+    // ours): continue from there. One that has not, an election timeout of
+    // heartbeats later, may have crashed before its install was durable:
+    // offer the snapshot again.
+    if (m.commit >= pr.pending_snapshot && m.commit <= log_.last_index()) {
+      pr.match = std::max(pr.match, m.commit);
+      pr.become_probe();
+    } else if (++pr.snapshot_wait >= opts_.election_ticks) {
+      pr.become_probe();
+    } else {
+      return;
+    }
+  }
   pr.probe_sent = false;
   // An append may have been lost: free a slot and resend from where the
   // follower is, which turns a gap into a rejection and a probe.

@@ -33,6 +33,8 @@ struct progress {
   bool recent_active = false;
   /// snapshot: the index of the snapshot being sent.
   log_index pending_snapshot;
+  /// snapshot: heartbeat answers received since it was sent.
+  int snapshot_wait = 0;
 
   void become_probe() {
     state = replication_state::probe;
@@ -43,6 +45,7 @@ struct progress {
   void become_snapshot(log_index index) {
     state = replication_state::snapshot;
     pending_snapshot = index;
+    snapshot_wait = 0;
     probe_sent = false;
     inflight.clear();
   }
