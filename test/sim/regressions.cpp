@@ -1,0 +1,59 @@
+// Seeds that once made the simulator fail, replayed on every test run.
+//
+// The rule: every failing seed found (by CI, a soak, or by hand) becomes an
+// entry here, with its node count and step budget exactly as the failure
+// report's replay command printed them, and a line on what it exposed. The
+// entry stays after the fix, so the bug cannot come back unnoticed. Seeds
+// that only failed because of a simulator bug are recorded too: they prove
+// the simulator fix.
+#include <boost/test/unit_test.hpp>
+
+#include <cstdint>
+#include <vector>
+
+#include "support/simulation.hpp"
+
+namespace {
+
+struct regression {
+  std::uint64_t seed;
+  int nodes;
+  std::uint64_t steps;
+  const char* what;  // the bug this seed exposed
+};
+
+const std::vector<regression>& regressions() {
+  static const std::vector<regression> list{
+      // {seed, nodes, steps, "what broke and where it was fixed"},
+      {129, 3, 1500,
+       "core: a lost answer to a snapshot left the follower's progress in the snapshot state "
+       "for good (heartbeat responses ignored, nothing re-sent): replication to it stalled"},
+      {244, 5, 2000, "core: same snapshot-answer stall as seed 129, 5 nodes"},
+  };
+  return list;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(regression_seeds)
+
+BOOST_AUTO_TEST_CASE(every_once_failing_seed_passes) {
+  using namespace actraft::sim;
+  std::size_t failed = 0;
+  for (const auto& r : regressions()) {
+    sim_config cfg;
+    cfg.seed = r.seed;
+    cfg.nodes = r.nodes;
+    cfg.steps = r.steps;
+    const sim_result res = run_simulation(cfg);
+    if (!res.ok) {
+      ++failed;
+      BOOST_ERROR("regression seed " << r.seed << " (" << r.what << ") fails again:"
+                                     << res.report());
+    }
+  }
+  BOOST_TEST_MESSAGE(regressions().size() << " regression seeds replayed");
+  BOOST_TEST(failed == 0u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,714 @@
+#include "support/simulation.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <sstream>
+#include <vector>
+
+#include "support/prng.hpp"
+
+namespace actraft::sim {
+
+namespace {
+
+using core::node_id;
+
+/// What a seed chooses before the run starts.
+struct profile {
+  core::options opts;
+  std::uint64_t fault_gap = 60;    // mean time units between faults
+  std::uint64_t propose_gap = 15;  // mean time units between proposals
+  int max_down = 1;                // crashed at once, at most
+  int spares = 0;                  // slots for members added during the run
+  std::uint64_t snapshot_every = 0;  // a node compacts after this many applied entries (0: never)
+  network_profile network;
+  disk_profile disk;
+
+  [[nodiscard]] std::string describe() const {
+    std::ostringstream os;
+    os << "election_ticks=" << opts.election_ticks << " heartbeat_ticks=" << opts.heartbeat_ticks
+       << " pre_vote=" << opts.pre_vote << " check_quorum=" << opts.check_quorum
+       << " max_batch_bytes=" << opts.max_batch_bytes << " max_inflight=" << opts.max_inflight
+       << " bug=" << to_string(opts.bug) << "; fault every ~" << fault_gap
+       << " units, proposal every ~" << propose_gap << " units, max_down=" << max_down
+       << ", spare slots=" << spares << ", snapshot every " << snapshot_every << " entries" 
+       << "; network drop/dup/slow=" << network.drop_pm << "/" << network.duplicate_pm << "/"
+       << network.slow_pm << " per mille; disk slow=" << disk.slow_pm << " per mille";
+    return os.str();
+  }
+};
+
+network_profile random_network(prng& r) {
+  network_profile n;
+  static const std::vector<std::uint32_t> drops{0, 0, 20, 80, 200};
+  static const std::vector<std::uint32_t> dups{0, 20, 60};
+  static const std::vector<std::uint32_t> slows{0, 30, 100};
+  n.drop_pm = r.pick(drops);
+  n.duplicate_pm = r.pick(dups);
+  n.slow_pm = r.pick(slows);
+  return n;
+}
+
+disk_profile random_disk(prng& r) {
+  disk_profile d;
+  static const std::vector<std::uint32_t> slows{0, 100, 300};
+  d.slow_pm = r.pick(slows);
+  return d;
+}
+
+profile choose_profile(std::uint64_t seed, int nodes, core::planted_bug bug) {
+  prng r(derive_seed(seed, 0xF0));
+  profile p;
+  p.opts.election_ticks = static_cast<int>(r.between(5, 10));
+  p.opts.heartbeat_ticks = (p.opts.election_ticks >= 8 && r.chance(300)) ? 2 : 1;
+  p.opts.pre_vote = r.chance(750);
+  p.opts.check_quorum = r.chance(750);
+  static const std::vector<std::size_t> batches{1, 100, 1024 * 1024};
+  static const std::vector<std::size_t> inflights{1, 4, 256};
+  p.opts.max_batch_bytes = r.pick(batches);
+  p.opts.max_inflight = r.pick(inflights);
+  p.opts.bug = bug;
+  static const std::vector<std::uint64_t> fault_gaps{20, 50, 120};
+  static const std::vector<std::uint64_t> propose_gaps{5, 15, 40};
+  p.fault_gap = r.pick(fault_gaps);
+  p.propose_gap = r.pick(propose_gaps);
+  p.max_down = nodes / 2;
+  // Half the seeds change the membership: add members (learners, promoted
+  // once caught up) into spare slots and remove members again.
+  if (r.chance(500)) p.spares = nodes <= 3 ? 2 : 1;
+  // Half the seeds snapshot and compact: lagging followers then catch up by
+  // InstallSnapshot, and restarts begin from a snapshot.
+  static const std::vector<std::uint64_t> snapshot_every{0, 0, 0, 4, 10, 30};
+  p.snapshot_every = r.pick(snapshot_every);
+  p.network = random_network(r);
+  p.disk = random_disk(r);
+  return p;
+}
+
+enum class fault : std::uint8_t {
+  crash_any,
+  crash_leader,
+  crash_in_window,       // a node whose write is not durable yet
+  crash_leader_on_commit,  // arm: crash the leader right after its commit index moves
+  stale_leader_writes,   // isolate the leader, then propose to it: entries only it holds
+  isolate_next_leader,   // arm: cut off the next newly elected leader at once
+  figure8,               // episode: leader changes with uncommitted entries of old terms
+  ack_window,            // arm: when the leader commits, crash a follower whose write is
+                         // not durable yet and cut the leader off
+  reconnect_one,         // undo the partitions of one node
+  add_member,            // start a spare with an empty disk and add it as a learner
+  remove_member,         // remove a member (retired once the removal is committed)
+  restart,
+  isolate_any,
+  isolate_leader,
+  split,
+  one_way,
+  heal,
+  network,
+  campaign,
+  dueling_campaigns,
+  disk,
+};
+
+struct weighted {
+  fault f;
+  std::uint64_t weight;
+};
+
+const std::vector<weighted>& fault_menu() {
+  static const std::vector<weighted> menu{
+      {fault::crash_any, 2},      {fault::crash_leader, 3},      {fault::crash_in_window, 3},
+      {fault::crash_leader_on_commit, 3}, {fault::restart, 8},   {fault::isolate_any, 2},
+      {fault::stale_leader_writes, 2}, {fault::isolate_next_leader, 2},
+      {fault::figure8, 3},        {fault::ack_window, 2},        {fault::reconnect_one, 2},
+      {fault::add_member, 3},     {fault::remove_member, 2},
+      {fault::isolate_leader, 3}, {fault::split, 1},             {fault::one_way, 2},
+      {fault::heal, 4},           {fault::network, 2},           {fault::campaign, 2},
+      {fault::dueling_campaigns, 1}, {fault::disk, 1},
+  };
+  return menu;
+}
+
+class driver {
+ public:
+  driver(const sim_config& cfg, const profile& p, cluster& c)
+      : cfg_(cfg), p_(p), c_(c), r_(derive_seed(cfg.seed, 0xD1)) {}
+
+  void fault_phase(std::uint64_t budget) {
+    std::uint64_t next_fault = c_.now() + gap(p_.fault_gap);
+    std::uint64_t next_propose = c_.now() + gap(p_.propose_gap);
+    while (c_.steps() < budget && !c_.failure()) {
+      const std::uint64_t next =
+          c_.next_event_time().value_or(std::numeric_limits<std::uint64_t>::max());
+      if (next_fault <= next) {
+        c_.advance_to(next_fault);
+        if (episode_ == episode::none) inject();
+        next_fault = c_.now() + gap(p_.fault_gap);
+      } else if (next_propose <= next) {
+        c_.advance_to(next_propose);
+        propose();
+        next_propose = c_.now() + gap(p_.propose_gap);
+      } else {
+        c_.step();
+      }
+      watch_armed_leader();
+    }
+  }
+
+  /// All faults stop; the cluster must elect a leader and commit a proposal
+  /// on every node within the bounds, and keep every acknowledged proposal.
+  void heal_phase() {
+    if (c_.failure()) return;
+    c_.note("heal: all nodes up, partitions removed, network reliable");
+    c_.heal_partitions();
+    c_.set_network(network_profile::reliable());
+    c_.set_disk(disk_profile{});
+    for (auto id : down_nodes()) c_.restart(id);
+    const std::uint64_t unit = c_.tick_units();
+    const auto e = static_cast<std::uint64_t>(p_.opts.election_ticks);
+    for (int attempt = 0; attempt < 3 && !c_.failure(); ++attempt) {
+      // Ten election timeouts at their longest (a timeout is drawn from
+      // [e, 2e) ticks). Without pre-vote, a node with a stale log that keeps
+      // campaigning resets everybody's timer with each new term, so a leader
+      // can take several rounds; 10 rounds of e ticks failed ~1 seed in 20,000.
+      const std::uint64_t leader_bound = 20 * e;  // ticks
+      const std::uint64_t start = c_.now();
+      if (!c_.run_until([&] { return c_.stable_leader() != core::no_node; },
+                        start + leader_bound * unit)) {
+        if (!c_.failure())
+          c_.fail(invariant::liveness, "no leader followed by all nodes within " +
+                                           std::to_string(leader_bound) +
+                                           " ticks (10 longest election timeouts) after the faults healed");
+        return;
+      }
+      const node_id l = c_.stable_leader();
+      // A spare whose addition was lost (or a removed member not yet shut
+      // down) is not part of the cluster: shut it down, as an operator would.
+      const core::configuration config = c_.get(l)->config();
+      for (auto id : up_nodes())
+        if (id != l && config.find(id) == nullptr) c_.retire(id);
+      const std::string cmd = "heal-" + std::to_string(cfg_.seed) + "-" + std::to_string(attempt);
+      const core::propose_result r = c_.propose(l, cmd);
+      if (!r.ok()) continue;
+      std::uint64_t longest = 0;
+      for (auto id : up_nodes()) longest = std::max(longest, c_.get(id)->log().last_index().value);
+      // 10 longest election timeouts, plus a tick per entry a follower may
+      // have to catch up on.
+      const std::uint64_t commit_bound = 20 * e + longest;
+      const auto idx = static_cast<std::size_t>(r.index.value);
+      bool lost = false;
+      auto settled = [&] {
+        // Lost: a leader of a later term does not hold it (so it never will
+        // be committed), or some node applied another entry at its index.
+        const node_id now_leader = c_.leader();
+        if (now_leader != core::no_node) {
+          const core::node* n = c_.get(now_leader);
+          if (n->term() > r.term && !n->log().matches(r.index, r.term)) {
+            lost = true;
+            return true;
+          }
+        }
+        bool all = true;
+        for (auto id : members()) {
+          const auto& a = c_.applied(id);
+          if (a.size() < idx) {
+            all = false;
+          } else if (a[idx - 1].term != r.term) {
+            lost = true;
+            return true;
+          }
+        }
+        return all;
+      };
+      if (!c_.run_until(settled, c_.now() + commit_bound * unit)) {
+        if (!c_.failure())
+          c_.fail(invariant::liveness,
+                  "proposal \"" + cmd + "\" at (" + std::to_string(r.index.value) + ",t" +
+                      std::to_string(r.term.value) + ") not applied on every node within " +
+                      std::to_string(commit_bound) + " ticks of a stable leader");
+        return;
+      }
+      if (lost) continue;  // the leader changed before it committed; try again
+      check_acknowledged();
+      return;
+    }
+    if (!c_.failure()) c_.fail(invariant::liveness, "three proposals after heal were all lost");
+  }
+
+ private:
+  std::uint64_t gap(std::uint64_t mean) { return r_.between(mean / 2 + 1, mean + mean / 2); }
+
+  std::vector<node_id> up_nodes() const {
+    std::vector<node_id> v;
+    for (auto id : c_.ids())
+      if (c_.is_up(id)) v.push_back(id);
+    return v;
+  }
+  /// Crashed and not retired (spares that never joined are not down).
+  std::vector<node_id> down_nodes() const {
+    std::vector<node_id> v;
+    for (auto id : c_.ids())
+      if (c_.started(id) && !c_.retired(id) && !c_.is_up(id)) v.push_back(id);
+    return v;
+  }
+  /// The live members of the current leader's configuration.
+  std::vector<node_id> members() const {
+    std::vector<node_id> v;
+    const node_id l = c_.leader();
+    if (l == core::no_node) return up_nodes();
+    for (const auto& m : c_.get(l)->config().members)
+      if (m.id.value <= static_cast<std::uint64_t>(c_.size()) && c_.is_up(m.id)) v.push_back(m.id);
+    return v;
+  }
+  bool may_crash() const {
+    return static_cast<int>(down_nodes().size()) < p_.max_down;
+  }
+
+  void propose() {
+    node_id target = c_.leader();
+    auto up = up_nodes();
+    if (up.empty()) return;
+    if (target == core::no_node || r_.chance(150)) target = r_.pick(up);
+    c_.propose(target, "s" + std::to_string(cfg_.seed) + "." + std::to_string(++proposals_));
+  }
+
+  fault choose() {
+    std::uint64_t total = 0;
+    for (const auto& w : fault_menu()) total += w.weight;
+    std::uint64_t x = r_.below(total);
+    for (const auto& w : fault_menu()) {
+      if (x < w.weight) return w.f;
+      x -= w.weight;
+    }
+    return fault::heal;
+  }
+
+  void inject() {
+    const auto up = up_nodes();
+    const auto down = down_nodes();
+    const node_id l = c_.leader();
+    switch (choose()) {
+      case fault::crash_any:
+        if (may_crash() && !up.empty()) c_.crash(r_.pick(up));
+        break;
+      case fault::crash_leader:
+        if (may_crash() && l != core::no_node) c_.crash(l);
+        break;
+      case fault::crash_in_window: {
+        std::vector<node_id> open;
+        for (auto id : up)
+          if (c_.pending_entries(id) > 0) open.push_back(id);
+        if (open.empty())
+          for (auto id : up)
+            if (c_.write_pending(id)) open.push_back(id);
+        if (may_crash() && !open.empty()) c_.crash(r_.pick(open));
+        break;
+      }
+      case fault::crash_leader_on_commit:
+        if (l != core::no_node) {
+          armed_ = l;
+          armed_commit_ = c_.get(l)->log().commit();
+          armed_until_ = c_.now() + 5 * c_.tick_units();
+          c_.note("armed: crash n" + std::to_string(l.value) + " when its commit index moves");
+        }
+        break;
+      case fault::stale_leader_writes:
+        if (l != core::no_node) {
+          c_.isolate(l);
+          const auto k = r_.between(1, 3);
+          for (std::uint64_t j = 0; j < k; ++j)
+            c_.propose(l, "s" + std::to_string(cfg_.seed) + "." + std::to_string(++proposals_));
+        }
+        break;
+      case fault::isolate_next_leader:
+        isolate_next_ = true;
+        isolate_after_term_ = max_term();
+        c_.note("armed: isolate the next newly elected leader");
+        break;
+      case fault::figure8:
+        // Paper, Figure 8. (a) the leader A gets entries only it holds; (b)
+        // a new leader B of a later term appends its no-op and is cut off at
+        // once; (c) A comes back and is elected again: a leader that counted
+        // replicas of A's old-term entries would commit them, and is crashed
+        // right when its commit index moves; (d) B comes back: its last term
+        // is the highest, so it can win and overwrite anything not truly
+        // committed.
+        if (l != core::no_node && episode_ == episode::none) {
+          // The episode is the only fault until it ends: everybody else up
+          // and connected, so the other nodes can elect B.
+          c_.note("figure 8 episode: leader n" + std::to_string(l.value));
+          c_.heal_partitions();
+          for (auto id : down) c_.restart(id);
+          c_.isolate(l);
+          const auto k = r_.between(2, 6);
+          for (std::uint64_t j = 0; j < k; ++j)
+            c_.propose(l, "s" + std::to_string(cfg_.seed) + "." + std::to_string(++proposals_));
+          episode_ = episode::figure8_new_leader;
+          ep_a_ = l;
+          ep_term_ = c_.get(l)->term();
+          ep_deadline_ = c_.now() + episode_time();
+        }
+        break;
+      case fault::ack_window:
+        ack_window_ = true;
+        c_.note("armed: when a leader commits, crash a follower inside its durability window");
+        break;
+      case fault::reconnect_one:
+        if (c_.partitioned()) c_.reconnect(r_.pick(c_.ids()));
+        break;
+      case fault::add_member:
+        if (l != core::no_node) {
+          // A spare that joined but whose addition was lost first, else a new one.
+          node_id j = core::no_node;
+          for (auto id : c_.ids())
+            if (c_.is_up(id) && c_.get(l)->config().find(id) == nullptr) j = id;
+          if (j == core::no_node)
+            for (auto id : c_.ids())
+              if (!c_.started(id)) {
+                j = id;
+                break;
+              }
+          if (j == core::no_node) break;
+          c_.join(j);
+          c_.propose_membership(
+              l, core::membership_change{core::membership_op::add_learner, j,
+                                         "sim:" + std::to_string(j.value)});
+        }
+        break;
+      case fault::remove_member:
+        if (l != core::no_node && c_.get(l)->config().members.size() > 3) {
+          const auto& ms = c_.get(l)->config().members;
+          const node_id x = ms[static_cast<std::size_t>(r_.below(ms.size()))].id;
+          const auto res = c_.propose_membership(
+              l, core::membership_change{core::membership_op::remove, x, {}});
+          if (res.ok()) removals_.push_back({x, res.index, res.term});
+        }
+        break;
+      case fault::restart:
+        if (!down.empty()) c_.restart(r_.pick(down));
+        break;
+      case fault::isolate_any:
+        if (!up.empty()) c_.isolate(r_.pick(up));
+        break;
+      case fault::isolate_leader:
+        if (l != core::no_node) c_.isolate(l);
+        break;
+      case fault::split: {
+        auto ids = c_.ids();
+        std::vector<node_id> side;
+        const auto k = r_.between(1, ids.size() / 2);
+        while (side.size() < k) {
+          node_id id = r_.pick(ids);
+          if (std::find(side.begin(), side.end(), id) == side.end()) side.push_back(id);
+        }
+        c_.split(side);
+        break;
+      }
+      case fault::one_way: {
+        auto ids = c_.ids();
+        const auto links = r_.between(1, 2);
+        for (std::uint64_t k = 0; k < links; ++k) {
+          node_id a = r_.pick(ids);
+          node_id b = r_.pick(ids);
+          if (a != b) c_.block(a, b);
+        }
+        break;
+      }
+      case fault::heal:
+        c_.heal_partitions();
+        break;
+      case fault::network:
+        c_.set_network(r_.chance(300) ? network_profile::reliable() : random_network(r_));
+        break;
+      case fault::campaign:
+        if (!up.empty()) c_.campaign(r_.pick(up));
+        break;
+      case fault::dueling_campaigns:
+        if (up.size() >= 2) {
+          node_id a = r_.pick(up);
+          node_id b = r_.pick(up);
+          if (a != b) {
+            c_.campaign(a);
+            c_.campaign(b);
+          }
+        }
+        break;
+      case fault::disk:
+        c_.set_disk(random_disk(r_));
+        break;
+    }
+  }
+
+  core::raft_term max_term() const {
+    core::raft_term t;
+    for (auto id : c_.ids())
+      if (const core::node* n = c_.get(id)) t = std::max(t, n->term());
+    return t;
+  }
+
+  std::uint64_t episode_time() const {
+    return 4 * static_cast<std::uint64_t>(p_.opts.election_ticks) * c_.tick_units();
+  }
+
+  void watch_figure8() {
+    if (episode_ == episode::none) return;
+    if (c_.now() > ep_deadline_) {
+      c_.note("figure 8 episode timed out");
+      c_.heal_partitions();
+      episode_ = episode::none;
+      return;
+    }
+    const node_id l = c_.leader();
+    const core::raft_term t = l != core::no_node ? c_.get(l)->term() : core::raft_term{};
+    switch (episode_) {
+      case episode::figure8_new_leader:
+        if (l != core::no_node && l != ep_a_ && t > ep_term_) {
+          c_.reconnect(ep_a_);
+          c_.isolate(l);
+          ep_b_ = l;
+          ep_term_ = t;
+          if (c_.is_up(ep_a_)) c_.campaign(ep_a_);
+          episode_ = episode::figure8_old_leader_back;
+          ep_deadline_ = c_.now() + episode_time();
+        }
+        break;
+      case episode::figure8_old_leader_back:
+        if (l != core::no_node && l != ep_b_ && t > ep_term_) {
+          armed_ = l;
+          armed_commit_ = c_.get(l)->log().commit();
+          armed_until_ = c_.now() + 5 * c_.tick_units();
+          episode_ = episode::figure8_release;
+          ep_deadline_ = c_.now() + episode_time();
+        }
+        break;
+      case episode::figure8_release:
+        if (armed_ == core::no_node) {
+          c_.reconnect(ep_b_);
+          if (c_.is_up(ep_b_)) c_.campaign(ep_b_);
+          episode_ = episode::none;
+        }
+        break;
+      case episode::none:
+        break;
+    }
+  }
+
+  void watch_ack_window() {
+    if (!ack_window_) return;
+    const node_id l = c_.leader();
+    if (l == core::no_node) return;
+    const core::log_index commit = c_.get(l)->log().commit();
+    if (ack_leader_ != l) {
+      ack_leader_ = l;
+      ack_commit_ = commit;
+      return;
+    }
+    if (commit <= ack_commit_) return;
+    ack_commit_ = commit;
+    for (auto id : c_.ids()) {
+      if (id == l || !c_.is_up(id) || c_.pending_entries(id) == 0 || !may_crash()) continue;
+      c_.crash(id);
+      c_.isolate(l);
+      ack_window_ = false;
+      return;
+    }
+  }
+
+  /// A removed member shuts down once its removal is committed; a removal
+  /// overwritten by a later leader is forgotten.
+  void watch_removals() {
+    const shadow_log& committed = c_.checker().committed();
+    for (auto it = removals_.begin(); it != removals_.end();) {
+      const std::uint64_t i = it->index.value;
+      if (committed.last() < i) {
+        ++it;
+        continue;
+      }
+      if (committed.term(i) == it->term) c_.retire(it->id);
+      it = removals_.erase(it);
+    }
+  }
+
+  /// Nodes snapshot their state machine every so many applied entries.
+  void watch_snapshots() {
+    if (p_.snapshot_every == 0) return;
+    for (auto id : c_.ids()) {
+      if (!c_.is_up(id) || c_.applied(id).empty()) continue;
+      const std::uint64_t applied = c_.applied(id).back().index.value;
+      const std::uint64_t base = c_.disk(id).snapshot.index.value;
+      if (applied < base + p_.snapshot_every) continue;
+      c_.compact(id, core::log_index{applied - r_.below(std::min<std::uint64_t>(3, applied - base))});
+    }
+  }
+
+  void watch_armed_leader() {
+    watch_snapshots();
+    watch_removals();
+    watch_figure8();
+    watch_ack_window();
+    if (isolate_next_) {
+      const node_id l = c_.leader();
+      if (l != core::no_node && c_.get(l)->term() > isolate_after_term_) {
+        c_.isolate(l);
+        isolate_next_ = false;
+      }
+    }
+    if (armed_ == core::no_node) return;
+    const core::node* n = c_.get(armed_);
+    if (n == nullptr || n->current_role() != core::role::leader || c_.now() > armed_until_) {
+      armed_ = core::no_node;
+      return;
+    }
+    if (n->log().commit() > armed_commit_) {
+      // Cut it off first: what it sent and is still in flight is lost too.
+      c_.isolate(armed_);
+      if (may_crash()) c_.crash(armed_);
+      armed_ = core::no_node;
+    }
+  }
+
+  void check_acknowledged() {
+    for (const auto& a : c_.checker().acknowledged()) {
+      for (auto id : members()) {
+        const auto& applied = c_.applied(id);
+        const auto i = static_cast<std::size_t>(a.index.value);
+        if (applied.size() < i || applied[i - 1].term != a.term || applied[i - 1].data != a.data) {
+          c_.fail(invariant::acknowledged_durable,
+                  "acknowledged " + describe(core::entry{a.term, a.index, core::entry_kind::normal, a.data}) +
+                      " is not applied on n" + std::to_string(id.value) + " after heal");
+          return;
+        }
+      }
+    }
+  }
+
+  const sim_config& cfg_;
+  const profile& p_;
+  cluster& c_;
+  prng r_;
+  std::uint64_t proposals_ = 0;
+  node_id armed_ = core::no_node;
+  core::log_index armed_commit_;
+  std::uint64_t armed_until_ = 0;
+  bool isolate_next_ = false;
+  core::raft_term isolate_after_term_;
+  enum class episode : std::uint8_t {
+    none,
+    figure8_new_leader,
+    figure8_old_leader_back,
+    figure8_release,
+  };
+  episode episode_ = episode::none;
+  node_id ep_a_ = core::no_node;
+  node_id ep_b_ = core::no_node;
+  core::raft_term ep_term_;
+  std::uint64_t ep_deadline_ = 0;
+  struct removal {
+    node_id id;
+    core::log_index index;
+    core::raft_term term;
+  };
+  std::vector<removal> removals_;
+  bool ack_window_ = false;
+  node_id ack_leader_ = core::no_node;
+  core::log_index ack_commit_;
+};
+
+}  // namespace
+
+const char* to_string(core::planted_bug b) {
+  switch (b) {
+    case core::planted_bug::none: return "none";
+    case core::planted_bug::vote_twice: return "vote_twice";
+    case core::planted_bug::commit_previous_term: return "commit_previous_term";
+    case core::planted_bug::skip_truncate: return "skip_truncate";
+    case core::planted_bug::ack_before_persist: return "ack_before_persist";
+  }
+  return "?";
+}
+
+int default_nodes(std::uint64_t seed) { return seed % 2 == 1 ? 3 : 5; }
+
+std::uint64_t default_steps(int nodes) { return nodes <= 3 ? 1500 : 2000; }
+
+std::string replay_command(const sim_config& cfg) {
+  std::string s = "build/test/sim_replay --seed " + std::to_string(cfg.seed) + " --nodes " +
+                  std::to_string(cfg.nodes) + " --steps " +
+                  std::to_string(cfg.steps != 0 ? cfg.steps : default_steps(cfg.nodes)) + " --trace";
+  if (cfg.bug != core::planted_bug::none)
+    s += "   (planted bug " + std::string(to_string(cfg.bug)) +
+         ": reproduce through test_planted, sim_replay links the correct core)";
+  return s;
+}
+
+sim_result run_simulation(const sim_config& cfg) {
+  const profile p = choose_profile(cfg.seed, cfg.nodes, cfg.bug);
+  cluster_config cc;
+  cc.seed = cfg.seed;
+  cc.nodes = cfg.nodes;
+  cc.spares = p.spares;
+  cc.base = p.opts;
+  cc.network = p.network;
+  cc.disk = p.disk;
+  cc.trace_capacity = cfg.trace_capacity;
+  cc.live_trace = cfg.live_trace;
+  cluster c(cc);
+  const std::uint64_t budget = cfg.steps != 0 ? cfg.steps : default_steps(cfg.nodes);
+
+  driver d(cfg, p, c);
+  d.fault_phase(budget);
+  d.heal_phase();
+
+  sim_result res;
+  res.seed = cfg.seed;
+  res.nodes = cfg.nodes;
+  res.ok = !c.failure().has_value();
+  res.failure = c.failure();
+  res.steps = c.steps();
+  res.ticks = c.now() / c.tick_units();
+  res.profile = p.describe();
+  res.replay = replay_command(cfg);
+  res.stats = c.stats();
+  res.terms_with_leader = c.checker().leaders().size();
+  res.committed = c.checker().committed().last();
+  res.acknowledged = c.checker().acknowledged().size();
+  res.fingerprint = c.trace().fingerprint();
+  if (!res.ok) {
+    res.trace = c.trace().dump();
+    // The step of the violation is the one of the VIOLATION note.
+    c.trace().for_each([&](const trace_event& e) {
+      if (res.failed_at_step == 0 && e.kind == trace_kind::note &&
+          e.text.rfind("VIOLATION", 0) == 0)
+        res.failed_at_step = e.step;
+    });
+  }
+  return res;
+}
+
+std::string sim_result::summary() const {
+  std::ostringstream os;
+  os << "seed " << seed << " (" << nodes << " nodes): " << (ok ? "ok" : "FAILED") << ", " << steps
+     << " steps, " << ticks << " ticks, " << terms_with_leader << " terms with a leader, "
+     << committed << " committed, " << acknowledged << " acknowledged, " << stats.crashes
+     << " crashes (" << stats.crashes_with_pending_write << " with a write in flight)";
+  if (stats.joins + stats.membership_changes != 0)
+    os << ", " << stats.joins << " joined, " << stats.membership_changes
+       << " membership changes proposed, " << stats.retired << " removed";
+  if (failure) os << " -- " << failure->invariant << ": " << failure->description;
+  return os.str();
+}
+
+std::string sim_result::report() const {
+  std::ostringstream os;
+  os << "\n=== simulation FAILED: " << (failure ? failure->invariant : "?") << " ===\n"
+     << (failure ? failure->description : "") << "\n"
+     << "seed " << seed << ", " << nodes << " nodes, violated at step " << failed_at_step
+     << " of " << steps << " (t=" << ticks << " ticks)\n"
+     << "replay: " << replay << "\n"
+     << "profile: " << profile << "\n"
+     << "--- last events ---\n"
+     << trace << "=== end of report ===\n";
+  return os.str();
+}
+
+}  // namespace actraft::sim
