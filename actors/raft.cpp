@@ -3,6 +3,7 @@
 // resumes the member.
 #include "actraft/raft.hpp"
 
+#include <future>
 #include <random>
 #include <set>
 #include <thread>
@@ -19,9 +20,24 @@
 #include "node_actor.hpp"
 #include "store_actor.hpp"
 
+/// Work for the bridge actor: issue one request, fulfil a std::promise.
+using bridge_job = std::function<void(caf::event_based_actor*)>;
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<bridge_job>)
+
 namespace actraft {
 
 using namespace std::chrono_literals;
+
+namespace {
+
+/// Serves the blocking helpers (propose, status, ...) for threads that are
+/// not actors, such as HTTP workers: one long-lived actor forwards their
+/// requests, instead of a scoped actor built and torn down per request.
+caf::behavior bridge_impl(caf::event_based_actor* self) {
+  return {[self](const std::shared_ptr<bridge_job>& job) { (*job)(self); }};
+}
+
+}  // namespace
 
 struct raft::impl {
   caf::actor_system& sys;
@@ -33,6 +49,7 @@ struct raft::impl {
   actors::node_actor node;
   actors::log_actor log;
   actors::store_actor store_a;
+  caf::actor bridge;
   std::uint16_t port = 0;
   std::string advertised;
   std::uint64_t id = 0;
@@ -53,6 +70,25 @@ struct raft::impl {
     co.promote_lag = opts.promote_lag;
     co.seed = std::random_device{}();
     return co;
+  }
+
+  /// A request from a thread that is not an actor, through the bridge.
+  template <class T, class Handle, class... Ts>
+  caf::expected<T> ask(const Handle& to, caf::timespan timeout, Ts... xs) {
+    if (!node || !bridge) return make_error(errc::shutting_down, "node is not running");
+    auto result = std::make_shared<std::promise<caf::expected<T>>>();
+    auto answer = result->get_future();
+    auto job = std::make_shared<bridge_job>([=](caf::event_based_actor* self) {
+      self->request(to, timeout, xs...)
+          .then([result](T& value) { result->set_value(std::move(value)); },
+                [result](caf::error& err) { result->set_value(std::move(err)); });
+    });
+    caf::anon_send(bridge, std::move(job));
+    try {
+      return answer.get();
+    } catch (const std::future_error&) {
+      return make_error(errc::shutting_down, "node stopped before answering");
+    }
   }
 
   [[noreturn]] void abort_start(const std::string& why) {
@@ -102,6 +138,7 @@ struct raft::impl {
     // only now, and it is part of the address the other members will use.
     // The node actor answers nothing but status until it has an id.
     node = sys.spawn(actors::node_actor_impl, setup);
+    bridge = sys.spawn(bridge_impl);
     // SO_REUSEADDR: a restarted node gets its port back although connections
     // of its previous life linger in TIME_WAIT; a live listener still refuses.
     auto published = sys.middleman().publish(node, listen->port, listen->host.c_str(), true);
@@ -227,6 +264,13 @@ struct raft::impl {
                     caf::after(std::chrono::seconds(10)) >> [&] { timed_out = true; });
     }
     if (timed_out) log_->warn("shutdown: some actors did not stop within 10 s");
+    if (bridge) {
+      // Requests still waiting on the bridge end with a broken promise,
+      // answered as shutting_down by ask().
+      self->send_exit(bridge, caf::exit_reason::user_shutdown);
+      self->wait_for(bridge);
+      bridge = nullptr;
+    }
     node = nullptr;
     log = nullptr;
     store_a = nullptr;
@@ -252,41 +296,21 @@ std::string raft::address() const { return impl_->advertised; }
 std::uint64_t raft::id() const { return impl_->id; }
 
 caf::expected<bytes> raft::propose(const bytes& command) {
-  if (!impl_->node) return make_error(errc::shutting_down, "node is not running");
-  caf::expected<bytes> out{bytes{}};
-  caf::scoped_actor self{impl_->sys};
-  self->request(mailbox(), impl_->opts.request_timeout + 1s, propose_atom_v, command)
-      .receive([&](bytes& r) { out = std::move(r); }, [&](caf::error& e) { out = std::move(e); });
-  return out;
+  return impl_->ask<bytes>(mailbox(), impl_->opts.request_timeout + 1s, propose_atom_v, command);
 }
 
 caf::expected<node_status> raft::status() {
-  if (!impl_->node) return make_error(errc::shutting_down, "node is not running");
-  caf::expected<node_status> out{node_status{}};
-  caf::scoped_actor self{impl_->sys};
-  self->request(mailbox(), impl_->opts.request_timeout, status_atom_v)
-      .receive([&](node_status& s) { out = std::move(s); },
-               [&](caf::error& e) { out = std::move(e); });
-  return out;
+  return impl_->ask<node_status>(mailbox(), impl_->opts.request_timeout, status_atom_v);
 }
 
 caf::expected<std::uint64_t> raft::leave() {
-  if (!impl_->node) return make_error(errc::shutting_down, "node is not running");
-  caf::expected<std::uint64_t> out{std::uint64_t{0}};
-  caf::scoped_actor self{impl_->sys};
-  self->request(mailbox(), impl_->opts.request_timeout + 1s, leave_atom_v)
-      .receive([&](std::uint64_t id) { out = id; }, [&](caf::error& e) { out = std::move(e); });
-  return out;
+  return impl_->ask<std::uint64_t>(mailbox(), impl_->opts.request_timeout + 1s, leave_atom_v);
 }
 
 caf::expected<std::uint64_t> raft::remove_member(std::uint64_t member) {
-  if (!impl_->node) return make_error(errc::shutting_down, "node is not running");
-  caf::expected<std::uint64_t> out{std::uint64_t{0}};
-  caf::scoped_actor self{impl_->sys};
-  self->request(caf::actor_cast<actors::peer_interface>(impl_->node),
-                impl_->opts.request_timeout + 1s, actors::remove_atom::value, member)
-      .receive([&](std::uint64_t id) { out = id; }, [&](caf::error& e) { out = std::move(e); });
-  return out;
+  return impl_->ask<std::uint64_t>(caf::actor_cast<actors::peer_interface>(impl_->node),
+                                   impl_->opts.request_timeout + 1s, actors::remove_atom::value,
+                                   member);
 }
 
 void raft::shutdown() {
