@@ -24,9 +24,9 @@ test: build
 # The core and simulator tests once more under AddressSanitizer + UBSan.
 test-asan: deps
 	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DACTRAFT_SANITIZE=ON > /dev/null
-	@cmake --build $(ASAN_BUILD) -j$(JOBS) --target test_core test_sim
+	@cmake --build $(ASAN_BUILD) -j$(JOBS) --target test_core test_sim test_storage
 	@cd $(ASAN_BUILD) && ACTRAFT_SIM_SEEDS=300 ctest --output-on-failure -j$(JOBS) \
-	    -R '^(test_core|test_sim|check_no_caf_in_core)$$'
+	    -R '^(test_core|test_sim|test_storage|check_no_caf_in_core)$$'
 
 demo: build
 	@examples/kv_store/demo.sh $(BUILD)/examples/kv_store/kv_store
