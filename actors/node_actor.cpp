@@ -98,8 +98,11 @@ void dispatch(self_ptr self, std::vector<core::message>& msgs) {
   }
   for (auto& [to, batch] : by_peer) {
     auto it = st.peers.find(to);
-    if (it == st.peers.end()) continue;  // not a member (any more): Raft tolerates loss
-    self->send(it->second.proxy, send_atom::value, std::move(batch));
+    // Not a member (any more), or not connected: Raft tolerates the loss and
+    // retransmits what matters. Connected: straight to the peer's node, no
+    // hop through the proxy (which only owns the connection).
+    if (it == st.peers.end() || !it->second.remote) continue;
+    self->send(it->second.remote, raft_atom::value, std::move(batch));
   }
 }
 
