@@ -108,13 +108,6 @@ peer_proxy_actor::behavior_type peer_proxy_impl(peer_proxy_actor::stateful_point
   });
   if (st.port != 0 || st.resolver) connect(self);
   return {
-      [self](send_atom, std::vector<core::message>& msgs) {
-        auto& s = self->state;
-        if (s.remote)
-          self->send(s.remote, raft_atom::value, std::move(msgs));
-        else
-          s.dropped += msgs.size();
-      },
       [self](retry_atom, std::uint64_t gen) {
         auto& s = self->state;
         if (gen == s.generation && (s.port != 0 || s.resolver)) connect(self);

@@ -1,8 +1,9 @@
 // A peer proxy owns the connection to one remote member: it connects
 // asynchronously through the middleman (never blocking a scheduler thread),
 // monitors the peer, reconnects with exponential backoff after a restart or
-// a partition, and drops Raft messages while the peer is unreachable (Raft
-// retransmits what matters). It never blocks the node.
+// a partition, and tells the node when the peer is up (with its handle) or
+// down. The node sends Raft messages itself and drops them while the peer is
+// unreachable (Raft retransmits what matters).
 #pragma once
 
 #include <chrono>
@@ -35,7 +36,6 @@ struct peer_state {
   std::uint64_t generation = 0;  ///< tags connect attempts and retry timers
   std::chrono::milliseconds backoff{0};
   bool reported_unreachable = false;
-  std::uint64_t dropped = 0;  ///< messages dropped while disconnected
 };
 
 peer_proxy_actor::behavior_type peer_proxy_impl(peer_proxy_actor::stateful_pointer<peer_state> self,

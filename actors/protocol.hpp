@@ -88,7 +88,6 @@ using remove_atom = caf::atom_constant<caf::atom("remove")>;     // remove a mem
 using tick_atom = caf::atom_constant<caf::atom("tick")>;         // the core's clock
 using peer_up_atom = caf::atom_constant<caf::atom("peer_up")>;
 using peer_down_atom = caf::atom_constant<caf::atom("peer_down")>;
-using send_atom = caf::atom_constant<caf::atom("send")>;         // node -> peer proxy
 using persist_atom = caf::atom_constant<caf::atom("persist")>;   // node -> log
 using apply_atom = caf::atom_constant<caf::atom("apply")>;       // node -> store
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
@@ -127,9 +126,9 @@ using node_actor = mailbox::extend_with<peer_interface>::extend<
     caf::reacts_to<start_atom, std::uint64_t, std::vector<member_status>>,
     caf::reacts_to<stop_atom>>;
 
-/// One per remote member: owns the connection to it.
+/// One per remote member: owns the connection to it (the node sends Raft
+/// messages straight to the remote handle the proxy reports).
 using peer_proxy_actor = caf::typed_actor<
-    caf::reacts_to<send_atom, std::vector<core::message>>,
     caf::reacts_to<retry_atom, std::uint64_t>,
     caf::reacts_to<stop_atom>>;
 
