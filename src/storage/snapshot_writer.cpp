@@ -32,6 +32,15 @@ struct snapshot_writer::impl {
   bool failed = false;
   bool finished = false;
 
+  /// The error for any use after a failure or after finish().
+  [[nodiscard]] storage_error unusable() const {
+    storage_error e;
+    e.code = storage_errc::invalid_argument;
+    e.message = "snapshot writer already failed or finished";
+    e.file = tmp_path;
+    return e;
+  }
+
   result<void> flush() {
     if (buffer.empty()) return {};
     auto r = out.write_all(buffer.data(), buffer.size());
@@ -83,13 +92,7 @@ result<snapshot_writer> snapshot_writer::create(const std::string& dir,
 
 result<void> snapshot_writer::write(std::span<const std::uint8_t> chunk) {
   auto& p = *impl_;
-  if (p.failed || p.finished) {
-    storage_error e;
-    e.code = storage_errc::invalid_argument;
-    e.message = "snapshot writer already failed or finished";
-    e.file = p.tmp_path;
-    return e;
-  }
+  if (p.failed || p.finished) return p.unusable();
   p.crc.process_bytes(chunk.data(), chunk.size());
   p.size += chunk.size();
   while (!chunk.empty()) {
@@ -107,13 +110,7 @@ result<void> snapshot_writer::write(std::span<const std::uint8_t> chunk) {
 
 result<std::string> snapshot_writer::finish() {
   auto& p = *impl_;
-  if (p.failed || p.finished) {
-    storage_error e;
-    e.code = storage_errc::invalid_argument;
-    e.message = "snapshot writer already failed or finished";
-    e.file = p.tmp_path;
-    return e;
-  }
+  if (p.failed || p.finished) return p.unusable();
   std::uint8_t footer[snapshot_footer_size] = {};
   std::memcpy(footer, snapshot_footer_magic, 8);
   put_u64(footer + 8, p.size);
