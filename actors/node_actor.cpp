@@ -433,7 +433,10 @@ void start_core(self_ptr self, node_setup& setup) {
   st.log_ = make_logger("node " + std::to_string(setup.core_opts.id.value));
   st.synced = setup.state.state;
   st.core.emplace(setup.core_opts, std::move(setup.state));
-  st.was_member = st.core->config().find(st.core->id()) != nullptr;
+  // Committed entries are applied again from the snapshot on: judge removal
+  // by the configurations as they come, starting from the snapshot's (the
+  // latest configuration would make an old one without us look like a removal).
+  st.was_member = st.core->log().snapshot().config.find(st.core->id()) != nullptr;
   st.applied_index = st.core->log().snapshot().index.value;
   // A lone voter need not wait an election timeout to lead itself.
   if (st.core->config().voter_count() == 1 && st.core->config().is_voter(st.core->id()))

@@ -126,11 +126,26 @@ BOOST_AUTO_TEST_CASE(leader_loss_elects_a_new_leader_and_restart_resumes) {
   for (int i = 0; i < 10; ++i)
     expect_ok(c.node->propose(to_bytes("after" + std::to_string(i))), *c.sys);
 
+  // A member that joined (not in the first configuration) restarts from its
+  // data directory: it replays every configuration since the cluster began
+  // and must not take an old one without it for its removal.
+  const auto c_address = c.node->address();
+  c.node->shutdown();
+  c.node = std::make_unique<raft>(*c.sys, c_address, std::make_unique<recording_store>(),
+                                  fast_options(tmp.sub("c")));
+  c.node->lead();  // resumes: the directory holds node 3
+  BOOST_TEST(c.node->id() == 3u);
+  BOOST_REQUIRE(eventually([&] {
+    auto st = c.node->status();
+    return st && st->role == "follower" && st->applied_index >= b.node->status()->commit_index;
+  }));
+  BOOST_TEST(expect_ok(c.node->propose(to_bytes("via c")), *c.sys).find(":via c") != std::string::npos);
+
   // The old leader comes back from its data directory, with its id and log.
   member_process again{tmp.sub("a"), a_address};
   again.node->lead();  // resumes: the directory holds node 1
   BOOST_TEST(again.node->id() == 1u);
-  BOOST_REQUIRE(eventually([&] { return again.store->applied().size() == 20; }));
+  BOOST_REQUIRE(eventually([&] { return again.store->applied().size() == 21; }));
   BOOST_TEST(again.store->applied() == b.store->applied());
   BOOST_TEST(expect_ok(again.node->propose(to_bytes("last")), *again.sys).find(":last") !=
              std::string::npos);
