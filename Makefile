@@ -1,7 +1,7 @@
 # The two commands from the README, and a few more for developers.
 #   make demo   install what is missing, build, run the cluster demo
 #   make test   install what is missing, build, run every test (what CI runs)
-.PHONY: deps configure build test test-asan demo bench bench-compare soak clean
+.PHONY: deps configure build test test-asan demo bench bench-compare bench-failover soak clean
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -43,6 +43,10 @@ bench: build
 # actraft and etcd side by side on this machine (installs etcd-server).
 bench-compare: build
 	@test/bench/compare.sh $(BUILD)
+
+# kill -9 of the leader under writes, 20 times: time to the next acknowledged write.
+bench-failover: build
+	@test/bench/failover.sh $(BUILD) 20
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

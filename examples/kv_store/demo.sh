@@ -8,7 +8,7 @@ set -euo pipefail
 BIN=${1:-build/examples/kv_store/kv_store}
 [ -x "$BIN" ] || { echo "demo: $BIN not built (run: make build)" >&2; exit 1; }
 WORK=$(mktemp -d /tmp/actraft-demo.XXXXXX)
-BASE=${DEMO_BASE_PORT:-$((20000 + RANDOM % 20000))}
+BASE=${DEMO_BASE_PORT:-$((20000 + RANDOM % 10000))}  # below the ephemeral range (32768+)
 declare -A PID
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }

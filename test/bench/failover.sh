@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Failover time of a 3-node kv_store cluster: kill -9 the leader while a
+# client writes, measure the time from the kill to the next acknowledged
+# write through a survivor, restart the killed node, repeat.
+#   test/bench/failover.sh [BUILD_DIR] [TRIALS]     (defaults: build 20)
+# Default timeouts (heartbeat 50 ms, election 250 ms). Everything on 127.0.0.1.
+set -euo pipefail
+
+BUILD=${1:-build}
+TRIALS=${2:-20}
+BIN="$BUILD/examples/kv_store/kv_store"
+[ -x "$BIN" ] || { echo "failover: $BIN not built (make build)" >&2; exit 1; }
+WORK=$(mktemp -d /tmp/actraft-failover.XXXXXX)
+BASE=$((20000 + RANDOM % 10000))  # below the ephemeral range (32768+)
+declare -A PID
+
+http() { echo "127.0.0.1:$((BASE + 100 + $1))"; }
+start_node() {  # start_node N [peer]
+  local n=$1 peer=${2:-}
+  local args=(--raft-addr="127.0.0.1:$((BASE + n))" --http-addr="$(http "$n")" --data-dir="$WORK/n$n")
+  [ -n "$peer" ] && args+=(--peer-addr="127.0.0.1:$((BASE + peer))")
+  ACTRAFT_LOG=${ACTRAFT_LOG:-warn} "$BIN" "${args[@]}" 2>>"$WORK/n$n.log" &
+  PID[$n]=$!
+  for _ in $(seq 1 200); do curl -sf "$(http "$n")/status" >/dev/null 2>&1 && return 0; sleep 0.05; done
+  echo "failover: node $n did not start" >&2; exit 1
+}
+cleanup() { for p in "${PID[@]}"; do kill -9 "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; [ -n "${KEEP_WORK:-}" ] && echo "logs kept in $WORK" || rm -rf "$WORK"; }
+trap cleanup EXIT
+leader_of() {
+  for n in 1 2 3; do
+    [ -n "${PID[$n]:-}" ] || continue
+    curl -sf -m 0.5 "$(http "$n")/status" 2>/dev/null | grep -q '"role":"leader"' && { echo "$n"; return 0; }
+  done
+  return 0
+}
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+start_node 1; start_node 2 1; start_node 3 1
+for _ in $(seq 1 100); do
+  s=$(curl -sf "$(http 1)/status" || true)
+  [ "$(grep -o '"voter":true' <<<"$s" | wc -l)" = 3 ] && break; sleep 0.1
+done
+
+times=()
+for t in $(seq 1 "$TRIALS"); do
+  L=""; for _ in $(seq 1 100); do L=$(leader_of); [ -n "$L" ] && break; sleep 0.05; done
+  [ -n "$L" ] || { echo "failover: no leader before trial $t" >&2; exit 1; }
+  S=$(( L % 3 + 1 ))
+  # The cluster must be writing before the kill (bounded retries).
+  for _ in $(seq 1 50); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' -m 2 -X PUT --data warm "$(http "$S")/kv/warm")" = 204 ] && break
+    sleep 0.1
+  done
+  kill -9 "${PID[$L]}"; wait "${PID[$L]}" 2>/dev/null || true; unset "PID[$L]"
+  t0=$(now_ms)
+  # Writes through a survivor until one is acknowledged (each bounded to 1 s).
+  until [ "$(curl -s -o /dev/null -w '%{http_code}' -m 1 -X PUT --data "v$t" "$(http "$S")/kv/failover")" = 204 ]; do
+    [ $(( $(now_ms) - t0 )) -gt 20000 ] && { echo "failover: no write within 20 s" >&2; exit 1; }
+  done
+  dt=$(( $(now_ms) - t0 ))
+  times+=("$dt")
+  printf 'trial %2d: killed leader node %d, next acknowledged write after %4d ms\n' "$t" "$L" "$dt"
+  start_node "$L"
+  # Let the restarted node catch up before the next kill.
+  for _ in $(seq 1 100); do
+    [ "$(curl -s -m 0.5 "$(http "$L")/kv/failover?stale=true")" = "v$t" ] && break; sleep 0.05
+  done
+done
+
+sorted=$(printf '%s\n' "${times[@]}" | sort -n)
+pick() { sed -n "$1p" <<<"$sorted"; }
+n=${#times[@]}
+p50=$(pick $(( (n + 1) / 2 ))); p99=$(pick $(( (n * 99 + 99) / 100 )))
+echo "RESULT failover trials=$n p50_ms=$p50 p99_ms=$p99 min_ms=$(pick 1) max_ms=$(pick "$n") load=\"$(cut -d' ' -f1-3 /proc/loadavg)\""
