@@ -118,12 +118,16 @@ struct cluster_fixture {
       BOOST_TEST_MESSAGE("node logs kept in " << root);
     }
   }
+  /// The leader; waits through an election that may be under way.
   kv_node& leader() {
-    for (auto& n : nodes) {
-      auto s = n->status();
-      if (s.find("\"role\":\"leader\"") != std::string::npos) return *n;
-    }
-    throw std::runtime_error("no leader");
+    kv_node* found = nullptr;
+    eventually([&] {
+      for (auto& n : nodes)
+        if (n->status().find("\"role\":\"leader\"") != std::string::npos) found = n.get();
+      return found != nullptr;
+    });
+    if (found == nullptr) throw std::runtime_error("no leader within the deadline");
+    return *found;
   }
   bool has_leader(const std::vector<kv_node*>& among) {
     for (auto* n : among)
