@@ -26,13 +26,18 @@ typename Inspector::result_type inspect(Inspector& f, strong_int<Tag>& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, payload& x) {
-  bytes buf;
-  if constexpr (Inspector::reads_state) buf = x.get();
-  return f(caf::meta::type_name("actraft::payload"), buf,
-           caf::meta::load_callback([&]() -> caf::error {
-             x = payload(std::move(buf));
-             return caf::none;
-           }));
+  if constexpr (Inspector::reads_state) {
+    // Serializing (or printing) only reads: hand CAF the shared buffer
+    // itself instead of a copy; every append message goes through here.
+    return f(caf::meta::type_name("actraft::payload"), const_cast<bytes&>(x.get()));
+  } else {
+    bytes buf;
+    return f(caf::meta::type_name("actraft::payload"), buf,
+             caf::meta::load_callback([&]() -> caf::error {
+               x = payload(std::move(buf));
+               return caf::none;
+             }));
+  }
 }
 
 template <class Inspector>
