@@ -329,12 +329,17 @@ result<void> engine::commit_snapshot(snapshot_writer& writer) {
   if (meta.index < snap_.index) return invalid("snapshot is older than the one in force");
   auto path = writer.finish();
   if (!path) return path.error();
+  return adopt_snapshot(meta, *path);
+}
+
+result<void> engine::adopt_snapshot(const core::snapshot_meta& meta, const std::string& path) {
+  if (meta.index < snap_.index) return invalid("snapshot is older than the one in force");
   const auto old_path = snap_path_;
   // Recovery applies the same test to the entry in the WAL, so the two
   // cannot disagree about whether the log survives this snapshot.
   const bool keeps_log = term_at(meta.index) == meta.term;
   snap_ = meta;
-  snap_path_ = *path;
+  snap_path_ = path;
   if (!keeps_log || last_index() < meta.index) {
     // §7: a snapshot with news the log lacks replaces the log.
     reset_to(meta.index);

@@ -1,6 +1,8 @@
 // The storage API's ordinary behaviour: a new node, append/sync/reopen,
 // hard state, suffix replacement, snapshots, compaction, argument checks.
 #define BOOST_TEST_MODULE actraft_storage
+#include <thread>
+
 #include <boost/test/unit_test.hpp>
 
 #include "helpers.hpp"
@@ -124,6 +126,45 @@ BOOST_AUTO_TEST_CASE(segments_roll_and_compaction_deletes_whole_segments) {
   // The hard state survives although the segment that recorded it is gone.
   BOOST_TEST(ps.state.commit == log_index{150});
   BOOST_TEST(s->term_at(log_index{145}).has_value());
+}
+
+// The actor layer writes a snapshot file on one thread and puts it in force
+// on the thread that owns the storage: adopt_snapshot is that second half.
+BOOST_AUTO_TEST_CASE(snapshot_finished_elsewhere_is_adopted) {
+  temp_dir t;
+  auto data = snapshot_data(100000, 5);
+  {
+    auto s = open_ok(t.path);
+    STORAGE_REQUIRE_OK(s->append(make_entries(1, 30, 2)));  // term 2: conflicts
+    STORAGE_REQUIRE_OK(s->sync());
+    std::string path;
+    std::thread writer([&] {
+      auto w = snapshot_writer::create(t.path, make_meta(50, 3), &s->options());
+      if (!w || !w->write(data)) return;
+      if (auto p = w->finish()) path = *p;
+    });
+    writer.join();
+    BOOST_REQUIRE(!path.empty());
+    BOOST_TEST(s->last_index() == log_index{30});  // not in force yet
+    STORAGE_REQUIRE_OK(s->adopt_snapshot(make_meta(50, 3), path));
+    BOOST_TEST(s->snapshot_path() == path);
+    BOOST_TEST(s->last_index() == log_index{50});  // the log lacked it: replaced
+    BOOST_TEST(s->first_index() == log_index{51});
+    STORAGE_REQUIRE_OK(s->append(make_entries(51, 60, 3)));
+    STORAGE_REQUIRE_OK(s->sync());
+    // An older snapshot is refused and changes nothing.
+    BOOST_TEST(s->adopt_snapshot(make_meta(40, 3), path).error().code ==
+               storage_errc::invalid_argument);
+  }
+  auto s = open_ok(t.path);
+  auto ps = s->state();
+  BOOST_TEST((ps.snapshot == make_meta(50, 3)));
+  BOOST_TEST((ps.entries == make_entries(51, 60, 3)));
+  auto r = s->open_snapshot();
+  STORAGE_REQUIRE_OK(r);
+  auto back = r->read_all();
+  STORAGE_REQUIRE_OK(back);
+  BOOST_TEST((*back == data));
 }
 
 BOOST_AUTO_TEST_CASE(snapshot_streaming_roundtrip) {

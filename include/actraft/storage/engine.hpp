@@ -80,6 +80,11 @@ class engine {
   /// which case the entries after it stay, §7), discards the log; syncs;
   /// removes the older snapshot file. Does not compact: see compact().
   result<void> commit_snapshot(snapshot_writer& writer);
+  /// The bookkeeping half of commit_snapshot, for a writer finished
+  /// elsewhere (another thread wrote and synced the file, `finish` returned
+  /// `path`): puts it in force exactly as commit_snapshot does. A finished
+  /// file is already what recovery would pick up after a crash.
+  result<void> adopt_snapshot(const core::snapshot_meta& meta, const std::string& path);
   /// begin_snapshot + one write + commit_snapshot.
   result<void> save_snapshot(const core::snapshot_meta& meta, std::span<const std::uint8_t> data);
   /// Reads the snapshot in force (`not_found` if there is none).
@@ -102,6 +107,8 @@ class engine {
   [[nodiscard]] result<std::vector<core::entry>> entries(core::log_index lo, core::log_index hi) const;
   [[nodiscard]] const core::hard_state& current_hard_state() const { return hs_; }
   [[nodiscard]] const core::snapshot_meta& snapshot() const { return snap_; }
+  /// The file of the snapshot in force; empty if there is none.
+  [[nodiscard]] const std::string& snapshot_path() const { return snap_path_; }
   [[nodiscard]] bool has_pending() const;
   [[nodiscard]] std::size_t segment_count() const;
   [[nodiscard]] const std::string& dir() const { return dir_; }
