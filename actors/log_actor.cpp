@@ -1,5 +1,7 @@
 #include "log_actor.hpp"
 
+#include <cstdio>
+
 namespace actraft::actors {
 
 log_actor::behavior_type log_actor_impl(log_actor::stateful_pointer<log_state> self,
@@ -25,6 +27,22 @@ log_actor::behavior_type log_actor_impl(log_actor::stateful_pointer<log_state> s
       [self](persist_atom, const core::hard_state& hs) {
         if (auto r = self->state.disk->save(hs); !r)
           self->state.log_->warn("cannot record the commit index: {}", r.error().what());
+      },
+      [self](install_atom, const core::snapshot_meta& meta,
+             const std::string& path) -> caf::result<std::uint64_t> {
+        auto& store = *self->state.disk;
+        if (meta.index < store.snapshot().index) {
+          // A newer one is in force already: this file is of no use.
+          if (path != store.snapshot_path()) std::remove(path.c_str());
+          return store.snapshot().index.value;
+        }
+        if (auto r = store.adopt_snapshot(meta, path); !r)
+          return make_error(errc::storage_failure, r.error().what());
+        // The WAL behind the snapshot goes, but for the trailing entries the
+        // storage options keep (whole segments only).
+        if (auto r = store.compact(meta.index); !r)
+          self->state.log_->warn("cannot compact the log: {}", r.error().what());
+        return meta.index.value;
       },
       [self](stop_atom) {
         // Closing the storage releases the data directory's lock.

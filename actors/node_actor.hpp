@@ -72,6 +72,8 @@ struct node_setup {
   std::map<core::node_id, std::string> seed_peers;  ///< addresses known before the log says
   log_actor log;
   store_actor store;
+  snapshot_io_actor snapshot_io;
+  std::string snapshot_path;  ///< the file of state.snapshot, if any
   peer_resolver resolver;  ///< empty: connect through CAF's middleman
 };
 
@@ -83,6 +85,7 @@ struct node_state {
   std::optional<core::node> core;
   log_actor log;
   store_actor store;
+  snapshot_io_actor snapshot_io;
   std::map<core::node_id, std::string> seed_peers;
   std::map<core::node_id, peer_link> peers;
   std::map<std::uint64_t, pending_entry> pending;  ///< by log index
@@ -93,6 +96,16 @@ struct node_state {
   std::optional<std::uint64_t> removal_index;  ///< our removal, once applied
   std::uint64_t tick_epoch = 0;
   std::uint64_t applied_index = 0;
+  // Snapshots. The one in force on disk (what a leader sends), whether one
+  // is being taken, how much was applied since, an install from the leader
+  // under way, and the transfers this leader is sending.
+  core::snapshot_meta snapshot;
+  std::string snapshot_path;
+  bool snapshotting = false;
+  clock::time_point snapshot_retry_after;  ///< after a failed attempt
+  std::uint64_t bytes_since_snapshot = 0;
+  bool installing = false;
+  std::map<core::node_id, snapshot_sender_actor> transfers;
   std::uint64_t persist_attempt = 0;
   std::shared_ptr<core::ready> unpersisted;  ///< the ready whose write is under way
   core::hard_state synced;                   ///< term and vote last made durable

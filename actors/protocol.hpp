@@ -98,6 +98,12 @@ using apply_atom = caf::atom_constant<caf::atom("apply")>;       // node -> stor
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
 using retry_atom = caf::atom_constant<caf::atom("retry")>;
 using start_atom = caf::atom_constant<caf::atom("start")>;       // joiner got its id
+using snap_atom = caf::atom_constant<caf::atom("snapshot")>;     // node -> store: take one
+using restore_atom = caf::atom_constant<caf::atom("restore")>;   // node -> store: install one
+using write_atom = caf::atom_constant<caf::atom("write")>;       // node -> snapshot io
+using install_atom = caf::atom_constant<caf::atom("install")>;   // node -> log: put in force
+using chunk_atom = caf::atom_constant<caf::atom("chunk")>;       // snapshot data, leader -> follower
+using sent_atom = caf::atom_constant<caf::atom("sent")>;         // sender -> node: transfer over
 
 /// The outcome of applying one committed entry.
 struct apply_result {
@@ -120,7 +126,12 @@ using peer_interface = caf::typed_actor<
     // A new member asks to be added; answers its id and the members.
     caf::replies_to<join_atom, std::string>::with<std::uint64_t, std::vector<member_status>>,
     // Remove a member (sent to the leader); answers the removed id.
-    caf::replies_to<remove_atom, std::uint64_t>::with<std::uint64_t>>;
+    caf::replies_to<remove_atom, std::uint64_t>::with<std::uint64_t>,
+    // One chunk of the leader's snapshot file: the InstallSnapshot message
+    // it belongs to, the chunk's offset in the data, the data, and whether it
+    // is the last. Answers the offset expected next, once the chunk is
+    // written (the last one: once the snapshot is durable and in force).
+    caf::replies_to<chunk_atom, core::message, std::uint64_t, bytes, bool>::with<std::uint64_t>>;
 
 /// The node actor: the mailbox, the peer interface and internal messages.
 using node_actor = mailbox::extend_with<peer_interface>::extend<
@@ -129,6 +140,8 @@ using node_actor = mailbox::extend_with<peer_interface>::extend<
     caf::reacts_to<peer_down_atom, std::uint64_t>,
     caf::reacts_to<retry_atom, std::uint64_t>,
     caf::reacts_to<start_atom, std::uint64_t, std::vector<member_status>>,
+    // A snapshot transfer to a follower ended (true: every chunk was taken).
+    caf::reacts_to<sent_atom, std::uint64_t, bool>,
     caf::reacts_to<stop_atom>>;
 
 /// One per remote member: owns the connection to it (the node sends Raft
@@ -144,11 +157,32 @@ using log_actor = caf::typed_actor<
     // A hard state whose only change is the commit index: recorded with the
     // next sync, never waited for (Raft's commitIndex is volatile state).
     caf::reacts_to<persist_atom, core::hard_state>,
+    // Puts a finished snapshot file in force and compacts the WAL behind it;
+    // answers the snapshot's index.
+    caf::replies_to<install_atom, core::snapshot_meta, std::string>::with<std::uint64_t>,
     caf::reacts_to<stop_atom>>;
 
 /// Owns the user's store: applies committed entries in order.
 using store_actor = caf::typed_actor<
     caf::replies_to<apply_atom, std::vector<core::entry>>::with<std::vector<apply_result>>,
+    // Serializes the store: answers the last index applied and the data.
+    caf::replies_to<snap_atom>::with<std::uint64_t, bytes>,
+    // Replaces the store by the snapshot in the file at this path, taken at
+    // this index; answers the index.
+    caf::replies_to<restore_atom, std::string, std::uint64_t>::with<std::uint64_t>,
     caf::reacts_to<stop_atom>>;
+
+/// Writes snapshot files off the log's thread: the member's own snapshots,
+/// and the chunks of one arriving from the leader. Answers the path of a
+/// finished (durable, renamed) file; the log actor then puts it in force.
+using snapshot_io_actor = caf::typed_actor<
+    caf::replies_to<write_atom, core::snapshot_meta, bytes>::with<std::string>,
+    // Answers the offset expected next and, after the last chunk, the path.
+    caf::replies_to<chunk_atom, core::message, std::uint64_t, bytes, bool>::with<std::uint64_t,
+                                                                                  std::string>,
+    caf::reacts_to<stop_atom>>;
+
+/// Streams the leader's snapshot file to one follower, one chunk in flight.
+using snapshot_sender_actor = caf::typed_actor<caf::reacts_to<stop_atom>>;
 
 }  // namespace actraft::actors

@@ -18,6 +18,7 @@
 #include "log_actor.hpp"
 #include "logging.hpp"
 #include "node_actor.hpp"
+#include "snapshot_io.hpp"
 #include "store_actor.hpp"
 
 /// Work for the bridge actor: issue one request, fulfil a std::promise.
@@ -49,6 +50,7 @@ struct raft::impl {
   actors::node_actor node;
   actors::log_actor log;
   actors::store_actor store_a;
+  actors::snapshot_io_actor snapshot_io;
   caf::actor bridge;
   std::uint16_t port = 0;
   std::string advertised;
@@ -114,6 +116,7 @@ struct raft::impl {
     // before we listen or talk to anyone.
     storage::storage_options so;
     so.segment_size = opts.segment_bytes;
+    so.keep_entries = opts.snapshot_keep_entries;
     so.on_warning = [lg = log_](const std::string& w) { lg->warn("storage: {}", w); };
     auto opened = storage::engine::open(opts.data_dir, so);
     if (!opened)
@@ -124,15 +127,37 @@ struct raft::impl {
     if (!identity)
       throw startup_error("cannot read the identity in '" + opts.data_dir +
                           "': " + identity.error().what());
+    // A restarted member's store starts from the newest snapshot; the log
+    // after it is applied again as the commit index is learned.
+    std::uint64_t restored = 0;
+    if (!disk->snapshot_path().empty()) {
+      auto reader = disk->open_snapshot();
+      auto data = reader ? reader->read_all() : storage::result<bytes>(reader.error());
+      if (!data)
+        throw startup_error("cannot read the snapshot in '" + opts.data_dir +
+                            "': " + data.error().what());
+      try {
+        user_store->restore(*data);
+      } catch (const std::exception& e) {
+        throw startup_error(std::string("store::restore failed on the snapshot in '") +
+                            opts.data_dir + "': " + e.what());
+      }
+      restored = disk->snapshot().index.value;
+      log_->info("restored the store from the snapshot at index {} ({} bytes)", restored,
+                 data->size());
+    }
     started = true;
 
     auto setup = std::make_shared<actors::node_setup>();
     setup->opts = opts;
     setup->core_opts = core_options();
-    store_a = sys.spawn<caf::detached>(actors::store_actor_impl, user_store);
+    store_a = sys.spawn<caf::detached>(actors::store_actor_impl, user_store, restored);
     log = sys.spawn<caf::detached>(actors::log_actor_impl, disk, log_);
+    snapshot_io = sys.spawn<caf::detached>(actors::snapshot_io_impl, opts.data_dir, so, log_);
     setup->log = log;
     setup->store = store_a;
+    setup->snapshot_io = snapshot_io;
+    setup->snapshot_path = disk->snapshot_path();
 
     // Listen before bootstrapping or joining: with port 0 the port is known
     // only now, and it is part of the address the other members will use.
@@ -243,7 +268,8 @@ struct raft::impl {
     caf::scoped_actor self{sys};
     std::vector<caf::actor_addr> waiting;
     for (const auto& a : {caf::actor_cast<caf::actor>(node), caf::actor_cast<caf::actor>(log),
-                          caf::actor_cast<caf::actor>(store_a)}) {
+                          caf::actor_cast<caf::actor>(store_a),
+                          caf::actor_cast<caf::actor>(snapshot_io)}) {
       if (!a) continue;
       self->monitor(a);
       waiting.push_back(a.address());
@@ -254,6 +280,7 @@ struct raft::impl {
     } else {
       if (log) self->send(log, actors::stop_atom::value);
       if (store_a) self->send(store_a, actors::stop_atom::value);
+      if (snapshot_io) self->send(snapshot_io, actors::stop_atom::value);
     }
     // Wait until the log actor has closed the data directory, so the same
     // directory can be opened again at once (a restart in the same process).
@@ -273,6 +300,7 @@ struct raft::impl {
     }
     node = nullptr;
     log = nullptr;
+    snapshot_io = nullptr;
     store_a = nullptr;
   }
 };

@@ -3,6 +3,8 @@
 #include <exception>
 #include <string>
 
+#include "actraft/storage/snapshot_reader.hpp"
+
 namespace actraft::actors {
 
 namespace {
@@ -29,14 +31,46 @@ apply_result apply_one(store& s, const core::entry& e) {
 }  // namespace
 
 store_actor::behavior_type store_actor_impl(store_actor::stateful_pointer<store_state> self,
-                                            std::shared_ptr<store> user_store) {
+                                            std::shared_ptr<store> user_store,
+                                            std::uint64_t applied) {
   self->state.user_store = std::move(user_store);
+  self->state.applied = applied;
   return {
       [=](apply_atom, const std::vector<core::entry>& entries) {
+        auto& st = self->state;
         std::vector<apply_result> results;
         results.reserve(entries.size());
-        for (const auto& e : entries) results.push_back(apply_one(*self->state.user_store, e));
+        for (const auto& e : entries) {
+          if (e.index.value <= st.applied) continue;  // a snapshot already holds it
+          results.push_back(apply_one(*st.user_store, e));
+          st.applied = e.index.value;
+        }
         return results;
+      },
+      [=](snap_atom) -> caf::result<std::uint64_t, bytes> {
+        // Runs between two applies: the data is exactly the state at `applied`.
+        try {
+          return {self->state.applied, self->state.user_store->snapshot()};
+        } catch (const std::exception& ex) {
+          return make_error(errc::storage_failure, std::string("store::snapshot threw: ") + ex.what());
+        } catch (...) {
+          return make_error(errc::storage_failure, "store::snapshot threw");
+        }
+      },
+      [=](restore_atom, const std::string& path, std::uint64_t index) -> caf::result<std::uint64_t> {
+        auto reader = storage::snapshot_reader::open(path);
+        if (!reader) return make_error(errc::storage_failure, reader.error().what());
+        auto data = reader->read_all();
+        if (!data) return make_error(errc::storage_failure, data.error().what());
+        try {
+          self->state.user_store->restore(*data);
+        } catch (const std::exception& ex) {
+          return make_error(errc::storage_failure, std::string("store::restore threw: ") + ex.what());
+        } catch (...) {
+          return make_error(errc::storage_failure, "store::restore threw");
+        }
+        self->state.applied = index;
+        return index;
       },
       [=](stop_atom) { self->quit(); },
   };

@@ -12,9 +12,13 @@ namespace actraft::actors {
 struct store_state {
   static inline const char* name = "actraft.store";
   std::shared_ptr<store> user_store;
+  std::uint64_t applied = 0;  ///< last index applied (or restored)
 };
 
+/// `applied`: the index the user's store already reflects (its snapshot's,
+/// restored before the actor starts).
 store_actor::behavior_type store_actor_impl(store_actor::stateful_pointer<store_state> self,
-                                            std::shared_ptr<store> user_store);
+                                            std::shared_ptr<store> user_store,
+                                            std::uint64_t applied);
 
 }  // namespace actraft::actors

@@ -27,6 +27,18 @@ struct options {
   int promote_lag = 64;
   /// Bytes per WAL segment file.
   std::size_t segment_bytes = 64 * 1024 * 1024;
+  /// Every member snapshots its store on its own once this many entries
+  /// were applied since its last snapshot (0: never by count) ...
+  std::uint64_t snapshot_entries = 8192;
+  /// ... or once the commands applied since then add up to this many bytes
+  /// (0: never by size). A snapshot compacts the log behind it.
+  std::uint64_t snapshot_bytes = 64ull * 1024 * 1024;
+  /// Entries kept in the log behind a snapshot: a follower lagging by fewer
+  /// catches up from the log instead of receiving the whole snapshot.
+  std::uint64_t snapshot_keep_entries = 1024;
+  /// Snapshot data per message when a leader sends its snapshot to a
+  /// follower; one chunk is in flight at a time (flow control).
+  std::size_t snapshot_chunk_bytes = 1024 * 1024;
   /// Peer connection retry backoff bounds.
   std::chrono::milliseconds reconnect_min{50};
   std::chrono::milliseconds reconnect_max{2000};

@@ -15,6 +15,8 @@ std::string options::validate() const {
   if (max_batch_bytes < 1024) return "max_batch_bytes must be at least 1024";
   if (max_inflight < 1) return "max_inflight must be at least 1";
   if (segment_bytes < 64 * 1024) return "segment_bytes must be at least 64 KiB";
+  if (snapshot_chunk_bytes < 4096 || snapshot_chunk_bytes > 64 * 1024 * 1024)
+    return "snapshot_chunk_bytes must be between 4 KiB and 64 MiB";
   if (reconnect_min < milliseconds(1) || reconnect_max < reconnect_min)
     return "reconnect_min must be at least 1 ms and reconnect_max at least reconnect_min";
   return {};

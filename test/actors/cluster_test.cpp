@@ -11,28 +11,6 @@
 using namespace actraft;
 using namespace actraft::test;
 
-namespace {
-
-/// The member that considers itself leader, if exactly one does.
-member_process* find_leader(const std::vector<member_process*>& ms) {
-  member_process* found = nullptr;
-  for (auto* m : ms) {
-    if (!m->node) continue;
-    auto st = m->node->status();
-    if (st && st->role == "leader") {
-      if (found != nullptr) return nullptr;
-      found = m;
-    }
-  }
-  return found;
-}
-
-std::string expect_ok(caf::expected<bytes> r, caf::actor_system& sys) {
-  BOOST_REQUIRE_MESSAGE(r, "proposal failed: " << (r ? "" : sys.render(r.error())));
-  return to_string(*r);
-}
-
-}  // namespace
 
 BOOST_AUTO_TEST_CASE(single_node_leads_and_applies_in_order) {
   temp_dir tmp;

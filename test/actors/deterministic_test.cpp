@@ -12,6 +12,7 @@
 #include "log_actor.hpp"
 #include "logging.hpp"
 #include "node_actor.hpp"
+#include "snapshot_io.hpp"
 #include "store_actor.hpp"
 
 using namespace actraft;
@@ -61,7 +62,9 @@ struct sim_cluster {
       logger->set_level(spdlog::level::warn);
       setup->log = sys->spawn(actors::log_actor_impl, disk, logger);
       auto st = std::make_shared<recording_store>();
-      setup->store = sys->spawn(actors::store_actor_impl, std::shared_ptr<store>(st));
+      setup->store = sys->spawn(actors::store_actor_impl, std::shared_ptr<store>(st), std::uint64_t{0});
+      setup->snapshot_io =
+          sys->spawn(actors::snapshot_io_impl, tmp.sub(name), storage::storage_options{}, logger);
       setup->resolver = [this](const std::string& address) {
         auto it = by_address.find(address);
         return it == by_address.end() ? actors::peer_interface{}

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include <boost/test/unit_test.hpp>
 #include <caf/all.hpp>
 
 #include "actraft/raft.hpp"
@@ -131,6 +132,33 @@ inline bool eventually(const std::function<bool()>& pred, std::chrono::milliseco
     std::this_thread::sleep_for(10ms);
   }
   return pred();
+}
+
+/// The member that considers itself leader, if exactly one does.
+inline member_process* find_leader(const std::vector<member_process*>& ms) {
+  member_process* found = nullptr;
+  for (auto* m : ms) {
+    if (!m->node) continue;
+    auto st = m->node->status();
+    if (st && st->role == "leader") {
+      if (found != nullptr) return nullptr;
+      found = m;
+    }
+  }
+  return found;
+}
+
+inline std::string expect_ok(caf::expected<bytes> r, caf::actor_system& sys) {
+  BOOST_REQUIRE_MESSAGE(r, "proposal failed: " << (r ? "" : sys.render(r.error())));
+  return to_string(*r);
+}
+
+/// Snapshot files in a data directory.
+inline std::vector<std::string> snapshot_files(const std::string& dir) {
+  std::vector<std::string> out;
+  for (const auto& e : std::filesystem::directory_iterator(dir))
+    if (e.path().extension() == ".snap") out.push_back(e.path().filename().string());
+  return out;
 }
 
 }  // namespace actraft::test

@@ -1,0 +1,82 @@
+#include "snapshot_sender.hpp"
+
+#include <algorithm>
+
+namespace actraft::actors {
+
+namespace {
+
+using self_ptr = snapshot_sender_actor::stateful_pointer<snapshot_sender_state>;
+
+void done(self_ptr self, bool ok, const std::string& why = {}) {
+  auto& st = self->state;
+  const auto to = st.header.to.value;
+  if (ok) {
+    const auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - st.started).count();
+    st.log_->info("sent the snapshot at index {} ({} bytes) to node {} in {:.2f} s ({:.1f} MB/s)",
+                  st.header.snapshot.index.value, st.offset, to, secs,
+                  secs > 0 ? static_cast<double>(st.offset) / secs / 1e6 : 0.0);
+  } else {
+    st.log_->warn("sending the snapshot at index {} to node {} failed after {} bytes: {}",
+                  st.header.snapshot.index.value, to, st.offset, why);
+  }
+  self->send(st.node, sent_atom::value, to, ok);
+  self->quit();
+}
+
+void send_next(self_ptr self) {
+  auto& st = self->state;
+  bytes chunk(static_cast<std::size_t>(std::min<std::uint64_t>(st.chunk_bytes, st.reader->remaining())));
+  std::size_t filled = 0;
+  while (filled < chunk.size()) {
+    auto n = st.reader->read(std::span<std::uint8_t>(chunk).subspan(filled));
+    if (!n) return done(self, false, n.error().what());
+    if (*n == 0) break;
+    filled += *n;
+  }
+  chunk.resize(filled);
+  // The chunk that empties the file is the last (an empty snapshot still
+  // travels as one empty last chunk); reading its final byte also checked
+  // the data's checksum.
+  const bool last = st.reader->remaining() == 0;
+  const auto expect = st.offset + filled;
+  self->request(st.remote, st.timeout, chunk_atom::value, st.header, st.offset, std::move(chunk), last)
+      .then(
+          [self, expect, last](std::uint64_t next) {
+            if (next != expect)
+              return done(self, false, "follower expects offset " + std::to_string(next));
+            self->state.offset = next;
+            if (last) return done(self, true);
+            send_next(self);
+          },
+          [self](const caf::error& err) { done(self, false, caf::to_string(err)); });
+}
+
+}  // namespace
+
+snapshot_sender_actor::behavior_type snapshot_sender_impl(
+    snapshot_sender_actor::stateful_pointer<snapshot_sender_state> self, snapshot_transfer t,
+    std::shared_ptr<spdlog::logger> log) {
+  auto& st = self->state;
+  st.header = std::move(t.header);
+  st.remote = std::move(t.remote);
+  st.node = std::move(t.node);
+  st.chunk_bytes = t.chunk_bytes;
+  st.timeout = t.timeout;
+  st.log_ = std::move(log);
+  st.started = std::chrono::steady_clock::now();
+  auto reader = storage::snapshot_reader::open(t.path);
+  if (!reader) {
+    done(self, false, reader.error().what());
+    return {[](stop_atom) {}};
+  }
+  st.reader.emplace(std::move(*reader));
+  st.log_->info("sending the snapshot at index {} ({} bytes) to node {}",
+                st.header.snapshot.index.value, st.reader->size(), st.header.to.value);
+  send_next(self);
+  return {
+      [self](stop_atom) { self->quit(); },
+  };
+}
+
+}  // namespace actraft::actors

@@ -1,0 +1,47 @@
+// A snapshot sender streams the leader's snapshot file to one follower in
+// chunks, one chunk in flight at a time: the follower answers each chunk
+// once it is written, so a slow disk or link slows the sender down instead
+// of filling memory. Any failure (a lost connection, a timeout, a refused
+// chunk) ends the transfer; the node tells the core, which offers the
+// snapshot again later, and the next transfer starts from offset 0.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <spdlog/logger.h>
+
+#include "actraft/storage/snapshot_reader.hpp"
+#include "protocol.hpp"
+
+namespace actraft::actors {
+
+struct snapshot_sender_state {
+  static inline const char* name = "actraft.snapshot_sender";
+  std::optional<storage::snapshot_reader> reader;
+  core::message header;  ///< the InstallSnapshot message the data belongs to
+  peer_interface remote;
+  node_actor node;
+  std::size_t chunk_bytes = 0;
+  caf::timespan timeout{};
+  std::uint64_t offset = 0;
+  std::chrono::steady_clock::time_point started;
+  std::shared_ptr<spdlog::logger> log_;
+};
+
+struct snapshot_transfer {
+  std::string path;       ///< the snapshot file in force on the leader
+  core::message header;   ///< describes exactly that file's snapshot
+  peer_interface remote;  ///< the follower's node actor
+  node_actor node;        ///< told how the transfer ended (sent_atom)
+  std::size_t chunk_bytes = 0;
+  caf::timespan timeout{};  ///< per chunk
+};
+
+snapshot_sender_actor::behavior_type snapshot_sender_impl(
+    snapshot_sender_actor::stateful_pointer<snapshot_sender_state> self, snapshot_transfer t,
+    std::shared_ptr<spdlog::logger> log);
+
+}  // namespace actraft::actors

@@ -1,0 +1,110 @@
+// Snapshots end to end in the actor layer, over real loopback sockets:
+// members compact on their own, a member that was away catches up through
+// the leader's snapshot sent in chunks, a new member joins a compacted
+// cluster, and a restart restores the store from the newest snapshot.
+#include <boost/test/unit_test.hpp>
+
+#include "fixture.hpp"
+
+using namespace actraft;
+using namespace actraft::test;
+
+namespace {
+
+/// Snapshots every 40 entries, 10 kept behind, sent in 4 KiB chunks: a
+/// snapshot of a few hundred commands takes many chunks.
+void small_snapshots(options& o) {
+  o.snapshot_entries = 40;
+  o.snapshot_keep_entries = 10;
+  o.snapshot_chunk_bytes = 4096;
+}
+
+std::string command(int i) { return "cmd-" + std::to_string(i) + "-" + std::string(200, 'x'); }
+
+/// Index of the newest snapshot file in a directory (0: none).
+std::uint64_t newest_snapshot(const std::string& dir) {
+  std::uint64_t best = 0;
+  for (const auto& f : snapshot_files(dir))
+    best = std::max<std::uint64_t>(best, std::stoull(f.substr(5, 16), nullptr, 16));
+  return best;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(snapshots)
+
+BOOST_AUTO_TEST_CASE(a_member_that_was_down_during_compaction_catches_up_through_a_snapshot) {
+  temp_dir tmp;
+  member_process a{tmp.sub("a"), "127.0.0.1:0", small_snapshots};
+  member_process b{tmp.sub("b"), "127.0.0.1:0", small_snapshots};
+  auto c = std::make_unique<member_process>(tmp.sub("c"), "127.0.0.1:0", small_snapshots);
+  a.node->lead();
+  b.node->join(a.node->address());
+  c->node->join(a.node->address());
+  BOOST_REQUIRE(eventually([&] {
+    auto st = a.node->status();
+    return st && st->members.size() == 3 && st->members[2].voter;
+  }));
+  for (int i = 0; i < 5; ++i) expect_ok(a.node->propose(to_bytes(command(i))), *a.sys);
+  BOOST_REQUIRE(eventually([&] { return c->store->applied().size() == 5; }));
+  const auto c_address = c->node->address();
+  const auto c_commit = c->node->status()->commit_index;
+  c.reset();  // down, with its data directory
+
+  for (int i = 5; i < 305; ++i) expect_ok(a.node->propose(to_bytes(command(i))), *a.sys);
+  // Both live members compacted on their own, well past what c holds.
+  BOOST_REQUIRE(eventually([&] {
+    return newest_snapshot(tmp.sub("a")) > c_commit + 100 && newest_snapshot(tmp.sub("b")) > c_commit + 100;
+  }));
+  BOOST_TEST(snapshot_files(tmp.sub("a")).size() == 1u);  // older ones are removed
+
+  member_process again{tmp.sub("c"), c_address, small_snapshots};
+  again.node->lead();  // resumes node 3 from its directory
+  BOOST_REQUIRE(eventually([&] { return again.store->applied().size() == 305; }, 20s));
+  BOOST_TEST(again.store->applied() == a.store->applied());
+  // It got there through the leader's snapshot, not the log.
+  BOOST_TEST(newest_snapshot(tmp.sub("c")) > c_commit + 100);
+  // And it takes part in replication from the log afterwards.
+  expect_ok(again.node->propose(to_bytes("after")), *again.sys);
+  BOOST_REQUIRE(eventually([&] {
+    return again.store->applied().size() == 306 && b.store->applied().size() == 306;
+  }));
+  BOOST_TEST(again.store->applied() == a.store->applied());
+  BOOST_TEST(b.store->applied() == a.store->applied());
+}
+
+BOOST_AUTO_TEST_CASE(a_new_member_joins_a_compacted_cluster_and_restarts_restore_the_store) {
+  temp_dir tmp;
+  auto a = std::make_unique<member_process>(tmp.sub("a"), "127.0.0.1:0", small_snapshots);
+  a->node->lead();
+  for (int i = 0; i < 200; ++i) expect_ok(a->node->propose(to_bytes(command(i))), *a->sys);
+  BOOST_REQUIRE(eventually([&] { return newest_snapshot(tmp.sub("a")) >= 150; }));
+
+  member_process b{tmp.sub("b"), "127.0.0.1:0", small_snapshots};
+  b.node->join(a->node->address());
+  BOOST_REQUIRE(eventually([&] { return b.store->applied().size() == 200; }, 20s));
+  BOOST_TEST(b.store->applied() == a->store->applied());
+  BOOST_REQUIRE(eventually([&] {
+    auto st = a->node->status();
+    return st && st->members.size() == 2 && st->members[1].voter;  // promoted
+  }));
+
+  // A restart restores the store from the newest snapshot, then replays the
+  // log after it: same commands, same order, none twice.
+  const auto a_address = a->node->address();
+  const auto before = a->store->applied();
+  a.reset();
+  member_process again{tmp.sub("a"), a_address, small_snapshots};
+  again.node->lead();
+  BOOST_REQUIRE(eventually([&] { return again.store->applied().size() >= 200; }, 20s));
+  BOOST_TEST(again.store->applied() == before);
+  member_process* leader = nullptr;
+  BOOST_REQUIRE(eventually([&] { return (leader = find_leader({&again, &b})) != nullptr; }));
+  expect_ok(leader->node->propose(to_bytes("after restart")), *leader->sys);
+  BOOST_REQUIRE(eventually([&] {
+    return again.store->applied().size() == 201 && b.store->applied().size() == 201;
+  }));
+  BOOST_TEST(again.store->applied() == b.store->applied());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
