@@ -487,6 +487,40 @@ void forward(self_ptr self, client_request req, const peer_interface& leader) {
   }
 }
 
+/// The voter best placed to take over from this leader: the most up to date
+/// among those connected.
+core::node_id successor(const node_state& st) {
+  core::node_id best = core::no_node;
+  core::log_index best_match;
+  for (const auto& [id, pr] : st.core->followers()) {
+    auto link = st.peers.find(id);
+    if (!st.core->config().is_voter(id) || link == st.peers.end() || !link->second.remote) continue;
+    if (best == core::no_node || pr.match > best_match) {
+      best = id;
+      best_match = pr.match;
+    }
+  }
+  return best;
+}
+
+/// A leader that leaves hands leadership over first (§3.10), so the cluster
+/// does not wait an election timeout for a new leader; the leave then goes
+/// to the new leader like any follower's. Without a successor, or if the
+/// handover is abandoned, the leader removes itself and steps down.
+bool hand_over_before_leaving(self_ptr self, client_request& req) {
+  auto& st = self->state;
+  auto& c = *st.core;
+  if (req.kind != request_kind::remove || req.member != c.id().value || req.handover_tried)
+    return false;
+  req.handover_tried = true;
+  const auto to = successor(st);
+  if (to == core::no_node || !c.transfer_leadership(to)) return false;
+  st.log_->info("leaving: handing leadership to node {} first", to.value);
+  st.waiting.push_back(std::move(req));
+  drive(self);
+  return true;
+}
+
 void route(self_ptr self, client_request req) {
   auto& st = self->state;
   if (st.mode == node_mode::removed) {
@@ -503,6 +537,7 @@ void route(self_ptr self, client_request req) {
   }
   auto& c = *st.core;
   if (c.current_role() == core::role::leader) {
+    if (hand_over_before_leaving(self, req)) return;
     core::propose_result r;
     switch (req.kind) {
       case request_kind::propose:
@@ -521,6 +556,7 @@ void route(self_ptr self, client_request req) {
         drive(self);
         return;
       case core::propose_error::change_in_progress:
+      case core::propose_error::transferring:
         st.waiting.push_back(std::move(req));  // retried on the next tick
         return;
       case core::propose_error::invalid_change:

@@ -40,6 +40,7 @@ struct client_request {
   any_promise promise;
   clock::time_point deadline;
   bool forwarded = false;  ///< came from a follower: answer not_leader, never forward
+  bool handover_tried = false;  ///< leave of the leader: leadership transfer started once
 };
 
 /// A request whose entry is in the leader's log at (index, term).

@@ -70,6 +70,7 @@ typename Inspector::result_type inspect(Inspector& f, message& x) {
   auto type = static_cast<std::uint8_t>(x.type);
   return f(caf::meta::type_name("actraft::message"), type, x.from, x.to, x.term, x.index,
            x.log_term, x.entries, x.commit, x.reject, x.hint_index, x.hint_term, x.snapshot,
+           x.transfer,
            caf::meta::load_callback([&]() -> caf::error {
              x.type = static_cast<message_type>(type);
              return caf::none;

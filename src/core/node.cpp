@@ -83,6 +83,8 @@ void node::reset(raft_term t) {
   votes_.clear();
   progress_.clear();
   broadcast_pending_ = false;
+  transferee_ = no_node;
+  transfer_elapsed_ = 0;
   last_broadcast_commit_ = log_index{0};
 }
 
@@ -133,7 +135,7 @@ void node::campaign() {
   start_election(opts_.pre_vote);
 }
 
-void node::start_election(bool pre) {
+void node::start_election(bool pre, bool transfer) {
   if (!promotable()) return;  // learners and removed nodes never campaign
   if (pre)
     become_pre_candidate();
@@ -156,6 +158,7 @@ void node::start_election(bool pre) {
     req.term = request_term;
     req.index = log_.last_index();
     req.log_term = log_.last_term();
+    req.transfer = transfer;
     send(std::move(req));
   }
 }
@@ -166,6 +169,12 @@ void node::tick() {
   ++election_elapsed_;
   if (role_ == role::leader) {
     ++heartbeat_elapsed_;
+    // A handover that did not happen within an election timeout (the
+    // transferee is down or cut off) is abandoned: we lead on.
+    if (transferee_ != no_node && ++transfer_elapsed_ >= opts_.election_ticks) {
+      transferee_ = no_node;
+      transfer_elapsed_ = 0;
+    }
     if (election_elapsed_ >= opts_.election_ticks) {
       election_elapsed_ = 0;
       // §6.2 check-quorum: a leader cut off from a majority steps down, so
@@ -265,7 +274,7 @@ void node::step(const message& m) {
     // §6 (check-quorum's companion): a follower that heard from a leader
     // within the minimum election timeout ignores vote requests, so a
     // partitioned node cannot depose a healthy leader.
-    if (vote_request && opts_.check_quorum && leader_ != no_node &&
+    if (vote_request && !m.transfer && opts_.check_quorum && leader_ != no_node &&
         election_elapsed_ < opts_.election_ticks)
       return;
     if (m.type == message_type::pre_vote ||

@@ -53,6 +53,11 @@ void node::step_follower(const message& m) {
       leader_ = m.from;
       handle_snapshot(m);
       break;
+    case message_type::timeout_now:
+      // §3.10: our leader hands over; campaign now, without a pre-vote (the
+      // leader vouches for us) and past the voters' leader lease.
+      start_election(false, true);
+      break;
     default:
       break;  // responses to roles we no longer hold
   }

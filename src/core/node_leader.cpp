@@ -61,6 +61,38 @@ void node::handle_append_response(const message& m) {
   while (send_append(m.from, pr, false)) {
   }
   maybe_promote(m.from, pr);
+  // §3.10: the transferee has every entry now; tell it to campaign.
+  if (m.from == transferee_ && pr.match == log_.last_index()) send_timeout_now(m.from);
+}
+
+propose_result node::transferring() const {
+  propose_result r;
+  r.error = propose_error::transferring;
+  r.leader = transferee_;
+  return r;
+}
+
+bool node::transfer_leadership(node_id to) {
+  if (role_ != role::leader || to == opts_.id || !config_.is_voter(to)) return false;
+  auto it = progress_.find(to);
+  if (it == progress_.end()) return false;
+  // §3.10: stop accepting commands (so the transferee can catch up), bring
+  // its log up to date, then have it start an election at once.
+  transferee_ = to;
+  transfer_elapsed_ = 0;
+  if (it->second.match == log_.last_index())
+    send_timeout_now(to);
+  else
+    send_append(to, it->second, true);
+  return true;
+}
+
+void node::send_timeout_now(node_id to) {
+  message m;
+  m.type = message_type::timeout_now;
+  m.to = to;
+  m.term = term_;
+  send(std::move(m));
 }
 
 void node::handle_heartbeat_response(const message& m) {
@@ -70,13 +102,16 @@ void node::handle_heartbeat_response(const message& m) {
   pr.recent_active = true;
   if (pr.state == replication_state::snapshot) {
     // The snapshot's answer may have been lost. A follower whose commit
-    // index reached the snapshot has installed it (its committed entries are
-    // ours): continue from there. One that has not, an election timeout of
-    // heartbeats later, may have crashed before its install was durable:
-    // offer the snapshot again.
+    // index reached the snapshot has the snapshot or the entries it covers:
+    // probe from there. Its commit index is volatile, though (the entries
+    // may not be durable yet, and a crash can take them back), so it only
+    // says where to probe: matchIndex moves on the follower's answer, which
+    // it sends once durable, never on this hint. One that has not reached it,
+    // an election timeout of heartbeats later, may have crashed before its
+    // install was durable: offer the snapshot again.
     if (m.commit >= pr.pending_snapshot && m.commit <= log_.last_index()) {
-      pr.match = std::max(pr.match, m.commit);
       pr.become_probe();
+      pr.next = std::max(pr.next, m.commit + 1);
     } else if (++pr.snapshot_wait >= opts_.election_ticks) {
       pr.become_probe();
     } else {
@@ -236,6 +271,7 @@ propose_result node::append_own(entry_kind kind, payload data, propose_result r)
 
 propose_result node::propose(payload data, entry_kind kind) {
   if (role_ != role::leader) return not_leader();
+  if (transferee_ != no_node) return transferring();
   if (kind == entry_kind::configuration) {
     propose_result r;
     r.error = propose_error::invalid_change;
@@ -256,6 +292,7 @@ bool node::membership_change_allowed() const {
 
 propose_result node::propose_membership(const membership_change& change) {
   if (role_ != role::leader) return not_leader();
+  if (transferee_ != no_node) return transferring();
   propose_result r;
   if (!membership_change_allowed()) {
     r.error = propose_error::change_in_progress;

@@ -136,6 +136,37 @@ BOOST_AUTO_TEST_CASE(s7_a_failed_snapshot_transfer_is_offered_again) {
   BOOST_TEST(net.node(3).log().snapshot().index == 9_i);
 }
 
+// Figure 2 (matchIndex is what a follower acknowledged) with §7: a
+// follower's commit index in a heartbeat answer is volatile (its entries may
+// not be durable yet), so it may tell the leader where to probe after a lost
+// snapshot answer, but never what the follower holds.
+BOOST_AUTO_TEST_CASE(s7_a_volatile_commit_index_is_never_taken_for_a_match) {
+  network net(3);
+  net.elect(1);
+  net.isolate(3);
+  commit_proposals(net, 10);
+  BOOST_REQUIRE(net[1].compact(9_i));
+  net.heal();
+  net.drop_if = [](const message& m) { return m.type == message_type::snapshot; };
+  net.tick(1);
+  net.deliver_all();
+  BOOST_REQUIRE(net.node(1).followers().at(3_n).state == replication_state::snapshot);
+  const log_index match_before = net.node(1).followers().at(3_n).match;
+  net.drop_if = nullptr;
+
+  message hb = msg(message_type::heartbeat_response, 3, 1, net.node(1).term().value);
+  hb.commit = 9_i;  // claims the snapshot's point, durable or not
+  net.node(1).step(hb);
+  const auto& pr = net.node(1).followers().at(3_n);
+  BOOST_TEST(pr.match == match_before);
+  BOOST_TEST(pr.state == replication_state::probe);
+  // The leader probes right there; the follower's real answer decides.
+  auto out = net[1].drain();
+  auto probes = only(out.all(), message_type::append, 3_n);
+  BOOST_REQUIRE(!probes.empty());
+  BOOST_TEST(probes.front().index == 9_i);
+}
+
 BOOST_AUTO_TEST_CASE(hostile_snapshot_messages_are_dropped) {
   network net(3);
   net.elect(1);

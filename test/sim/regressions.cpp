@@ -29,6 +29,10 @@ const std::vector<regression>& regressions() {
        "core: a lost answer to a snapshot left the follower's progress in the snapshot state "
        "for good (heartbeat responses ignored, nothing re-sent): replication to it stalled"},
       {244, 5, 2000, "core: same snapshot-answer stall as seed 129, 5 nodes"},
+      {24, 5, 2000,
+       "core: a leader took a follower's volatile commit index (heartbeat answer, snapshot "
+       "state) for its matchIndex; the follower crashed before its entries were durable "
+       "and the leader probed past its log forever"},
   };
   return list;
 }

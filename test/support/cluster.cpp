@@ -409,6 +409,23 @@ void cluster::campaign(core::node_id n) {
   end_step();
 }
 
+bool cluster::transfer_leadership(core::node_id n, core::node_id to) {
+  slot& s = slot_of(n);
+  if (!s.node) return false;
+  begin_step();
+  const bool ok = s.node->transfer_leadership(to);
+  trace_event t;
+  t.kind = trace_kind::transfer;
+  t.node = static_cast<std::uint8_t>(n.value);
+  t.peer = static_cast<std::uint8_t>(to.value);
+  t.n = ok ? 1 : 0;
+  record(std::move(t));
+  touch(s);
+  after_input(s);
+  end_step();
+  return ok;
+}
+
 void cluster::crash(core::node_id n) {
   slot& s = slot_of(n);
   if (!s.node) return;

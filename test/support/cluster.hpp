@@ -110,6 +110,8 @@ class cluster {
   // --- control (each is one step, checked) --------------------------------------
   core::propose_result propose(core::node_id n, const std::string& command);
   void campaign(core::node_id n);
+  /// Tells leader `n` to hand leadership to `to` (§3.10). False if refused.
+  bool transfer_leadership(core::node_id n, core::node_id to);
   void crash(core::node_id n);
   /// Restarts a crashed node from its disk (not a retired one).
   void restart(core::node_id n);

@@ -107,6 +107,7 @@ enum class fault : std::uint8_t {
   network,
   campaign,
   dueling_campaigns,
+  transfer_leader,       // hand leadership to another member (§3.10)
   disk,
 };
 
@@ -124,7 +125,7 @@ const std::vector<weighted>& fault_menu() {
       {fault::add_member, 3},     {fault::remove_member, 2},
       {fault::isolate_leader, 3}, {fault::split, 1},             {fault::one_way, 2},
       {fault::heal, 4},           {fault::network, 2},           {fault::campaign, 2},
-      {fault::dueling_campaigns, 1}, {fault::disk, 1},
+      {fault::dueling_campaigns, 1}, {fault::disk, 1},    {fault::transfer_leader, 3},
   };
   return menu;
 }
@@ -182,6 +183,9 @@ class driver {
         return;
       }
       const node_id l = c_.stable_leader();
+      // A handover started before the heal ends within an election timeout.
+      c_.run_until([&] { return c_.get(l)->transferee() == core::no_node; },
+                   c_.now() + 2 * e * unit);
       // A spare whose addition was lost (or a removed member not yet shut
       // down) is not part of the cluster: shut it down, as an operator would.
       const core::configuration config = c_.get(l)->config();
@@ -435,6 +439,11 @@ class driver {
         break;
       case fault::disk:
         c_.set_disk(random_disk(r_));
+        break;
+      case fault::transfer_leader:
+        // Any member, voter or not, up or down: the leader must refuse what
+        // cannot work and give up on what does not happen.
+        if (l != core::no_node) c_.transfer_leadership(l, r_.pick(c_.ids()));
         break;
     }
   }

@@ -94,6 +94,10 @@ std::string format(const trace_event& e) {
     case trace_kind::campaign:
       os << 'n' << node << " told to campaign";
       break;
+    case trace_kind::transfer:
+      os << 'n' << node << " told to hand leadership to n" << static_cast<int>(e.peer)
+         << (e.n != 0 ? "" : " (refused)");
+      break;
     case trace_kind::role:
       os << 'n' << node << " is " << role_name(e.role) << " t" << e.term
          << " (last=" << e.index << " commit=" << e.commit << ")";

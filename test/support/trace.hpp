@@ -25,6 +25,7 @@ enum class trace_kind : std::uint8_t {
   persist,     ///< the pending write is durable; persisted messages sent, entries applied
   propose,     ///< client proposal (n = 1 accepted, 0 rejected)
   campaign,    ///< node told to start an election
+  transfer,    ///< leader told to hand leadership to peer
   role,        ///< node changed role / term
   crash,       ///< node crashed (unpersisted work lost)
   restart,     ///< node restarted from its disk

@@ -53,18 +53,23 @@ struct message {
   /// skipping a whole conflicting term per round trip instead of one entry.
   log_index hint_index;
   raft_term hint_term;
+  /// vote: the candidate campaigns because its leader asked it to
+  /// (timeout_now), so voters that still hear from that leader vote anyway:
+  /// the leader lease protects against disruptive nodes, not the leader's
+  /// own handover.
+  bool transfer = false;
 
   friend bool operator==(const message& a, const message& b) {
     return a.type == b.type && a.from == b.from && a.to == b.to && a.term == b.term &&
            a.index == b.index && a.log_term == b.log_term && a.entries == b.entries &&
            a.commit == b.commit && a.reject == b.reject && a.hint_index == b.hint_index &&
-           a.hint_term == b.hint_term && a.snapshot == b.snapshot;
+           a.hint_term == b.hint_term && a.snapshot == b.snapshot && a.transfer == b.transfer;
   }
 
   template <class Archive>
   void serialize(Archive& ar) {
     ar(type, from, to, term, index, log_term, entries, commit, reject, hint_index, hint_term,
-       snapshot);
+       snapshot, transfer);
   }
 };
 

@@ -74,6 +74,7 @@ enum class propose_error : std::uint8_t {
   not_leader,          ///< only the leader appends; `leader` hints where to go
   change_in_progress,  ///< a membership change is not committed yet, or the new
                        ///< leader has not committed an entry of its own term
+  transferring,        ///< leadership is being handed over: retry shortly
   invalid_change,      ///< the change does not apply to the configuration
 };
 
@@ -106,6 +107,13 @@ class node {
   propose_result propose_membership(const membership_change& change);
   /// Starts an election now (as if the election timeout elapsed).
   void campaign();
+  /// Leader: hands leadership to voter `to` (§3.10 of the Raft thesis).
+  /// Proposals are refused (`transferring`) while the handover runs; `to`
+  /// first gets every entry, then timeout_now, and campaigns at once. Gives
+  /// up after an election timeout. False if `to` cannot take over.
+  bool transfer_leadership(node_id to);
+  /// Leader: the member leadership is being handed to, if any.
+  [[nodiscard]] node_id transferee() const { return transferee_; }
 
   /// The caller has durably saved a snapshot of the state machine covering
   /// everything up to `index` (at most the applied index): forget the log up
@@ -142,7 +150,7 @@ class node {
   void become_pre_candidate();
   void become_candidate();
   void become_leader();
-  void start_election(bool pre);
+  void start_election(bool pre, bool transfer = false);
   void reset(raft_term t);
   void reset_election_timeout();
 
@@ -157,6 +165,7 @@ class node {
   void handle_heartbeat_response(const message& m);
   void handle_snapshot(const message& m);
   bool send_snapshot(node_id to, progress& pr);
+  void send_timeout_now(node_id to);
   void handle_vote_response(const message& m);
 
   // Leader replication.
@@ -175,6 +184,7 @@ class node {
   [[nodiscard]] bool valid(const message& m) const;
   [[nodiscard]] bool membership_change_allowed() const;
   [[nodiscard]] propose_result not_leader() const;
+  [[nodiscard]] propose_result transferring() const;
   /// Appends an entry of the current term as the leader; fills in `r`.
   propose_result append_own(entry_kind kind, payload data, propose_result r);
   void append_entries(const std::vector<entry>& es);
@@ -202,6 +212,8 @@ class node {
   std::map<node_id, bool> votes_;          // candidate / pre-candidate
   std::map<node_id, progress> progress_;   // leader: every other member
   bool broadcast_pending_ = false;         // leader: new entries to replicate
+  node_id transferee_ = no_node;           // leader: handing over to this member
+  int transfer_elapsed_ = 0;               // leader: ticks since the handover began
   log_index last_broadcast_commit_;        // leader: commit index followers were last sent
 
   // The ready cycle.
