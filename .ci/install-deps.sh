@@ -11,7 +11,7 @@ packages=(
   libboost-test-dev # Boost.Test
   libspdlog-dev     # logging
   libssl-dev        # needed by CAF's TLS module headers
-  libcpp-httplib-dev # HTTP API of the kv_store example
+  libcpp-httplib-dev pkg-config # HTTP API of the kv_store example
   curl              # the demo talks to the cluster with it
   nlohmann-json3-dev # client histories (JSON lines) for the linearizability checker
 )
