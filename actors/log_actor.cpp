@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "actraft/storage/identity.hpp"
+
 namespace actraft::actors {
 
 log_actor::behavior_type log_actor_impl(log_actor::stateful_pointer<log_state> self,
@@ -43,6 +45,16 @@ log_actor::behavior_type log_actor_impl(log_actor::stateful_pointer<log_state> s
         if (auto r = store.compact(meta.index); !r)
           self->state.log_->warn("cannot compact the log: {}", r.error().what());
         return meta.index.value;
+      },
+      [self](removed_atom) {
+        const auto& dir = self->state.disk->dir();
+        auto id = storage::load_identity(dir);
+        if (id && *id && !(*id)->removed) {
+          (*id)->removed = true;
+          if (auto r = storage::save_identity(dir, **id); !r) id = r.error();
+        }
+        if (!id)
+          self->state.log_->error("cannot record the removal in '{}': {}", dir, id.error().what());
       },
       [self](stop_atom) {
         // Closing the storage releases the data directory's lock.

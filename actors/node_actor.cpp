@@ -253,6 +253,7 @@ void enter_removed(self_ptr self) {
   if (st.mode != node_mode::running) return;
   st.log_->info("removed from the cluster; stopping");
   st.mode = node_mode::removed;
+  self->send(st.log, removed_atom::value);
   fail_everything(self, errc::removed, "this node was removed from the cluster");
   for (auto& [id, p] : st.peers) self->send(p.proxy, stop_atom::value);
   st.peers.clear();

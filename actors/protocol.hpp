@@ -105,6 +105,7 @@ using write_atom = caf::atom_constant<caf::atom("write")>;       // node -> snap
 using install_atom = caf::atom_constant<caf::atom("install")>;   // node -> log: put in force
 using chunk_atom = caf::atom_constant<caf::atom("chunk")>;       // snapshot data, leader -> follower
 using sent_atom = caf::atom_constant<caf::atom("sent")>;         // sender -> node: transfer over
+using removed_atom = caf::atom_constant<caf::atom("removed")>;   // node -> log: retire the member
 
 /// The outcome of applying one committed entry.
 struct apply_result {
@@ -161,6 +162,8 @@ using log_actor = caf::typed_actor<
     // Puts a finished snapshot file in force and compacts the WAL behind it;
     // answers the snapshot's index.
     caf::replies_to<install_atom, core::snapshot_meta, std::string>::with<std::uint64_t>,
+    // The member was removed: records it in the identity file for good.
+    caf::reacts_to<removed_atom>,
     caf::reacts_to<stop_atom>>;
 
 /// Owns the user's store: applies committed entries in order.

@@ -127,6 +127,10 @@ struct raft::impl {
     if (!identity)
       throw startup_error("cannot read the identity in '" + opts.data_dir +
                           "': " + identity.error().what());
+    if (*identity && (*identity)->removed)
+      throw startup_error("node " + std::to_string((*identity)->id.value) +
+                          " was removed from its cluster; the data directory '" + opts.data_dir +
+                          "' cannot bring it back (start with an empty directory to join anew)");
     // A restarted member's store starts from the newest snapshot; the log
     // after it is applied again as the commit index is learned.
     std::uint64_t restored = 0;

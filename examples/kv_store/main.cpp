@@ -39,6 +39,10 @@ struct config : caf::actor_system_config {
   int election_ms = 250;
   int request_timeout_ms = 5000;
   int http_threads = 64;
+  // Defaults as in actraft::options.
+  std::uint64_t snapshot_entries = 8192;
+  std::uint64_t snapshot_bytes = 64ull * 1024 * 1024;
+  std::uint64_t snapshot_keep = 1024;
 
   config() {
     actraft::add_types(*this);
@@ -54,7 +58,10 @@ struct config : caf::actor_system_config {
         .add(heartbeat_ms, "heartbeat-ms", "leader heartbeat interval")
         .add(election_ms, "election-ms", "minimum election timeout")
         .add(request_timeout_ms, "request-timeout-ms", "deadline of every request")
-        .add(http_threads, "http-threads", "HTTP worker threads (concurrent clients)");
+        .add(http_threads, "http-threads", "HTTP worker threads (concurrent clients)")
+        .add(snapshot_entries, "snapshot-entries", "snapshot after this many entries (0: never by count)")
+        .add(snapshot_bytes, "snapshot-bytes", "snapshot after this many command bytes (0: never by size)")
+        .add(snapshot_keep, "snapshot-keep", "entries kept in the log behind a snapshot");
   }
 };
 
@@ -148,6 +155,9 @@ int main(int argc, char** argv) {
   opts.heartbeat_interval = std::chrono::milliseconds(cfg.heartbeat_ms);
   opts.election_timeout = std::chrono::milliseconds(cfg.election_ms);
   opts.request_timeout = std::chrono::milliseconds(cfg.request_timeout_ms);
+  opts.snapshot_entries = cfg.snapshot_entries;
+  opts.snapshot_bytes = cfg.snapshot_bytes;
+  opts.snapshot_keep_entries = cfg.snapshot_keep;
   auto owned = std::make_unique<kv::store>();
   kv::store* state = owned.get();
   actraft::raft node{sys, cfg.raft_addr, std::move(owned), opts};

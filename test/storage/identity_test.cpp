@@ -33,6 +33,13 @@ BOOST_AUTO_TEST_CASE(identity_round_trip_and_absence) {
   BOOST_REQUIRE(back->has_value());
   BOOST_TEST((*back)->id == core::node_id{7});
   BOOST_TEST(((*back)->seed_members == me.seed_members));
+  BOOST_TEST(!(*back)->removed);
+  // A removal is recorded by writing the identity again.
+  me.removed = true;
+  BOOST_REQUIRE(storage::save_identity(dir.string(), me).ok());
+  auto retired = storage::load_identity(dir.string());
+  BOOST_REQUIRE(retired.ok() && retired->has_value());
+  BOOST_TEST((*retired)->removed);
   std::filesystem::remove_all(dir);
 }
 

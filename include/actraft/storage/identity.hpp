@@ -1,7 +1,8 @@
 // Who this member is: its id and the members it knew when it got that id.
-// Written once, durably, when a member is created (lead or join), so a
-// restart resumes as the same member and can reach the cluster even before
-// its log names anyone.
+// Written durably when a member is created (lead or join), so a restart
+// resumes as the same member and can reach the cluster even before its log
+// names anyone; written again when the member is removed, so a restart
+// refuses to bring the retired member back.
 #pragma once
 
 #include <optional>
@@ -16,9 +17,12 @@ namespace actraft::storage {
 struct node_identity {
   core::node_id id;
   std::vector<core::member> seed_members;
+  /// The member was removed from its cluster: this directory must never
+  /// serve as that member again (its id is retired for good).
+  bool removed = false;
 
   template <class Archive>
-  void serialize(Archive& ar) { ar(id, seed_members); }
+  void serialize(Archive& ar) { ar(id, seed_members, removed); }
 };
 
 /// Nothing if the directory holds no identity (a new member).
