@@ -1,12 +1,14 @@
 # The two commands from the README, and a few more for developers.
 #   make demo   install what is missing, build, run the cluster demo
 #   make test   install what is missing, build, run every test (what CI runs)
-.PHONY: deps configure build test test-asan demo bench bench-compare bench-failover soak clean
+.PHONY: deps configure build test test-asan demo bench bench-compare bench-failover bench-catchup bench-memory soak clean
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= 2
 SEEDS      ?= 20000
+MB         ?= 100
+WRITES     ?= 1000000
 
 deps:
 	@.ci/install-deps.sh
@@ -47,6 +49,17 @@ bench-compare: build
 # kill -9 of the leader under writes, 20 times: time to the next acknowledged write.
 bench-failover: build
 	@test/bench/failover.sh $(BUILD) 20
+
+# A new member joins a cluster holding MB megabytes and catches up through
+# the leader's snapshot: make bench-catchup MB=100
+bench-catchup: build
+	@ACTRAFT_E2E_STATE_MB=$(MB) $(BUILD)/test/test_e2e \
+	    --run_test=a_new_member_catches_up_with_a_large_state --log_level=message
+
+# RSS of each member of a 3-node cluster over WRITES writes (compaction
+# keeps it flat): make bench-memory WRITES=1000000
+bench-memory: build
+	@test/bench/memory.sh $(BUILD) $(WRITES)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

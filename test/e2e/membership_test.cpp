@@ -244,7 +244,10 @@ BOOST_FIXTURE_TEST_CASE(a_new_member_catches_up_with_a_large_state, cluster_fixt
   // It came through a snapshot: the log alone no longer holds the state.
   std::ifstream log_file(n1.log);
   const std::string n1_log((std::istreambuf_iterator<char>(log_file)), std::istreambuf_iterator<char>());
-  BOOST_TEST(n1_log.find("sent the snapshot") != std::string::npos);
+  const auto sent = n1_log.find("sent the snapshot");
+  BOOST_TEST(sent != std::string::npos);
+  if (sent != std::string::npos)
+    std::printf("leader: %s\n", n1_log.substr(sent, n1_log.find('\n', sent) - sent).c_str());
   for (std::size_t k = 0; k < keys; k += std::max<std::size_t>(1, keys / 64)) {
     auto g = n2.client().Get("/kv/big" + std::to_string(k) + "?stale=true");
     BOOST_REQUIRE(g);
