@@ -145,13 +145,7 @@ BOOST_AUTO_TEST_CASE(apply_failure_is_reported_and_the_node_keeps_running) {
 BOOST_AUTO_TEST_CASE(follower_leaves_and_answers_removed) {
   temp_dir tmp;
   member_process a{tmp.sub("a")}, b{tmp.sub("b")}, c{tmp.sub("c")};
-  a.node->lead();
-  b.node->join(a.node->address());
-  c.node->join(a.node->address());
-  BOOST_REQUIRE(eventually([&] {
-    auto st = a.node->status();
-    return st && st->members.size() == 3 && st->members[2].voter;
-  }));
+  form_cluster(a, {&b, &c});
   auto left = c.node->leave();
   BOOST_REQUIRE_MESSAGE(left, "leave failed: " << (left ? "" : c.sys->render(left.error())));
   BOOST_TEST(*left == 3u);
@@ -180,13 +174,7 @@ BOOST_AUTO_TEST_CASE(follower_leaves_and_answers_removed) {
 BOOST_AUTO_TEST_CASE(leader_leaves_by_handing_over_leadership) {
   temp_dir tmp;
   member_process a{tmp.sub("a")}, b{tmp.sub("b")}, c{tmp.sub("c")};
-  a.node->lead();
-  b.node->join(a.node->address());
-  c.node->join(a.node->address());
-  BOOST_REQUIRE(eventually([&] {
-    auto st = a.node->status();
-    return st && st->members.size() == 3 && st->members[2].voter;
-  }));
+  form_cluster(a, {&b, &c});
   for (int i = 0; i < 5; ++i) expect_ok(a.node->propose(to_bytes("w" + std::to_string(i))), *a.sys);
   const auto term = a.node->status()->term;
 

@@ -3,6 +3,7 @@
 // data directory.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <functional>
@@ -151,6 +152,19 @@ inline member_process* find_leader(const std::vector<member_process*>& ms) {
 inline std::string expect_ok(caf::expected<bytes> r, caf::actor_system& sys) {
   BOOST_REQUIRE_MESSAGE(r, "proposal failed: " << (r ? "" : sys.render(r.error())));
   return to_string(*r);
+}
+
+/// `first` leads a new cluster, the others join through it; returns once
+/// all are voters.
+inline void form_cluster(member_process& first, const std::vector<member_process*>& others) {
+  first.node->lead();
+  for (auto* m : others) m->node->join(first.node->address());
+  const auto size = others.size() + 1;
+  BOOST_REQUIRE(eventually([&] {
+    auto st = first.node->status();
+    if (!st || st->members.size() != size) return false;
+    return std::all_of(st->members.begin(), st->members.end(), [](const auto& m) { return m.voter; });
+  }));
 }
 
 /// Snapshot files in a data directory.

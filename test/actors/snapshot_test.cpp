@@ -38,13 +38,7 @@ BOOST_AUTO_TEST_CASE(a_member_that_was_down_during_compaction_catches_up_through
   member_process a{tmp.sub("a"), "127.0.0.1:0", small_snapshots};
   member_process b{tmp.sub("b"), "127.0.0.1:0", small_snapshots};
   auto c = std::make_unique<member_process>(tmp.sub("c"), "127.0.0.1:0", small_snapshots);
-  a.node->lead();
-  b.node->join(a.node->address());
-  c->node->join(a.node->address());
-  BOOST_REQUIRE(eventually([&] {
-    auto st = a.node->status();
-    return st && st->members.size() == 3 && st->members[2].voter;
-  }));
+  form_cluster(a, {&b, c.get()});
   for (int i = 0; i < 5; ++i) expect_ok(a.node->propose(to_bytes(command(i))), *a.sys);
   BOOST_REQUIRE(eventually([&] { return c->store->applied().size() == 5; }));
   const auto c_address = c->node->address();

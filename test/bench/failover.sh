@@ -10,22 +10,8 @@ BUILD=${1:-build}
 TRIALS=${2:-20}
 BIN="$BUILD/examples/kv_store/kv_store"
 [ -x "$BIN" ] || { echo "failover: $BIN not built (make build)" >&2; exit 1; }
-WORK=$(mktemp -d /tmp/actraft-failover.XXXXXX)
-BASE=$((20000 + RANDOM % 10000))  # below the ephemeral range (32768+)
-declare -A PID
-
-http() { echo "127.0.0.1:$((BASE + 100 + $1))"; }
-start_node() {  # start_node N [peer]
-  local n=$1 peer=${2:-}
-  local args=(--raft-addr="127.0.0.1:$((BASE + n))" --http-addr="$(http "$n")" --data-dir="$WORK/n$n")
-  [ -n "$peer" ] && args+=(--peer-addr="127.0.0.1:$((BASE + peer))")
-  ACTRAFT_LOG=${ACTRAFT_LOG:-warn} "$BIN" "${args[@]}" 2>>"$WORK/n$n.log" &
-  PID[$n]=$!
-  for _ in $(seq 1 200); do curl -sf "$(http "$n")/status" >/dev/null 2>&1 && return 0; sleep 0.05; done
-  echo "failover: node $n did not start" >&2; exit 1
-}
-cleanup() { for p in "${PID[@]}"; do kill -9 "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; [ -n "${KEEP_WORK:-}" ] && echo "logs kept in $WORK" || rm -rf "$WORK"; }
-trap cleanup EXIT
+NAME=failover
+source "$(dirname "$0")/cluster.sh"
 leader_of() {
   for n in 1 2 3; do
     [ -n "${PID[$n]:-}" ] || continue
@@ -35,11 +21,7 @@ leader_of() {
 }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
-start_node 1; start_node 2 1; start_node 3 1
-for _ in $(seq 1 100); do
-  s=$(curl -sf "$(http 1)/status" || true)
-  [ "$(grep -o '"voter":true' <<<"$s" | wc -l)" = 3 ] && break; sleep 0.1
-done
+start_three
 
 times=()
 for t in $(seq 1 "$TRIALS"); do

@@ -12,30 +12,12 @@ WRITES=${2:-1000000}
 BIN="$BUILD/examples/kv_store/kv_store"
 LOADGEN="$BUILD/test/bench/loadgen"
 for b in "$BIN" "$LOADGEN"; do [ -x "$b" ] || { echo "memory: $b not built (make build)" >&2; exit 1; }; done
-WORK=$(mktemp -d /tmp/actraft-memory.XXXXXX)
-BASE=$((20000 + RANDOM % 10000))
-declare -A PID
-
-http() { echo "127.0.0.1:$((BASE + 100 + $1))"; }
-start_node() {  # start_node N [peer]
-  local n=$1 peer=${2:-}
-  local args=(--raft-addr="127.0.0.1:$((BASE + n))" --http-addr="$(http "$n")" --data-dir="$WORK/n$n")
-  [ -n "$peer" ] && args+=(--peer-addr="127.0.0.1:$((BASE + peer))")
-  ACTRAFT_LOG=${ACTRAFT_LOG:-warn} "$BIN" "${args[@]}" 2>>"$WORK/n$n.log" &
-  PID[$n]=$!
-  for _ in $(seq 1 200); do curl -sf "$(http "$n")/status" >/dev/null 2>&1 && return 0; sleep 0.05; done
-  echo "memory: node $n did not start" >&2; exit 1
-}
-cleanup() { for p in "${PID[@]}"; do kill -9 "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; [ -n "${KEEP_WORK:-}" ] && echo "logs kept in $WORK" || rm -rf "$WORK"; }
-trap cleanup EXIT
+NAME=memory
+source "$(dirname "$0")/cluster.sh"
 rss_mb() { awk '/VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 dir_mb() { du -sm "$1" | cut -f1; }
 
-start_node 1; start_node 2 1; start_node 3 1
-for _ in $(seq 1 100); do
-  s=$(curl -sf "$(http 1)/status" || true)
-  [ "$(grep -o '"voter":true' <<<"$s" | wc -l)" = 3 ] && break; sleep 0.1
-done
+start_three
 URLS="$(http 1),$(http 2),$(http 3)"
 
 report() {  # report WRITES_SO_FAR
