@@ -6,13 +6,11 @@
 #include "actraft/core/membership.hpp"
 #include "logging.hpp"
 #include "peer_proxy.hpp"
-#include "snapshot_sender.hpp"
+#include "node_parts.hpp"
 
 namespace actraft::actors {
 
-namespace {
-
-using self_ptr = node_actor::stateful_pointer<node_state>;
+namespace node_impl {
 
 // --- Answering requests --------------------------------------------------------
 
@@ -51,9 +49,6 @@ void fail_everything(self_ptr self, errc code, const std::string& why) {
 }
 
 void route(self_ptr self, client_request req);
-void drive(self_ptr self);
-void stop(self_ptr self);
-void start_transfer(self_ptr self, core::message m);
 
 // --- Peers ---------------------------------------------------------------------
 
@@ -105,145 +100,6 @@ void dispatch(self_ptr self, std::vector<core::message>& msgs) {
     if (it == st.peers.end() || !it->second.remote) continue;
     self->send(it->second.remote, raft_atom::value, std::move(batch));
   }
-}
-
-// --- Snapshots ---------------------------------------------------------------------
-
-/// Leader: streams the snapshot in force to a follower that needs entries
-/// compacted away (§7). The core only says so; the data goes in chunks.
-void start_transfer(self_ptr self, core::message m) {
-  auto& st = self->state;
-  const auto to = m.to;
-  if (st.transfers.count(to) != 0) return;  // one is on its way already
-  auto it = st.peers.find(to);
-  if (it == st.peers.end() || !it->second.remote || st.snapshot_path.empty() ||
-      st.snapshot.index < m.snapshot.index) {
-    st.core->report_snapshot_failure(to);  // offered again later
-    return;
-  }
-  // The file may be newer than the core's compaction point (the core keeps
-  // trailing entries behind it): the message describes the file.
-  m.index = st.snapshot.index;
-  m.log_term = st.snapshot.term;
-  m.snapshot = st.snapshot;
-  snapshot_transfer t;
-  t.path = st.snapshot_path;
-  t.header = std::move(m);
-  t.remote = it->second.remote;
-  t.node = caf::actor_cast<node_actor>(self);
-  t.chunk_bytes = st.opts.snapshot_chunk_bytes;
-  t.timeout = std::max<caf::timespan>(st.opts.request_timeout, std::chrono::seconds(10));
-  st.transfers.emplace(to, self->spawn<caf::detached>(snapshot_sender_impl, std::move(t), st.log_));
-}
-
-/// A snapshot file is durable and in force: the core forgets the log behind
-/// it, but for the trailing entries kept for briefly lagging followers.
-void snapshot_in_force(self_ptr self, const core::snapshot_meta& meta, const std::string& path) {
-  auto& st = self->state;
-  st.snapshot = meta;
-  st.snapshot_path = path;
-  if (!st.core || meta.index.value <= st.opts.snapshot_keep_entries) return;
-  const core::log_index point{meta.index.value - st.opts.snapshot_keep_entries};
-  if (point > st.core->log().snapshot().index) st.core->compact(point);
-}
-
-void snapshot_failed(self_ptr self, const caf::error& err) {
-  auto& st = self->state;
-  st.snapshotting = false;
-  st.snapshot_retry_after = clock::now() + std::chrono::seconds(1);
-  st.log_->warn("cannot take a snapshot ({}); retrying later", caf::to_string(err));
-}
-
-/// Takes a snapshot once enough was applied since the last one. The store
-/// serializes on its thread, the snapshot io actor writes on its own, and
-/// the log actor only renames it into force: proposals keep flowing.
-void maybe_snapshot(self_ptr self) {
-  auto& st = self->state;
-  if (st.snapshotting || st.installing || !st.core || st.mode != node_mode::running) return;
-  const auto since = st.applied_index - std::min(st.applied_index, st.snapshot.index.value);
-  const bool by_count = st.opts.snapshot_entries > 0 && since >= st.opts.snapshot_entries;
-  const bool by_size = st.opts.snapshot_bytes > 0 && st.bytes_since_snapshot >= st.opts.snapshot_bytes;
-  if ((!by_count && !by_size) || clock::now() < st.snapshot_retry_after) return;
-  st.snapshotting = true;
-  st.bytes_since_snapshot = 0;
-  auto on_error = [self](const caf::error& err) { snapshot_failed(self, err); };
-  self->request(st.store, caf::infinite, snap_atom::value)
-      .then(
-          [self, on_error](std::uint64_t index, bytes& data) {
-            auto& s = self->state;
-            std::optional<core::snapshot_meta> meta;
-            if (s.core && s.mode == node_mode::running)
-              meta = s.core->snapshot_meta_at(core::log_index{index});
-            if (!meta || meta->index <= s.snapshot.index) {
-              s.snapshotting = false;
-              return;
-            }
-            const auto size = data.size();
-            self->request(s.snapshot_io, caf::infinite, write_atom::value, *meta, std::move(data))
-                .then(
-                    [self, meta = *meta, size, on_error](std::string& path) {
-                      self->request(self->state.log, caf::infinite, install_atom::value, meta, path)
-                          .then(
-                              [self, meta, path, size](std::uint64_t in_force) {
-                                auto& st2 = self->state;
-                                st2.snapshotting = false;
-                                if (in_force != meta.index.value) return;  // a newer one won
-                                snapshot_in_force(self, meta, path);
-                                st2.log_->info("took a snapshot at index {} ({} bytes)", in_force, size);
-                              },
-                              on_error);
-                    },
-                    on_error);
-          },
-          on_error);
-}
-
-/// What a follower checks before writing a chunk of a leader's snapshot.
-std::string check_chunk(const node_state& st, const core::message& h, const bytes& data) {
-  const auto& meta = h.snapshot;
-  if (h.type != core::message_type::snapshot || h.to != st.core->id() || h.index != meta.index ||
-      h.log_term != meta.term || meta.index == core::log_index{0} || meta.term > h.term ||
-      meta.config.voter_count() == 0)
-    return "malformed snapshot header";
-  if (data.size() > 64u * 1024 * 1024) return "snapshot chunk larger than 64 MiB";
-  if (h.term < st.core->term()) return "snapshot from a leader of an old term";
-  if (meta.index <= st.core->log().commit())
-    return "snapshot not needed: this member has committed index " +
-           std::to_string(st.core->log().commit().value);
-  return {};
-}
-
-/// The last chunk made the received snapshot durable: put it in force, then
-/// let the core know (which makes it restore the store and answer the leader).
-void install_received(self_ptr self, core::message header, std::string path, std::uint64_t size,
-                      caf::typed_response_promise<std::uint64_t> rp) {
-  auto& st = self->state;
-  st.installing = true;
-  self->request(st.log, caf::infinite, install_atom::value, header.snapshot, path)
-      .then(
-          [self, header, path, size, rp](std::uint64_t in_force) mutable {
-            auto& s = self->state;
-            s.installing = false;
-            if (s.mode != node_mode::running || !s.core) {
-              rp.deliver(make_error(errc::shutting_down, "node is shutting down"));
-              return;
-            }
-            if (in_force == header.snapshot.index.value) {
-              snapshot_in_force(self, header.snapshot, path);
-              s.log_->info("installed the snapshot at index {} ({} bytes) from node {}", in_force,
-                           size, header.from.value);
-              s.core->step(header);
-            }
-            drive(self);
-            rp.deliver(size);
-          },
-          [self, rp](const caf::error& err) mutable {
-            auto& s = self->state;
-            s.installing = false;
-            s.log_->error("cannot install a received snapshot: {}", caf::to_string(err));
-            rp.deliver(err);
-            drive(self);
-          });
 }
 
 // --- Applying ------------------------------------------------------------------
@@ -312,27 +168,7 @@ void watch_membership(self_ptr self, const std::vector<core::entry>& committed) 
 void finish_ready(self_ptr self, core::ready& rd) {
   auto& st = self->state;
   dispatch(self, rd.persisted_messages);
-  if (rd.snapshot) {
-    // A snapshot from the leader, already durable and in force on disk (it
-    // was installed before the core heard of it): the store becomes that
-    // snapshot before any later entry is applied (the store actor handles
-    // its messages in order).
-    const auto index = rd.snapshot->index.value;
-    self->request(st.store, caf::infinite, restore_atom::value, st.snapshot_path, index)
-        .then([](std::uint64_t) {},
-              [self](const caf::error& err) {
-                self->state.log_->error("cannot restore the store from the snapshot ({}); stopping",
-                                        caf::to_string(err));
-                fail_everything(self, errc::storage_failure, "cannot restore the store");
-                stop(self);
-              });
-    st.applied_index = std::max(st.applied_index, index);
-    st.bytes_since_snapshot = 0;
-    if (rd.snapshot->config.find(st.core->id()) != nullptr)
-      st.was_member = true;
-    else if (st.was_member)
-      st.removal_index = index;
-  }
+  if (rd.snapshot) restore_store(self, *rd.snapshot);
   if (!rd.committed.empty()) {
     watch_membership(self, rd.committed);
     for (const auto& e : rd.committed) st.bytes_since_snapshot += e.data.size();
@@ -673,7 +509,9 @@ void stop(self_ptr self) {
   self->quit();
 }
 
-}  // namespace
+}  // namespace node_impl
+
+using namespace node_impl;
 
 node_actor::behavior_type node_actor_impl(node_actor::stateful_pointer<node_state> self,
                                           std::shared_ptr<node_setup> setup) {
@@ -764,23 +602,7 @@ node_actor::behavior_type node_actor_impl(node_actor::stateful_pointer<node_stat
       },
       [self](chunk_atom, core::message& header, std::uint64_t offset, bytes& data,
              bool last) -> caf::result<std::uint64_t> {
-        auto& s = self->state;
-        if (s.mode != node_mode::running || !s.core)
-          return make_error(errc::shutting_down, "node is not running");
-        if (auto why = check_chunk(s, header, data); !why.empty())
-          return make_error(errc::bad_request, std::move(why));
-        auto rp = self->make_response_promise<std::uint64_t>();
-        self->request(s.snapshot_io, caf::infinite, chunk_atom::value, header, offset,
-                      std::move(data), last)
-            .then(
-                [self, header, rp](std::uint64_t next, std::string& path) mutable {
-                  if (path.empty())
-                    rp.deliver(next);
-                  else
-                    install_received(self, std::move(header), std::move(path), next, rp);
-                },
-                [rp](const caf::error& err) mutable { rp.deliver(err); });
-        return rp;
+        return on_chunk(self, std::move(header), offset, std::move(data), last);
       },
       // --- internal ---
       [self](tick_atom, std::uint64_t epoch) {
@@ -820,13 +642,7 @@ node_actor::behavior_type node_actor_impl(node_actor::stateful_pointer<node_stat
         drive(self);
       },
       [self](sent_atom, std::uint64_t to, bool ok) {
-        if (!from_this_process(self)) return;
-        auto& s = self->state;
-        s.transfers.erase(core::node_id{to});
-        if (!ok && s.core) {
-          s.core->report_snapshot_failure(core::node_id{to});
-          drive(self);
-        }
+        if (from_this_process(self)) on_sent(self, core::node_id{to}, ok);
       },
       [self](stop_atom) {
         if (from_this_process(self)) stop(self);
