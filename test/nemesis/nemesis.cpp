@@ -301,6 +301,9 @@ class cluster {
     if (pid == 0) {
       // Only async-signal-safe calls from here on.
       ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      // Its own process group: a Ctrl-C or hangup meant for the driver must
+      // not reach the nodes (the driver cleans up, and reports, itself).
+      ::setpgid(0, 0);
       if (!ns.empty()) {
         const int fd = ::open(ns.c_str(), O_RDONLY | O_CLOEXEC);
         if (fd < 0 || ::setns(fd, CLONE_NEWNET) != 0) ::_exit(120);
