@@ -41,6 +41,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <mutex>
@@ -586,8 +587,24 @@ std::string list(const std::vector<int>& v) {
   return "{" + s + "}";
 }
 
-/// Injects one fault, holds it, heals it.
-void inject(const step& s, cluster& c, network& net, run_result& res) {
+/// The partitions in force: the union of every active partition fault's cuts.
+struct partitions {
+  network& net;
+  int n;
+  std::map<int, link_matrix> layers;
+  int next = 0;
+  bool apply() {
+    link_matrix m = no_partition(n);
+    for (const auto& [id, l] : layers)
+      for (std::size_t i = 0; i < m.size(); ++i)
+        for (std::size_t j = 0; j < m.size(); ++j) m[i][j] = m[i][j] || l[i][j];
+    return net.apply(m);
+  }
+};
+
+/// Starts one fault; returns what heals it. Faults may overlap (a node killed
+/// twice is restarted once, a dead node is not paused, cuts add up).
+std::function<void()> begin_fault(const step& s, cluster& c, partitions& parts, run_result& res) {
   prng r{s.pick};
   const int n = c.size();
   std::vector<int> order(static_cast<std::size_t>(n));
@@ -599,37 +616,32 @@ void inject(const step& s, cluster& c, network& net, run_result& res) {
     say("    no leader found; taking n" + std::to_string(random_node + 1) + " instead");
     return random_node;
   };
-  const auto hold = std::chrono::milliseconds(s.hold_ms);
   ++res.faults_done[name_of(s.kind)];
+  const std::string hold = " for " + std::to_string(s.hold_ms) + " ms";
   switch (s.kind) {
     case fault::kill:
-    case fault::kill_leader: {
-      const int v = s.kind == fault::kill ? random_node : the_leader();
-      say(std::string(name_of(s.kind)) + ": kill -9 n" + std::to_string(v + 1) + ", restart after " +
-          std::to_string(s.hold_ms) + " ms");
-      c.kill(v);
-      wait_for(c, hold);
-      c.start(v, false);
-      say("    n" + std::to_string(v + 1) + " restarted");
-      break;
-    }
+    case fault::kill_leader:
     case fault::kill_all: {
-      say("kill-all: kill -9 every node, restart after " + std::to_string(s.hold_ms) + " ms");
-      for (int i = 0; i < n; ++i) c.kill(i);
-      wait_for(c, hold);
-      for (int i = 0; i < n; ++i) c.start(i, false);
-      say("    all restarted");
-      break;
+      std::vector<int> victims;
+      if (s.kind == fault::kill_all) victims = order;
+      else victims = {s.kind == fault::kill ? random_node : the_leader()};
+      say(std::string(name_of(s.kind)) + ": kill -9 " + list(victims) + hold);
+      for (int v : victims) c.kill(v);
+      return [&c, victims] {
+        for (int v : victims)
+          if (!c.running(v)) c.start(v, false);
+        say("    restarted " + list(victims));
+      };
     }
     case fault::pause:
     case fault::pause_leader: {
       const int v = s.kind == fault::pause ? random_node : the_leader();
-      say(std::string(name_of(s.kind)) + ": SIGSTOP n" + std::to_string(v + 1) + " for " + std::to_string(s.hold_ms) + " ms");
+      say(std::string(name_of(s.kind)) + ": SIGSTOP n" + std::to_string(v + 1) + hold);
       c.pause(v);
-      wait_for(c, hold);
-      c.resume(v);
-      say("    n" + std::to_string(v + 1) + " continued");
-      break;
+      return [&c, v] {
+        c.resume(v);
+        say("    continued n" + std::to_string(v + 1));
+      };
     }
     case fault::isolate_leader:
     case fault::split:
@@ -653,14 +665,18 @@ void inject(const step& s, cluster& c, network& net, run_result& res) {
         sides = {std::vector<int>(order.begin() + 1, order.begin() + half), std::vector<int>(order.begin() + half, order.end())};
         what = "bridge: " + list(sides[0]) + " | " + list(sides[1]) + ", n" + std::to_string(order[0] + 1) + " sees both";
       }
-      say(what + " for " + std::to_string(s.hold_ms) + " ms");
-      if (!net.apply(cut(n, sides))) res.failures.push_back("tc could not install a partition (" + what + ")");
-      wait_for(c, hold);
-      if (!net.apply(no_partition(n))) res.failures.push_back("tc could not heal a partition");
-      say("    healed");
-      break;
+      say(what + hold);
+      const int id = parts.next++;
+      parts.layers[id] = cut(n, sides);
+      if (!parts.apply()) res.failures.push_back("tc could not install a partition (" + what + ")");
+      return [&parts, &res, id, what] {
+        parts.layers.erase(id);
+        if (!parts.apply()) res.failures.push_back("tc could not heal a partition (" + what + ")");
+        say("    healed " + what.substr(0, what.find(':')));
+      };
     }
   }
+  return [] {};
 }
 
 int main_impl(int argc, char** argv) {
@@ -758,6 +774,7 @@ int main_impl(int argc, char** argv) {
     clients.emplace_back(run_client, i, std::cref(o), std::ref(c), std::ref(rec), std::cref(eps),
                          std::ref(stop_clients), std::ref(stats[static_cast<std::size_t>(i)]));
 
+  partitions parts{net, o.nodes, {}, 0};
   wait_for(c, 1500ms);  // some history before the first fault
   const auto fault_start = std::chrono::steady_clock::now();
   for (std::size_t k = 0; !interrupted; ++k) {
@@ -769,7 +786,22 @@ int main_impl(int argc, char** argv) {
       if (k >= plan.size()) break;
       s = plan[k];
     }
-    inject(s, c, net, res);
+    auto heal = begin_fault(s, c, parts, res);
+    // In a random schedule, a third of the faults get a second one nested
+    // inside: a pause during a partition, a kill while the leader is cut off...
+    if (o.seconds > 0 && sched.next() % 3 == 0) {
+      step inner = draw_step(sched, o.faults[sched.next() % o.faults.size()]);
+      inner.hold_ms = std::min(inner.hold_ms, s.hold_ms);
+      wait_for(c, std::chrono::milliseconds(s.hold_ms / 3));
+      auto heal_inner = begin_fault(inner, c, parts, res);
+      wait_for(c, std::chrono::milliseconds(inner.hold_ms));
+      heal_inner();
+      ++res.faults_done["(nested)"];
+      wait_for(c, std::chrono::milliseconds(s.hold_ms - s.hold_ms / 3));
+    } else {
+      wait_for(c, std::chrono::milliseconds(s.hold_ms));
+    }
+    heal();
     wait_for(c, std::chrono::milliseconds(s.quiet_ms));
   }
 
