@@ -44,5 +44,9 @@ while [ "$(date +%s)" -lt "$end" ]; do
     echo "      kept in $out"
   fi
 done
-echo "soak: $runs run(s), $ops operations checked, $failed failed${failed:+ (kept in $dir)}"
+if [ "$failed" -gt 0 ]; then
+  echo "soak: $runs run(s), $ops operations checked, $failed FAILED (kept in $dir)"
+else
+  echo "soak: $runs run(s), $ops operations checked, none failed"
+fi
 [ "$failed" -eq 0 ]
