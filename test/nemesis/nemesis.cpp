@@ -498,16 +498,63 @@ void wait_for(cluster& c, std::chrono::milliseconds d) {
   }
 }
 
+// --- Machine stalls ------------------------------------------------------------------
+
+/// Notices when this machine stops running processes: a 20 ms sleep that
+/// takes far longer. On a loaded machine (a shared CI runner) nothing can
+/// answer in time then, so late answers during a stall are not the nodes'
+/// fault; they are counted apart instead of failing the run.
+class stall_detector {
+ public:
+  explicit stall_detector(history_recorder& rec) : rec_(rec), thread_([this] { run(); }) {}
+  ~stall_detector() {
+    stop_ = true;
+    thread_.join();
+  }
+  /// Whether a stall overlapped [from - margin, to].
+  bool stalled_during(std::int64_t from, std::int64_t to) {
+    std::lock_guard lock(mu_);
+    for (const auto& [a, b] : stalls_)
+      if (a <= to && b >= from - margin_ns) return true;
+    return false;
+  }
+  std::vector<std::pair<std::int64_t, std::int64_t>> stalls() {
+    std::lock_guard lock(mu_);
+    return stalls_;
+  }
+  static constexpr std::int64_t threshold_ns = 400'000'000;
+  static constexpr std::int64_t margin_ns = 2'000'000'000;
+
+ private:
+  void run() {
+    while (!stop_) {
+      const auto t0 = rec_.now();
+      std::this_thread::sleep_for(20ms);
+      const auto t1 = rec_.now();
+      if (t1 - t0 > threshold_ns) {
+        std::lock_guard lock(mu_);
+        stalls_.emplace_back(t0, t1);
+      }
+    }
+  }
+  history_recorder& rec_;
+  std::mutex mu_;
+  std::vector<std::pair<std::int64_t, std::int64_t>> stalls_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
 // --- Clients --------------------------------------------------------------------
 
 struct client_stats {
   std::uint64_t ops = 0, ok = 0, failed = 0, unknown = 0;
   std::map<std::string, std::uint64_t> errors;
   std::vector<std::string> late;  // answers past the deadline from a node that was not paused
+  std::uint64_t late_in_stall = 0;  // ...while the machine itself stalled
 };
 
-void run_client(int id, const options& o, cluster& c, history_recorder& rec, const std::vector<endpoint>& eps,
-                std::atomic<bool>& stop, client_stats& out) {
+void run_client(int id, const options& o, cluster& c, history_recorder& rec, stall_detector& stalls,
+                const std::vector<endpoint>& eps, std::atomic<bool>& stop, client_stats& out) {
   const auto client_timeout = std::chrono::milliseconds(o.request_timeout_ms + 2 * o.slack_ms + 2000);
   kv_client kv(rec, static_cast<std::uint64_t>(id), eps, client_timeout);
   kv.reads_from_local_state(o.stale_reads);
@@ -550,10 +597,14 @@ void run_client(int id, const options& o, cluster& c, history_recorder& rec, con
     }
     if (!a.error.empty()) ++out.errors[a.error];
     if (a.complete - a.invoke > deadline_ns && !c.paused_during(n, a.invoke, a.complete)) {
-      out.late.push_back(std::string(op) + " " + key + " on node " + std::to_string(n + 1) + " by client " +
+      if (stalls.stalled_during(a.invoke, a.complete)) {
+        ++out.late_in_stall;
+      } else {
+        out.late.push_back(std::string(op) + " " + key + " on node " + std::to_string(n + 1) + " by client " +
                          std::to_string(id) + ": " + std::to_string((a.complete - a.invoke) / 1'000'000) +
                          " ms (" + (a.error.empty() ? "answered" : a.error) + "), invoked at t=" +
                          std::to_string(a.invoke));
+      }
     }
     // A refused connection or a leaderless cluster answers at once: do not spin.
     if (a.outcome != outcome::ok) std::this_thread::sleep_for(std::chrono::milliseconds(20 + r.next() % 30));
@@ -760,6 +811,7 @@ int main_impl(int argc, char** argv) {
 
   cluster c(o, net, root, rec);
   run_result res;
+  stall_detector stalls(rec);
   // Bootstrap: n1 leads, the others join through it one by one.
   c.start(0, false);
   for (int i = 1; i < o.nodes && !interrupted; ++i) {
@@ -788,7 +840,7 @@ int main_impl(int argc, char** argv) {
   std::vector<client_stats> stats(static_cast<std::size_t>(o.clients));
   std::vector<std::thread> clients;
   for (int i = 0; i < o.clients; ++i)
-    clients.emplace_back(run_client, i, std::cref(o), std::ref(c), std::ref(rec), std::cref(eps),
+    clients.emplace_back(run_client, i, std::cref(o), std::ref(c), std::ref(rec), std::ref(stalls), std::cref(eps),
                          std::ref(stop_clients), std::ref(stats[static_cast<std::size_t>(i)]));
 
   partitions parts{net, o.nodes, {}, 0};
@@ -941,8 +993,22 @@ int main_impl(int argc, char** argv) {
     total.unknown += s.unknown;
     for (const auto& [k, v] : s.errors) total.errors[k] += v;
     total.late.insert(total.late.end(), s.late.begin(), s.late.end());
+    total.late_in_stall += s.late_in_stall;
+  }
+  {
+    const auto st = stalls.stalls();
+    std::int64_t longest = 0;
+    for (const auto& [a, b] : st) longest = std::max(longest, b - a);
+    if (!st.empty())
+      say("machine stalls (a 20 ms sleep took over " + std::to_string(stall_detector::threshold_ns / 1'000'000) +
+          " ms): " + std::to_string(st.size()) + ", longest " + std::to_string(longest / 1'000'000) + " ms; " +
+          std::to_string(total.late_in_stall) + " late answer(s) during them not counted");
   }
   if (!total.late.empty()) {
+    std::sort(total.late.begin(), total.late.end(), [](const std::string& a, const std::string& b) {
+      return std::stoll(a.substr(a.rfind("t=") + 2)) < std::stoll(b.substr(b.rfind("t=") + 2));
+    });
+    for (std::size_t i = 0; i < total.late.size() && i < 20; ++i) say("late answer: " + total.late[i]);
     res.failures.push_back(std::to_string(total.late.size()) + " answer(s) later than the request timeout + " +
                            std::to_string(o.slack_ms) + " ms from members that were not paused; first: " +
                            total.late.front());
