@@ -1,7 +1,7 @@
 # The two commands from the README, and a few more for developers.
 #   make demo   install what is missing, build, run the cluster demo
 #   make test   install what is missing, build, run every test (what CI runs)
-.PHONY: deps configure build test test-asan demo bench bench-compare bench-failover bench-catchup bench-memory soak clean
+.PHONY: deps configure build test test-asan demo bench bench-compare bench-failover bench-catchup bench-memory sim-soak soak clean
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -9,6 +9,7 @@ JOBS       ?= 2
 SEEDS      ?= 20000
 MB         ?= 100
 WRITES     ?= 1000000
+MINUTES    ?= 30
 
 deps:
 	@.ci/install-deps.sh
@@ -33,9 +34,14 @@ test-asan: deps
 demo: build
 	@examples/kv_store/demo.sh $(BUILD)/examples/kv_store/kv_store
 
-# A longer simulator soak: make soak SEEDS=100000
-soak: build
+# A longer simulator soak: make sim-soak SEEDS=100000
+sim-soak: build
 	@ACTRAFT_SIM_SEEDS=$(SEEDS) $(BUILD)/test/test_sim --log_level=test_suite
+
+# Fault injection on real processes with random schedules: make soak MINUTES=30
+# (failing runs keep their history and node logs in the directory it prints).
+soak: build
+	@test/nemesis/soak.sh $(BUILD) $(MINUTES)
 
 bench: build
 	@$(BUILD)/test/bench/storage_bench
