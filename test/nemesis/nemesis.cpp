@@ -124,6 +124,9 @@ struct options {
   int election_ms = 300;
   int request_timeout_ms = 2000;
   int slack_ms = 1500;
+  // Members snapshot this often, so faults also hit compaction and
+  // snapshots sent to members that come back (kv_store's default: 8192).
+  int snapshot_entries = 500;
 };
 
 [[noreturn]] void usage(const std::string& why) {
@@ -131,6 +134,7 @@ struct options {
             << "usage: nemesis [--nodes=3|5] [--seed=N] [--cycles=N | --seconds=S] [--faults=LIST]\n"
                "               [--clients=N] [--keys=N] [--out=DIR] [--keep] [--require-partitions]\n"
                "               [--no-netns] [--kv-store=PATH] [--request-timeout-ms=MS] [--slack-ms=MS]\n"
+               "               [--snapshot-entries=N]\n"
                "  faults: kill kill-leader kill-all pause pause-leader isolate-leader split bridge\n"
                "  --plant-stale-reads: clients read with ?stale=true (not linearizable): the checks must fail\n"
                "exit: 0 every check passed, 1 a check failed, 2 usage / no cluster, 3 no partitions but required\n";
@@ -160,6 +164,7 @@ options parse(int argc, char** argv) {
       else if (name == "--election-ms") o.election_ms = std::stoi(value);
       else if (name == "--request-timeout-ms") o.request_timeout_ms = std::stoi(value);
       else if (name == "--slack-ms") o.slack_ms = std::stoi(value);
+      else if (name == "--snapshot-entries") o.snapshot_entries = std::stoi(value);
       else if (name == "--faults") {
         o.faults.clear();
         o.faults_given = true;
@@ -305,7 +310,9 @@ class cluster {
                                   "--heartbeat-ms=" + std::to_string(opts_.heartbeat_ms),
                                   "--election-ms=" + std::to_string(opts_.election_ms),
                                   "--request-timeout-ms=" + std::to_string(opts_.request_timeout_ms),
-                                  "--http-threads=" + std::to_string(opts_.clients + 8)};
+                                  "--http-threads=" + std::to_string(opts_.clients + 8),
+                                  "--snapshot-entries=" + std::to_string(opts_.snapshot_entries),
+                                  "--snapshot-keep=50"};
     if (join) args.push_back("--peer-addr=" + at(0).raft_addr);
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
@@ -633,6 +640,7 @@ std::string rerun_command(const options& o, const char* argv0) {
   }
   cmd += " --clients=" + std::to_string(o.clients) + " --keys=" + std::to_string(o.keys);
   if (o.request_timeout_ms != 2000) cmd += " --request-timeout-ms=" + std::to_string(o.request_timeout_ms);
+  if (o.snapshot_entries != 500) cmd += " --snapshot-entries=" + std::to_string(o.snapshot_entries);
   if (o.no_netns) cmd += " --no-netns";
   if (o.stale_reads) cmd += " --plant-stale-reads";
   return cmd;
