@@ -46,15 +46,18 @@ log_actor::behavior_type log_actor_impl(log_actor::stateful_pointer<log_state> s
           self->state.log_->warn("cannot compact the log: {}", r.error().what());
         return meta.index.value;
       },
-      [self](removed_atom) {
+      [self](removed_atom) -> caf::result<bool> {
         const auto& dir = self->state.disk->dir();
         auto id = storage::load_identity(dir);
         if (id && *id && !(*id)->removed) {
           (*id)->removed = true;
           if (auto r = storage::save_identity(dir, **id); !r) id = r.error();
         }
-        if (!id)
+        if (!id) {
           self->state.log_->error("cannot record the removal in '{}': {}", dir, id.error().what());
+          return make_error(errc::storage_failure, id.error().what());
+        }
+        return true;
       },
       [self](stop_atom) {
         // Closing the storage releases the data directory's lock.

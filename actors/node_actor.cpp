@@ -109,7 +109,10 @@ void enter_removed(self_ptr self) {
   if (st.mode != node_mode::running) return;
   st.log_->info("removed from the cluster; stopping");
   st.mode = node_mode::removed;
-  self->send(st.log, removed_atom::value);
+  // Recorded durably, so a restart from this directory refuses to bring the
+  // member back; status says "removed" once it is.
+  self->request(st.log, caf::infinite, removed_atom::value)
+      .then([self](bool) { self->state.removal_recorded = true; }, [](const caf::error&) {});
   fail_everything(self, errc::removed, "this node was removed from the cluster");
   for (auto& [id, p] : st.peers) self->send(p.proxy, stop_atom::value);
   st.peers.clear();
@@ -456,9 +459,9 @@ node_status make_status(const node_state& st) {
   if (!st.core) return s;
   const auto& c = *st.core;
   s.id = c.id().value;
-  s.role = st.mode == node_mode::removed   ? "removed"
-           : st.mode == node_mode::stopped ? "stopped"
-                                           : std::string(core::to_string(c.current_role()));
+  s.role = st.mode == node_mode::removed && st.removal_recorded ? "removed"
+           : st.mode == node_mode::stopped                    ? "stopped"
+                                                              : std::string(core::to_string(c.current_role()));
   s.term = c.term().value;
   s.leader_id = c.leader().value;
   if (const auto* m = c.config().find(c.leader())) s.leader_address = m->address;

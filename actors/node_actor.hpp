@@ -95,6 +95,7 @@ struct node_state {
   bool persisting = false;
   bool was_member = false;
   std::optional<std::uint64_t> removal_index;  ///< our removal, once applied
+  bool removal_recorded = false;  ///< ... and written to the identity file
   std::uint64_t tick_epoch = 0;
   std::uint64_t applied_index = 0;
   // Snapshots. The one in force on disk (what a leader sends), whether one

@@ -162,8 +162,9 @@ using log_actor = caf::typed_actor<
     // Puts a finished snapshot file in force and compacts the WAL behind it;
     // answers the snapshot's index.
     caf::replies_to<install_atom, core::snapshot_meta, std::string>::with<std::uint64_t>,
-    // The member was removed: records it in the identity file for good.
-    caf::reacts_to<removed_atom>,
+    // The member was removed: records it in the identity file for good
+    // (answers once durable).
+    caf::replies_to<removed_atom>::with<bool>,
     caf::reacts_to<stop_atom>>;
 
 /// Owns the user's store: applies committed entries in order.

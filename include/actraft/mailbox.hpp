@@ -48,7 +48,7 @@ typename Inspector::result_type inspect(Inspector& f, member_status& x) {
 /// A node's view of itself and the cluster.
 struct node_status {
   std::uint64_t id = 0;         ///< 0 while joining (no id assigned yet)
-  std::string role;             ///< follower, pre_candidate, candidate, leader, joining, removed
+  std::string role;             ///< follower, pre_candidate, candidate, leader, joining, removed (once durably recorded)
   std::uint64_t term = 0;
   std::uint64_t leader_id = 0;  ///< 0: no leader known
   std::string leader_address;

@@ -103,7 +103,11 @@ struct cluster_fixture {
   std::vector<std::unique_ptr<kv_node>> nodes;
 
   cluster_fixture() {
-    root = std::filesystem::temp_directory_path() / ("actraft-e2e-" + std::to_string(::getpid()));
+    // One directory per test case: a later case must not wipe the logs an
+    // earlier failed one kept.
+    static int cases = 0;
+    root = std::filesystem::temp_directory_path() /
+           ("actraft-e2e-" + std::to_string(::getpid()) + "-" + std::to_string(++cases));
     std::filesystem::remove_all(root);
     std::filesystem::create_directories(root);
     for (int i = 1; i <= 3; ++i) add_node();
