@@ -51,7 +51,7 @@ ETCD_VERSION=$(etcd --version | sed -n 's/^etcd Version: //p')
 case "$ETCD_VERSION" in 3.4.*) ;; *) log "warning: etcd $ETCD_VERSION, the gateway paths assume 3.4" ;; esac
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/actraft-compare.XXXXXX")
-BASE=${COMPARE_BASE_PORT:-$((21000 + RANDOM % 18000))}
+BASE=${COMPARE_BASE_PORT:-$((20000 + RANDOM % 10000))}  # below the ephemeral range (32768+)
 PIDS=()
 
 stop_all() {  # TERM everything we started, then KILL what is left after 5 s
