@@ -58,6 +58,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "e2e/process.hpp"
 #include "kv_client.hpp"
 #include "lincheck/checker.hpp"
 #include "lincheck/history.hpp"
@@ -241,19 +242,7 @@ void on_signal(int) { interrupted = true; }
 
 // --- Nodes ----------------------------------------------------------------------
 
-/// A loopback port nobody listens on right now (bound to 0, then released).
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0)
-    throw std::runtime_error("cannot find a free port");
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
+using actraft::test::free_port;
 
 struct node {
   int index = 0;
