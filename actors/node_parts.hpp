@@ -19,6 +19,8 @@ void drive(self_ptr self);
 void fail_everything(self_ptr self, errc code, const std::string& why);
 /// Stops the node and its actors.
 void stop(self_ptr self);
+/// This member's removal was applied: it stops serving and says so.
+void enter_removed(self_ptr self);
 
 // node_snapshots.cpp
 /// Leader: streams the snapshot in force to follower `m.to`.

@@ -168,6 +168,9 @@ caf::result<std::uint64_t> on_chunk(self_ptr self, core::message header, std::ui
     return make_error(errc::shutting_down, "node is not running");
   if (auto why = check_chunk(s, header, data); !why.empty())
     return make_error(errc::bad_request, std::move(why));
+  // One install at a time (two leaders of different terms could both be
+  // sending); the other sender fails and its leader offers it again.
+  if (s.installing) return make_error(errc::bad_request, "another snapshot is being installed");
   auto rp = self->make_response_promise<std::uint64_t>();
   self->request(s.snapshot_io, caf::infinite, chunk_atom::value, header, offset, std::move(data),
                 last)
@@ -189,14 +192,20 @@ void restore_store(self_ptr self, const core::snapshot_meta& meta) {
   // later entry is applied (the store actor handles its messages in order).
   const auto index = meta.index.value;
   self->request(st.store, caf::infinite, restore_atom::value, st.snapshot_path, index)
-      .then([](std::uint64_t) {},
-            [self](const caf::error& err) {
-              self->state.log_->error("cannot restore the store from the snapshot ({}); stopping",
-                                      caf::to_string(err));
-              fail_everything(self, errc::storage_failure, "cannot restore the store");
-              stop(self);
-            });
-  st.applied_index = std::max(st.applied_index, index);
+      .then(
+          // Applied once the store holds it (status must not run ahead of
+          // what the store can answer); later entries' results come after.
+          [self](std::uint64_t restored) {
+            auto& s = self->state;
+            s.applied_index = std::max(s.applied_index, restored);
+            if (s.removal_index && s.applied_index >= *s.removal_index) enter_removed(self);
+          },
+          [self](const caf::error& err) {
+            self->state.log_->error("cannot restore the store from the snapshot ({}); stopping",
+                                    caf::to_string(err));
+            fail_everything(self, errc::storage_failure, "cannot restore the store");
+            stop(self);
+          });
   st.bytes_since_snapshot = 0;
   // Membership: the snapshot's configuration is the one in force there.
   if (meta.config.find(st.core->id()) != nullptr)
