@@ -117,6 +117,9 @@ struct raft::impl {
     storage::storage_options so;
     so.segment_size = opts.segment_bytes;
     so.keep_entries = opts.snapshot_keep_entries;
+    // The snapshot's data is read (and its checksum checked) once, by the
+    // restore below, not a second time when the storage opens.
+    so.verify_snapshot_on_open = false;
     so.on_warning = [lg = log_](const std::string& w) { lg->warn("storage: {}", w); };
     auto opened = storage::engine::open(opts.data_dir, so);
     if (!opened)
@@ -135,20 +138,12 @@ struct raft::impl {
     // after it is applied again as the commit index is learned.
     std::uint64_t restored = 0;
     if (!disk->snapshot_path().empty()) {
-      auto reader = disk->open_snapshot();
-      auto data = reader ? reader->read_all() : storage::result<bytes>(reader.error());
-      if (!data)
-        throw startup_error("cannot read the snapshot in '" + opts.data_dir +
-                            "': " + data.error().what());
-      try {
-        user_store->restore(*data);
-      } catch (const std::exception& e) {
-        throw startup_error(std::string("store::restore failed on the snapshot in '") +
-                            opts.data_dir + "': " + e.what());
-      }
+      auto size = actors::restore_from_file(*user_store, disk->snapshot_path());
+      if (!size)
+        throw startup_error("cannot restore the store from the snapshot in '" + opts.data_dir +
+                            "': " + sys.render(size.error()));
       restored = disk->snapshot().index.value;
-      log_->info("restored the store from the snapshot at index {} ({} bytes)", restored,
-                 data->size());
+      log_->info("restored the store from the snapshot at index {} ({} bytes)", restored, *size);
     }
     started = true;
 

@@ -28,7 +28,32 @@ apply_result apply_one(store& s, const core::entry& e) {
   return r;
 }
 
+/// Runs one of the user's snapshot calls; what it throws becomes an error.
+template <class F>
+auto guarded(const char* what, F&& f) -> caf::expected<decltype(f())> {
+  try {
+    return f();
+  } catch (const std::exception& ex) {
+    return make_error(errc::storage_failure, std::string(what) + " threw: " + ex.what());
+  } catch (...) {
+    return make_error(errc::storage_failure, std::string(what) + " threw");
+  }
+}
+
 }  // namespace
+
+caf::expected<std::uint64_t> restore_from_file(store& s, const std::string& path) {
+  auto reader = storage::snapshot_reader::open(path);
+  if (!reader) return make_error(errc::storage_failure, reader.error().what());
+  auto data = reader->read_all();
+  if (!data) return make_error(errc::storage_failure, data.error().what());
+  auto done = guarded("store::restore", [&] {
+    s.restore(*data);
+    return true;
+  });
+  if (!done) return done.error();
+  return data->size();
+}
 
 store_actor::behavior_type store_actor_impl(store_actor::stateful_pointer<store_state> self,
                                             std::shared_ptr<store> user_store,
@@ -49,26 +74,12 @@ store_actor::behavior_type store_actor_impl(store_actor::stateful_pointer<store_
       },
       [=](snap_atom) -> caf::result<std::uint64_t, bytes> {
         // Runs between two applies: the data is exactly the state at `applied`.
-        try {
-          return {self->state.applied, self->state.user_store->snapshot()};
-        } catch (const std::exception& ex) {
-          return make_error(errc::storage_failure, std::string("store::snapshot threw: ") + ex.what());
-        } catch (...) {
-          return make_error(errc::storage_failure, "store::snapshot threw");
-        }
+        auto data = guarded("store::snapshot", [&] { return self->state.user_store->snapshot(); });
+        if (!data) return data.error();
+        return {self->state.applied, std::move(*data)};
       },
       [=](restore_atom, const std::string& path, std::uint64_t index) -> caf::result<std::uint64_t> {
-        auto reader = storage::snapshot_reader::open(path);
-        if (!reader) return make_error(errc::storage_failure, reader.error().what());
-        auto data = reader->read_all();
-        if (!data) return make_error(errc::storage_failure, data.error().what());
-        try {
-          self->state.user_store->restore(*data);
-        } catch (const std::exception& ex) {
-          return make_error(errc::storage_failure, std::string("store::restore threw: ") + ex.what());
-        } catch (...) {
-          return make_error(errc::storage_failure, "store::restore threw");
-        }
+        if (auto done = restore_from_file(*self->state.user_store, path); !done) return done.error();
         self->state.applied = index;
         return index;
       },

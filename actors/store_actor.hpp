@@ -15,6 +15,12 @@ struct store_state {
   std::uint64_t applied = 0;  ///< last index applied (or restored)
 };
 
+/// Replaces the user's store by the snapshot in the file at `path` (its data
+/// checksum is checked on the way); answers the data's size, or a
+/// storage_failure naming what went wrong. The store actor uses it, and so
+/// does a restart, before the actor exists.
+caf::expected<std::uint64_t> restore_from_file(store& s, const std::string& path);
+
 /// `applied`: the index the user's store already reflects (its snapshot's,
 /// restored before the actor starts).
 store_actor::behavior_type store_actor_impl(store_actor::stateful_pointer<store_state> self,
