@@ -1,0 +1,278 @@
+#include "http_server.hpp"
+
+#include <optional>
+#include <unordered_map>
+
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/status.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+
+namespace actraft::examples::http {
+
+namespace beast_http = boost::beast::http;
+using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
+using clock = std::chrono::steady_clock;
+
+namespace {
+
+/// While a request is with the handler, a client may send ahead at most
+/// this much (a pipelining client); more is taken as abuse.
+constexpr std::size_t max_read_ahead = 1024 * 1024;
+constexpr std::size_t read_chunk = 64 * 1024;
+
+struct connection {
+  std::string in;  ///< received, not yet given to the parser
+  std::optional<beast_http::request_parser<beast_http::string_body>> parser;
+  bool busy = false;           ///< a request is with the handler
+  bool close_after = false;    ///< the client asked to close after the answer
+  std::uint64_t serial = 0;    ///< tells a reused handle (a reused fd) apart
+  clock::time_point last_active;
+};
+
+struct server_state {
+  handler serve;
+  server_options opts;
+  std::unordered_map<caf::io::connection_handle, connection> conns;
+  std::uint64_t next_serial = 1;
+  static inline const char* name = "http_server";
+};
+
+using server_actor = caf::stateful_actor<server_state, caf::io::broker>;
+
+void drop(server_actor* self, caf::io::connection_handle hdl) {
+  self->close(hdl);
+  self->state.conns.erase(hdl);
+}
+
+void send_bytes(server_actor* self, caf::io::connection_handle hdl, const std::string& bytes) {
+  self->write(hdl, bytes.size(), bytes.data());
+  self->flush(hdl);
+}
+
+/// Answers a request we could not parse, then closes: after a framing error
+/// nothing later on the connection can be trusted.
+void refuse(server_actor* self, caf::io::connection_handle hdl, int status, std::string why) {
+  send_bytes(self, hdl, format_response(text(status, std::move(why) + "\n"), true));
+  drop(self, hdl);
+}
+
+void parse_more(server_actor* self, caf::io::connection_handle hdl);
+
+void finish(server_actor* self, caf::io::connection_handle hdl, std::uint64_t serial,
+            response r) {
+  auto it = self->state.conns.find(hdl);
+  if (it == self->state.conns.end() || it->second.serial != serial || !it->second.busy) return;
+  auto& c = it->second;
+  send_bytes(self, hdl, format_response(r, c.close_after));
+  if (c.close_after) {
+    drop(self, hdl);
+    return;
+  }
+  c.busy = false;
+  c.last_active = clock::now();
+  parse_more(self, hdl);
+}
+
+/// Hands a complete request to the handler.
+void dispatch(server_actor* self, caf::io::connection_handle hdl, connection& c) {
+  auto msg = c.parser->release();
+  c.parser.reset();
+  auto target = split_target(std::string_view(msg.target().data(), msg.target().size()));
+  if (!target) {
+    refuse(self, hdl, 400, "malformed request target");
+    return;
+  }
+  c.busy = true;
+  c.close_after = !msg.keep_alive();
+  request req;
+  req.method = std::string(msg.method_string());
+  req.path = std::move(target->first);
+  req.query = std::move(target->second);
+  req.body = std::move(msg.body());
+  const auto serial = c.serial;
+  self->state.serve(self, std::move(req), [self, hdl, serial](response r) {
+    finish(self, hdl, serial, std::move(r));
+  });
+}
+
+/// Feeds what the connection received to the parser; runs every complete
+/// request, one at a time.
+void parse_more(server_actor* self, caf::io::connection_handle hdl) {
+  auto it = self->state.conns.find(hdl);
+  if (it == self->state.conns.end()) return;
+  auto& c = it->second;
+  const auto& opts = self->state.opts;
+  while (!c.busy && !c.in.empty()) {
+    if (!c.parser) {
+      c.parser.emplace();
+      c.parser->eager(true);
+      c.parser->header_limit(static_cast<std::uint32_t>(opts.max_header_bytes));
+      c.parser->body_limit(opts.max_body_bytes);
+    }
+    const bool had_header = c.parser->is_header_done();
+    boost::system::error_code ec;
+    const auto used = c.parser->put(boost::asio::buffer(c.in.data(), c.in.size()), ec);
+    c.in.erase(0, used);
+    if (ec == beast_http::error::need_more) {
+      // Only an incomplete header needs more bytes than it was given; a
+      // body takes what there is. Either way: wait for the next read.
+      if (c.in.size() > opts.max_header_bytes && !c.parser->is_header_done())
+        return refuse(self, hdl, 431, "request header too large");
+      break;
+    }
+    if (ec == beast_http::error::header_limit)
+      return refuse(self, hdl, 431, "request header too large");
+    if (ec == beast_http::error::body_limit)
+      return refuse(self, hdl, 413, "request body too large");
+    if (ec) return refuse(self, hdl, 400, "malformed request: " + ec.message());
+    if (!had_header && c.parser->is_header_done()) {
+      const auto& head = c.parser->get();
+      auto expect = head[beast_http::field::expect];
+      if (!c.parser->is_done() && boost::beast::iequals(expect, "100-continue"))
+        send_bytes(self, hdl, "HTTP/1.1 100 Continue\r\n\r\n");
+    }
+    if (c.parser->is_done()) {
+      dispatch(self, hdl, c);
+      // dispatch may have answered (and closed) at once.
+      it = self->state.conns.find(hdl);
+      if (it == self->state.conns.end()) return;
+    } else if (used == 0) {
+      break;
+    }
+  }
+}
+
+caf::behavior server_impl(server_actor* self, caf::io::doorman_ptr door, handler h,
+                          server_options opts) {
+  self->add_doorman(std::move(door));
+  self->state.serve = std::move(h);
+  self->state.opts = opts;
+  const auto sweep_every = std::max(std::chrono::milliseconds(10), opts.idle_timeout / 4);
+  self->delayed_send(self, sweep_every, sweep_atom::value);
+  return {
+      [self](const caf::io::new_connection_msg& msg) {
+        auto& st = self->state;
+        if (st.conns.size() >= st.opts.max_connections) {
+          send_bytes(self, msg.handle,
+                     format_response(text(503, "too many connections\n"), true));
+          self->close(msg.handle);
+          return;
+        }
+        auto& c = st.conns[msg.handle];
+        c.serial = st.next_serial++;
+        c.last_active = clock::now();
+        self->configure_read(msg.handle, caf::io::receive_policy::at_most(read_chunk));
+      },
+      [self](caf::io::new_data_msg& msg) {
+        auto it = self->state.conns.find(msg.handle);
+        if (it == self->state.conns.end()) return;
+        auto& c = it->second;
+        c.last_active = clock::now();
+        c.in.append(msg.buf.data(), msg.buf.size());
+        if (c.busy) {
+          if (c.in.size() > max_read_ahead) drop(self, msg.handle);
+          return;
+        }
+        parse_more(self, msg.handle);
+      },
+      [self](const caf::io::connection_closed_msg& msg) { self->state.conns.erase(msg.handle); },
+      [](const caf::io::acceptor_closed_msg&) {},
+      [self, sweep_every](sweep_atom) {
+        const auto now = clock::now();
+        std::vector<caf::io::connection_handle> idle;
+        for (const auto& [hdl, c] : self->state.conns)
+          if (!c.busy && now - c.last_active > self->state.opts.idle_timeout) idle.push_back(hdl);
+        for (auto hdl : idle) drop(self, hdl);
+        self->delayed_send(self, sweep_every, sweep_atom::value);
+      },
+  };
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%') {
+      if (i + 2 >= s.size()) return std::nullopt;
+      const int hi = hex_value(s[i + 1]), lo = hex_value(s[i + 2]);
+      if (hi < 0 || lo < 0) return std::nullopt;
+      out += static_cast<char>(hi * 16 + lo);
+      i += 2;
+    } else if (s[i] == '+' && plus_is_space) {
+      out += ' ';
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+std::optional<std::pair<std::string, std::map<std::string, std::string>>> split_target(
+    std::string_view target) {
+  const auto q = target.find('?');
+  auto path = percent_decode(target.substr(0, q), false);
+  if (!path || path->empty() || path->front() != '/') return std::nullopt;
+  std::map<std::string, std::string> query;
+  if (q != std::string_view::npos) {
+    std::string_view rest = target.substr(q + 1);
+    while (!rest.empty()) {
+      const auto amp = rest.find('&');
+      const auto item = rest.substr(0, amp);
+      rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
+      if (item.empty()) continue;
+      const auto eq = item.find('=');
+      auto name = percent_decode(item.substr(0, eq), true);
+      auto value = eq == std::string_view::npos ? std::optional<std::string>{""}
+                                                : percent_decode(item.substr(eq + 1), true);
+      if (!name || !value) return std::nullopt;
+      query.emplace(std::move(*name), std::move(*value));
+    }
+  }
+  return std::make_pair(std::move(*path), std::move(query));
+}
+
+std::string format_response(const response& r, bool close) {
+  const auto reason = beast_http::obsolete_reason(static_cast<beast_http::status>(r.status));
+  std::string out;
+  out.reserve(128 + r.body.size());
+  out += "HTTP/1.1 ";
+  out += std::to_string(r.status);
+  out += ' ';
+  out.append(reason.data(), reason.size());
+  out += "\r\n";
+  // 1xx, 204 and 304 answers carry no body and no length (RFC 9110 8.6).
+  const bool bodyless = r.status < 200 || r.status == 204 || r.status == 304;
+  if (!bodyless) {
+    out += "Content-Length: " + std::to_string(r.body.size()) + "\r\n";
+    if (!r.body.empty()) out += "Content-Type: " + r.content_type + "\r\n";
+  }
+  for (const auto& [name, value] : r.headers) out += name + ": " + value + "\r\n";
+  if (close) out += "Connection: close\r\n";
+  out += "\r\n";
+  if (!bodyless) out += r.body;
+  return out;
+}
+
+caf::expected<caf::io::doorman_ptr> bind(caf::actor_system& sys, const std::string& host,
+                                         std::uint16_t port) {
+  return sys.middleman().backend().new_tcp_doorman(port, host.c_str(), true);
+}
+
+caf::actor serve(caf::actor_system& sys, caf::io::doorman_ptr port, handler h,
+                 server_options opts) {
+  return sys.middleman().spawn_broker(server_impl, std::move(port), std::move(h), opts);
+}
+
+}  // namespace actraft::examples::http

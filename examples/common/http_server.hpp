@@ -1,0 +1,103 @@
+// An HTTP/1.1 server that runs inside the actor system: a CAF broker in the
+// middleman's I/O loop, with Boost.Beast's parser. A request handler is
+// called on the broker itself, so it can `request(...).then(...)` any actor
+// (a node's mailbox, say) and answer when the reply comes, without a thread
+// per connection and without blocking anybody.
+//
+//   auto port = http::bind(sys, "127.0.0.1", 8001);   // fails if the port is taken
+//   auto server = http::serve(sys, std::move(*port),
+//       [mailbox](caf::io::broker* self, http::request req, http::responder done) {
+//         self->request(mailbox, 5s, propose_atom_v, to_bytes(req.body))
+//             .then([done](bytes& r) { done({200, to_string(r)}); },
+//                   [done](caf::error& e) { done({503, "...\n"}); });
+//       });
+//
+// Connections are kept alive (HTTP/1.1), answered in order, one request at
+// a time each; `Expect: 100-continue` is honoured. Malformed requests get a
+// 400 (431 for oversized headers, 413 for oversized bodies) and the
+// connection is closed; idle connections are closed after a while.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/expected.hpp>
+#include <caf/fwd.hpp>
+#include <caf/io/broker.hpp>
+#include <caf/io/fwd.hpp>
+
+namespace actraft::examples::http {
+
+struct request {
+  std::string method;  ///< "GET", "PUT", ...
+  std::string path;    ///< percent-decoded, without the query
+  std::map<std::string, std::string> query;  ///< percent-decoded
+  std::string body;
+
+  [[nodiscard]] bool has_param(const std::string& name) const { return query.count(name) > 0; }
+  [[nodiscard]] std::string param(const std::string& name) const {
+    auto it = query.find(name);
+    return it == query.end() ? std::string{} : it->second;
+  }
+};
+
+struct response {
+  int status = 200;
+  std::string body;
+  std::string content_type = "text/plain";
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+inline response text(int status, std::string body) {
+  return response{status, std::move(body), "text/plain", {}};
+}
+inline response binary(int status, std::string body) {
+  return response{status, std::move(body), "application/octet-stream", {}};
+}
+
+/// Sends the answer to one request. Call it exactly once, on the server
+/// actor (in the handler or in a continuation it set up); an answer for a
+/// connection that has closed meanwhile is dropped.
+using responder = std::function<void(response)>;
+using handler = std::function<void(caf::io::broker* self, request req, responder done)>;
+
+struct server_options {
+  std::size_t max_body_bytes = 16 * 1024 * 1024;
+  std::size_t max_header_bytes = 16 * 1024;
+  std::size_t max_connections = 4096;
+  /// A connection with no request in flight and nothing received for this
+  /// long is closed (it also bounds how long a half-sent request may sit).
+  std::chrono::milliseconds idle_timeout{60'000};
+};
+
+/// Binds host:port for a server, or fails with a readable error (the port
+/// is in use, say). Separate from serve() so a program can claim its port
+/// before it does anything the port failing would leave half done.
+caf::expected<caf::io::doorman_ptr> bind(caf::actor_system& sys, const std::string& host,
+                                         std::uint16_t port);
+
+/// Serves every request on the bound port with `h`. Stop the server with
+/// `caf::anon_send_exit(server, caf::exit_reason::user_shutdown)`.
+caf::actor serve(caf::actor_system& sys, caf::io::doorman_ptr port, handler h,
+                 server_options opts = {});
+
+/// Percent-decodes `s` (and '+' as a space if `plus_is_space`); nothing if
+/// an escape is malformed.
+std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space);
+
+/// The request line's target split into a decoded path and query.
+std::optional<std::pair<std::string, std::map<std::string, std::string>>> split_target(
+    std::string_view target);
+
+/// The bytes of a complete HTTP/1.1 answer.
+std::string format_response(const response& r, bool close);
+
+}  // namespace actraft::examples::http

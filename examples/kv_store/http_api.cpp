@@ -1,0 +1,197 @@
+#include "http_api.hpp"
+
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+
+namespace kv {
+
+namespace http = actraft::examples::http;
+using namespace std::chrono_literals;
+using http::text;
+using http::binary;
+
+namespace {
+
+std::string json_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out;
+}
+
+/// The HTTP status of an actraft error (CAF's own, e.g. a request timeout,
+/// count as timeouts).
+int status_of(const caf::error& err) {
+  switch (actraft::code_of(err).value_or(actraft::errc::timeout)) {
+    case actraft::errc::not_leader:
+    case actraft::errc::shutting_down:
+    case actraft::errc::removed:
+    case actraft::errc::storage_failure:
+      return 503;
+    case actraft::errc::timeout:
+    case actraft::errc::dropped:
+      return 504;
+    case actraft::errc::bad_request:
+    case actraft::errc::membership_refused:
+      return 400;
+    case actraft::errc::apply_failed:
+      return 500;
+  }
+  return 500;
+}
+
+/// One request's context: where to ask and where to answer.
+struct call {
+  caf::io::broker* self;
+  actraft::mailbox node;
+  std::chrono::milliseconds timeout;
+  http::responder done;
+
+  /// Answers an error; a 503 names the leader, if this member knows one.
+  void fail(const caf::error& err) const {
+    auto r = text(status_of(err), self->system().render(err) + "\n");
+    if (r.status != 503) {
+      done(std::move(r));
+      return;
+    }
+    auto answer = done;
+    self->request(node, timeout, actraft::status_atom_v)
+        .then(
+            [answer, r](const actraft::node_status& st) {
+              auto with_hint = r;
+              if (!st.leader_address.empty())
+                with_hint.headers.emplace_back("X-Raft-Leader", st.leader_address);
+              answer(std::move(with_hint));
+            },
+            [answer, r](const caf::error&) { answer(r); });
+  }
+
+  /// Proposes `c`; `on_result` turns apply's result into the answer.
+  template <class OnResult>
+  void propose(const command& c, OnResult on_result) const {
+    auto ctx = *this;
+    // The node answers by its own deadline; the extra second only covers a
+    // node that is gone.
+    self->request(node, timeout + 1s, actraft::propose_atom_v, actraft::encode(c))
+        .then(
+            [ctx, on_result](const actraft::bytes& b) {
+              auto r = actraft::decode<result>(b);
+              if (!r) {
+                ctx.done(text(500, "result cannot be decoded\n"));
+                return;
+              }
+              ctx.done(on_result(*r));
+            },
+            [ctx](const caf::error& err) { ctx.fail(err); });
+  }
+};
+
+void serve_key(const call& ctx, const http::request& req, const std::string& key,
+               const store* state) {
+  if (req.method == "PUT") {
+    ctx.propose(put{key, req.body}, [](const result&) { return text(204, ""); });
+  } else if (req.method == "GET" && req.param("stale") == "true") {
+    auto value = state->read(key);
+    ctx.done(value ? binary(200, std::move(*value))
+                   : text(404, "no such key\n"));
+  } else if (req.method == "GET") {
+    ctx.propose(get{key}, [](const result& r) {
+      return r.value ? binary(200, *r.value)
+                     : text(404, "no such key\n");
+    });
+  } else if (req.method == "DELETE") {
+    ctx.propose(del{key}, [](const result& r) { return text(r.ok ? 204 : 404, r.ok ? "" : "no such key\n"); });
+  } else {
+    ctx.done(text(405, "use GET, PUT or DELETE on /kv/{key}\n"));
+  }
+}
+
+void serve_cas(const call& ctx, const http::request& req, const std::string& key) {
+  if (req.method != "POST") {
+    ctx.done(text(405, "use POST on /cas/{key}\n"));
+    return;
+  }
+  cas c{key, std::nullopt, req.body};
+  if (req.has_param("expect")) c.expected = req.param("expect");
+  ctx.propose(c, [](const result& r) {
+    return r.ok ? text(204, "") : binary(412, r.value.value_or(""));
+  });
+}
+
+void serve_status(const call& ctx) {
+  ctx.self->request(ctx.node, ctx.timeout, actraft::status_atom_v)
+      .then([done = ctx.done](const actraft::node_status& st) {
+              done(http::response{200, status_json(st) + "\n", "application/json", {}});
+            },
+            [ctx](const caf::error& err) { ctx.fail(err); });
+}
+
+void serve_leave(const call& ctx) {
+  ctx.self->request(ctx.node, ctx.timeout + 1s, actraft::leave_atom_v)
+      .then([done = ctx.done](std::uint64_t id) {
+              done(http::response{200, "{\"removed\":" + std::to_string(id) + "}\n", "application/json", {}});
+            },
+            [ctx](const caf::error& err) { ctx.fail(err); });
+}
+
+/// The key in "/kv/{key}" or "/cas/{key}"; nothing if `path` is not below `prefix`.
+std::optional<std::string> key_below(const std::string& path, std::string_view prefix) {
+  if (path.size() <= prefix.size() || path.compare(0, prefix.size(), prefix) != 0) return std::nullopt;
+  return path.substr(prefix.size());
+}
+
+}  // namespace
+
+std::string status_json(const actraft::node_status& s) {
+  std::string j = "{\"id\":" + std::to_string(s.id) + ",\"role\":\"" + json_escape(s.role) +
+                  "\",\"term\":" + std::to_string(s.term) +
+                  ",\"leader_id\":" + std::to_string(s.leader_id) + ",\"leader_address\":\"" +
+                  json_escape(s.leader_address) + "\",\"commit_index\":" +
+                  std::to_string(s.commit_index) +
+                  ",\"applied_index\":" + std::to_string(s.applied_index) + ",\"members\":[";
+  for (std::size_t i = 0; i < s.members.size(); ++i) {
+    const auto& m = s.members[i];
+    if (i > 0) j += ",";
+    j += "{\"id\":" + std::to_string(m.id) + ",\"address\":\"" + json_escape(m.address) +
+         "\",\"voter\":" + (m.voter ? "true" : "false") + "}";
+  }
+  return j + "]}";
+}
+
+http::handler http_api(actraft::mailbox node, const store* state,
+                       std::chrono::milliseconds request_timeout) {
+  return [node, state, request_timeout](caf::io::broker* self, http::request req,
+                                        http::responder done) {
+    const call ctx{self, node, request_timeout, std::move(done)};
+    if (auto key = key_below(req.path, "/kv/")) {
+      serve_key(ctx, req, *key, state);
+    } else if (auto cas_key = key_below(req.path, "/cas/")) {
+      serve_cas(ctx, req, *cas_key);
+    } else if (req.path == "/status") {
+      if (req.method == "GET") serve_status(ctx);
+      else ctx.done(text(405, "use GET on /status\n"));
+    } else if (req.path == "/leave") {
+      if (req.method == "POST") serve_leave(ctx);
+      else ctx.done(text(405, "use POST on /leave\n"));
+    } else {
+      ctx.done(text(404, "no such path\n"));
+    }
+  };
+}
+
+}  // namespace kv

@@ -1,0 +1,31 @@
+// kv_store's HTTP API on top of a node's mailbox: every request becomes one
+// asynchronous request to the mailbox, answered when its reply comes.
+//
+//   PUT    /kv/{key}            body = value                 -> 204
+//   GET    /kv/{key}            linearizable (through the log) -> 200 value | 404
+//   GET    /kv/{key}?stale=true this member's applied state   -> 200 value | 404
+//   DELETE /kv/{key}                                          -> 204 | 404
+//   POST   /cas/{key}?expect=V  body = new value (no expect: key must be absent) -> 204 | 412
+//   GET    /status              JSON: id, role, term, leader, commit/applied, members
+//   POST   /leave               removes this member
+// Errors: 400 bad request, 404 unknown path, 405 wrong method, 503 no leader
+// (X-Raft-Leader: hint), 504 timeout, 500 apply failed.
+#pragma once
+
+#include <chrono>
+
+#include "../common/http_server.hpp"
+#include "actraft/mailbox.hpp"
+#include "kv.hpp"
+
+namespace kv {
+
+/// The handler for actraft::examples::http::serve. `state` is read for
+/// stale reads only; `request_timeout` is the node's.
+actraft::examples::http::handler http_api(actraft::mailbox node, const store* state,
+                                          std::chrono::milliseconds request_timeout);
+
+/// The JSON of GET /status.
+std::string status_json(const actraft::node_status& s);
+
+}  // namespace kv
