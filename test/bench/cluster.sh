@@ -11,7 +11,9 @@ start_node() {  # start_node N [peer]
   local n=$1 peer=${2:-}
   local args=(--raft-addr="127.0.0.1:$((BASE + n))" --http-addr="$(http "$n")" --data-dir="$WORK/n$n")
   [ -n "$peer" ] && args+=(--peer-addr="127.0.0.1:$((BASE + peer))")
-  ACTRAFT_LOG=${ACTRAFT_LOG:-warn} "$BIN" "${args[@]}" 2>>"$WORK/n$n.log" &
+  # KV_ARGS: extra kv_store flags for every node (experiments).
+  # shellcheck disable=SC2086
+  ACTRAFT_LOG=${ACTRAFT_LOG:-warn} "$BIN" "${args[@]}" ${KV_ARGS:-} 2>>"$WORK/n$n.log" &
   PID[$n]=$!
   for _ in $(seq 1 200); do curl -sf "$(http "$n")/status" >/dev/null 2>&1 && return 0; sleep 0.05; done
   echo "$NAME: node $n did not start" >&2; exit 1

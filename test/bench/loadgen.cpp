@@ -1,10 +1,10 @@
 // A closed-loop HTTP load generator for kv_store and, for comparison, etcd's
-// v3 JSON gateway: N client threads, each with one kept-alive connection,
-// each sending its next request as soon as the previous one is answered.
+// v3 JSON gateway: N clients, each with one kept-alive connection, each
+// sending its next request as soon as the previous one is answered.
 //
 //   loadgen --target=kv|etcd --urls=127.0.0.1:8001[,host:port...] [--clients=64]
 //           [--payload=256] [--keys=10000] [--seconds=10] [--warmup=2]
-//           [--op=put|get|mixed] [--prefill] [--timeout-ms=10000]
+//           [--op=put|get|mixed] [--prefill] [--timeout-ms=10000] [--threads=1]
 //
 // Client i talks to endpoint i mod (number of endpoints). kv: PUT /kv/{key}
 // (body = value) and GET /kv/{key} (linearizable). etcd: POST /v3/kv/put and
@@ -14,6 +14,9 @@
 // count; a GET answered 404 (kv) or with no kvs (etcd) is a success. Clients
 // open their connections one after the other during the warm-up.
 //
+// Clients are callback state machines on Boost.Asio event loops (--threads, clients dealt
+// round-robin), not a thread each: loadgen shares the cores with the servers it measures.
+//
 // Prints a human summary and one machine-readable line starting with RESULT.
 #include <algorithm>
 #include <atomic>
@@ -22,13 +25,23 @@
 #include <cstdio>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <tuple>
 #include <vector>
 
-#include <httplib.h>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
 
 #include "loadgen_histogram.hpp"
 
@@ -37,6 +50,10 @@ namespace {
 using namespace std::chrono_literals;
 using clk = std::chrono::steady_clock;
 using actraft::bench::latency_histogram;
+namespace net = boost::asio;
+namespace http = boost::beast::http;
+using tcp = net::ip::tcp;
+using boost::system::error_code;
 
 enum class target_kind { kv, etcd };
 enum class op_kind { put, get, mixed };
@@ -44,6 +61,7 @@ enum class op_kind { put, get, mixed };
 struct endpoint {
   std::string host;
   int port = 0;
+  tcp::endpoint resolved;
 };
 
 struct options {
@@ -57,13 +75,14 @@ struct options {
   op_kind op = op_kind::put;
   bool prefill = false;
   int timeout_ms = 10000;
+  int threads = 1;
 };
 
 [[noreturn]] void usage(const std::string& why) {
   std::cerr << "loadgen: " << why << "\n"
             << "usage: loadgen --target=kv|etcd --urls=host:port[,host:port...] [--clients=N]\n"
                "               [--payload=BYTES] [--keys=N] [--seconds=S] [--warmup=S]\n"
-               "               [--op=put|get|mixed] [--prefill] [--timeout-ms=MS]\n";
+               "               [--op=put|get|mixed] [--prefill] [--timeout-ms=MS] [--threads=N]\n";
   std::exit(2);
 }
 
@@ -77,7 +96,7 @@ std::vector<endpoint> parse_urls(std::string_view list) {
     while (item.ends_with('/')) item.remove_suffix(1);
     auto colon = item.rfind(':');
     if (colon == std::string_view::npos || colon == 0) usage("bad endpoint '" + std::string(item) + "'");
-    endpoint e{std::string(item.substr(0, colon)), 0};
+    endpoint e{std::string(item.substr(0, colon)), 0, {}};
     try {
       e.port = std::stoi(std::string(item.substr(colon + 1)));
     } catch (const std::exception&) {
@@ -121,6 +140,8 @@ options parse(int argc, char** argv) {
         o.prefill = true;
       } else if (name == "--timeout-ms") {
         o.timeout_ms = std::stoi(value);
+      } else if (name == "--threads") {
+        o.threads = std::stoi(value);
       } else if (name == "--help" || name == "-h") {
         usage("help");
       } else {
@@ -133,8 +154,10 @@ options parse(int argc, char** argv) {
     }
   }
   if (o.urls.empty()) usage("--urls is required");
-  if (o.clients < 1 || o.keys < 1 || o.seconds <= 0 || o.warmup < 0 || o.timeout_ms < 1)
-    usage("--clients, --keys, --seconds and --timeout-ms must be positive");
+  if (o.clients < 1 || o.keys < 1 || o.seconds <= 0 || o.warmup < 0 || o.timeout_ms < 1 ||
+      o.threads < 1)
+    usage("--clients, --keys, --seconds, --timeout-ms and --threads must be positive");
+  o.threads = std::min(o.threads, o.clients);
   return o;
 }
 
@@ -182,56 +205,6 @@ std::string key_name(std::uint64_t k) {
   return buf;
 }
 
-/// One request's outcome: ok, or the name of an error class for the report.
-struct outcome {
-  bool ok = false;
-  std::string error;  // "http 503", "conn Read", ...
-};
-
-/// One client: a connection to one endpoint and the request builders.
-class client {
-public:
-  client(const options& o, const endpoint& e) : opts_(o), http_(e.host, e.port) {
-    http_.set_keep_alive(true);
-    http_.set_tcp_nodelay(true);
-    const auto t = std::chrono::milliseconds(o.timeout_ms);
-    http_.set_connection_timeout(t);
-    http_.set_read_timeout(t);
-    http_.set_write_timeout(t);
-  }
-
-  outcome put(const std::string& key, const std::string& value) {
-    if (opts_.target == target_kind::kv)
-      return judge(http_.Put("/kv/" + key, value, "application/octet-stream"), 204, false);
-    std::string body = R"({"key":")" + base64(key) + R"(","value":")" + base64(value) + R"("})";
-    return judge(http_.Post("/v3/kv/put", body, "application/json"), 200, false);
-  }
-
-  outcome get(const std::string& key) {
-    if (opts_.target == target_kind::kv) return judge(http_.Get("/kv/" + key), 200, true);
-    std::string body = R"({"key":")" + base64(key) + R"("})";
-    return judge(http_.Post("/v3/kv/range", body, "application/json"), 200, false);
-  }
-
-private:
-  static outcome judge(const httplib::Result& r, int expected, bool not_found_ok) {
-    if (!r) return {false, "conn " + httplib::to_string(r.error())};
-    if (r->status == expected || (not_found_ok && r->status == 404)) return {true, {}};
-    return {false, "http " + std::to_string(r->status)};
-  }
-
-  const options& opts_;
-  httplib::Client http_;
-};
-
-enum phase : int { warming = 0, measuring = 1, stopping = 2 };
-
-struct per_thread {
-  latency_histogram hist;
-  std::map<std::string, std::uint64_t> errors;
-  std::uint64_t warmup_errors = 0;
-};
-
 std::string make_value(std::size_t n, std::uint64_t seed) {
   std::string v(n, 'x');
   rng r(seed);
@@ -239,85 +212,261 @@ std::string make_value(std::size_t n, std::uint64_t seed) {
   return v;
 }
 
-void prefill(const options& o) {
-  std::vector<std::thread> ts;
-  std::atomic<std::uint64_t> failed{0};
-  const int n = std::min<int>(o.clients, 64);
-  for (int t = 0; t < n; ++t)
-    ts.emplace_back([&, t] {
-      client c(o, o.urls[static_cast<std::size_t>(t) % o.urls.size()]);
-      const std::string value = make_value(o.payload, static_cast<std::uint64_t>(t) + 7);
-      for (std::uint64_t k = static_cast<std::uint64_t>(t); k < o.keys; k += static_cast<std::uint64_t>(n))
-        if (!c.put(key_name(k), value).ok) ++failed;
+enum phase : int { warming = 0, measuring = 1, stopping = 2 };
+std::atomic<int> current_phase{warming};
+
+class client;
+
+/// One event loop with its clients and what they measured; only its own thread touches it.
+struct worker {
+  net::io_context ioc{1};
+  latency_histogram hist;
+  std::map<std::string, std::uint64_t> errors;
+  std::uint64_t warmup_errors = 0, prefill_failed = 0;
+  std::vector<std::unique_ptr<client>> clients;  // destroyed before ioc
+};
+
+/// One closed-loop client: a kept-alive connection to one endpoint, at most one request in
+/// flight. In prefill mode it PUTs keys index, index + stride, ... once each, then finishes.
+class client {
+public:
+  client(worker& w, const options& o, const endpoint& e, std::uint64_t index, bool prefill_mode,
+         std::uint64_t stride)
+      : w_(w), opts_(o), ep_(e.resolved), sock_(w.ioc), watchdog_(w.ioc), retry_(w.ioc),
+        timeout_(std::chrono::milliseconds(o.timeout_ms)), rng_(index + 1),
+        value_(make_value(o.payload, index + (prefill_mode ? 7 : 1000))), prefill_(prefill_mode),
+        next_key_(index), stride_(stride) {
+    host_ = " HTTP/1.1\r\nHost: " + e.host + ":" + std::to_string(e.port) + "\r\n";
+    if (o.target == target_kind::etcd) value_b64_ = base64(value_);
+    arm_watchdog(clk::now() + timeout_);  // also keeps the event loop busy while waiting its turn
+  }
+
+  // `next` starts after this client's first answer: 64 simultaneous connects overflow a
+  // small listen backlog (cpp-httplib's is 5) and the dropped SYNs come back a second later.
+  client* next = nullptr;
+  void post_start() { net::post(w_.ioc, [this] { next_request(); }); }
+
+private:
+  void next_request() {
+    std::string key;
+    if (prefill_) {
+      if (next_key_ >= opts_.keys) return finish();
+      key = key_name(next_key_);
+      next_key_ += stride_;
+    } else {
+      started_in_ = current_phase.load(std::memory_order_relaxed);
+      if (started_in_ == stopping) return finish();
+      key = key_name(rng_.next() % opts_.keys);
+      is_put_ = opts_.op == op_kind::put || (opts_.op == op_kind::mixed && (rng_.next() & 1) == 0);
+    }
+    build_request(key);
+    t0_ = clk::now();
+    deadline_ = t0_ + timeout_;
+    busy_ = true;
+    timed_out_ = false;
+    if (sock_.is_open()) return send();
+    error_code ec;
+    buf_.clear();
+    sock_.open(ep_.protocol(), ec);
+    if (!ec) sock_.set_option(tcp::no_delay(true), ec);
+    if (ec) return fail(ec);
+    sock_.async_connect(ep_, [this](error_code e) { e ? fail(e) : send(); });
+  }
+
+  // Into reused buffers: per request only etcd's base64 key is a new (small) string.
+  void build_request(const std::string& key) {
+    const bool kv = opts_.target == target_kind::kv;
+    std::string_view body;
+    if (kv) {
+      req_ = is_put_ ? "PUT /kv/" : "GET /kv/";
+      req_ += key;
+      if (is_put_) body = value_;
+    } else {
+      req_ = is_put_ ? "POST /v3/kv/put" : "POST /v3/kv/range";
+      json_.assign(R"({"key":")").append(base64(key));
+      if (is_put_) json_.append(R"(","value":")").append(value_b64_);
+      body = json_ += R"("})";
+    }
+    req_ += host_;
+    if (!kv || is_put_) {
+      req_ += kv ? "Content-Type: application/octet-stream\r\n" : "Content-Type: application/json\r\n";
+      req_.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n");
+    }
+    req_.append("\r\n").append(body);
+  }
+
+  void send() {
+    net::async_write(sock_, net::buffer(req_), [this](error_code ec, std::size_t) {
+      if (ec) return fail(ec);
+      // The parser borrows the previous response's body buffer; on_response takes it back.
+      parser_.emplace(std::piecewise_construct, std::make_tuple(std::move(body_)));
+      http::async_read(sock_, buf_, *parser_, [this](error_code e, std::size_t) { on_response(e); });
     });
-  for (auto& t : ts) t.join();
-  if (failed > 0) std::cerr << "loadgen: prefill: " << failed << " puts failed\n";
+  }
+
+  void on_response(error_code ec) {
+    if (ec) return fail(ec);
+    auto& res = parser_->get();
+    const unsigned status = res.result_int();
+    body_ = std::move(res.body());
+    body_.clear();
+    if (!res.keep_alive()) close();  // the server ends the connection: the next request reconnects
+    const bool kv = opts_.target == target_kind::kv;
+    const bool ok = status == (kv && is_put_ ? 204u : 200u) || (kv && !is_put_ && status == 404);
+    done(ok ? std::string() : "http " + std::to_string(status));
+  }
+
+  void fail(error_code ec) {
+    close();
+    if (timed_out_) return done("conn timeout");
+    if (ec == net::error::connection_refused) return done("conn refused");
+    if (ec == http::error::end_of_stream || ec == http::error::partial_message || ec == net::error::eof)
+      return done("conn closed");
+    if (ec == net::error::connection_reset || ec == net::error::broken_pipe) return done("conn reset");
+    done("conn " + ec.message());
+  }
+
+  /// Records one finished request; `error` is empty on success, else "http NNN" or "conn ...".
+  void done(const std::string& error) {
+    const auto t1 = clk::now();
+    const int ended_in = current_phase.load(std::memory_order_relaxed);
+    busy_ = false;
+    start_next();
+    if (prefill_) {
+      if (!error.empty()) ++w_.prefill_failed;
+    } else if (started_in_ == measuring && ended_in == measuring) {
+      if (error.empty())
+        w_.hist.record(static_cast<std::uint64_t>(
+            std::chrono::duration_cast<std::chrono::microseconds>(t1 - t0_).count()));
+      else
+        ++w_.errors[error];
+    } else if (!error.empty()) {
+      ++w_.warmup_errors;
+    }
+    if (!error.starts_with("conn")) return next_request();
+    // A refused or broken connection fails at once: do not spin on it.
+    retry_.expires_after(10ms);
+    retry_.async_wait([this](error_code ec) {
+      if (!ec) next_request();
+    });
+  }
+
+  void finish() {
+    finished_ = true;
+    close();
+    watchdog_.cancel();
+    start_next();
+  }
+
+  void start_next() {
+    if (next != nullptr) next->post_start();
+    next = nullptr;
+  }
+
+  void close() {
+    error_code ignored;
+    sock_.close(ignored);
+  }
+
+  // Not re-armed per request (that would cost a cancellation and a timerfd update each
+  // time): it wakes at the latest at the current deadline and, if that has moved, sleeps again.
+  void arm_watchdog(clk::time_point at) {
+    watchdog_.expires_at(at);
+    watchdog_.async_wait([this](error_code ec) {
+      if (ec || finished_) return;
+      const auto now = clk::now();
+      if (busy_ && now >= deadline_) {
+        timed_out_ = true;
+        close();  // the pending connect, write or read completes with operation_aborted
+      }
+      arm_watchdog(busy_ && now < deadline_ ? deadline_ : now + timeout_);
+    });
+  }
+
+  worker& w_;
+  const options& opts_;
+  const tcp::endpoint ep_;
+  tcp::socket sock_;
+  net::steady_timer watchdog_, retry_;
+  const clk::duration timeout_;
+  rng rng_;
+  const std::string value_;
+  std::string value_b64_, host_, req_, json_, body_;
+  boost::beast::flat_buffer buf_;
+  std::optional<http::response_parser<http::string_body>> parser_;
+  const bool prefill_;
+  std::uint64_t next_key_;
+  const std::uint64_t stride_;
+  int started_in_ = warming;
+  clk::time_point t0_, deadline_;
+  bool is_put_ = true, busy_ = false, timed_out_ = false, finished_ = false;
+};
+
+/// Starts the clients one after the other, each after its predecessor's first answer.
+void chain(const std::vector<client*>& cs) {
+  for (std::size_t i = 0; i + 1 < cs.size(); ++i) cs[i]->next = cs[i + 1];
+  cs.front()->post_start();
+}
+
+void resolve(std::vector<endpoint>& urls) {
+  net::io_context ioc;
+  tcp::resolver resolver(ioc);
+  for (auto& e : urls) {
+    error_code ec;
+    const auto found = resolver.resolve(e.host, std::to_string(e.port), ec);
+    if (ec || found.empty()) usage("cannot resolve '" + e.host + "': " + ec.message());
+    e.resolved = found.begin()->endpoint();
+  }
+}
+
+void prefill(const options& o) {
+  worker w;
+  const auto n = static_cast<std::uint64_t>(std::min(o.clients, 64));
+  std::vector<client*> cs;
+  for (std::uint64_t t = 0; t < n; ++t)
+    cs.push_back(w.clients.emplace_back(std::make_unique<client>(w, o, o.urls[t % o.urls.size()], t, true, n))
+                     .get());
+  chain(cs);
+  w.ioc.run();  // returns once every client has finished and cancelled its timer
+  if (w.prefill_failed > 0) std::cerr << "loadgen: prefill: " << w.prefill_failed << " puts failed\n";
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  const options o = parse(argc, argv);
+  options o = parse(argc, argv);
+  resolve(o.urls);
   const char* target_name = o.target == target_kind::kv ? "kv" : "etcd";
   const char* op_name = o.op == op_kind::put ? "put" : o.op == op_kind::get ? "get" : "mixed";
   if (o.prefill) prefill(o);
 
-  std::atomic<int> ph{warming};
-  // Clients connect one after the other (each waits for the previous one's
-  // first answer): 64 simultaneous connects overflow a small listen backlog
-  // (cpp-httplib's is 5) and the dropped SYNs come back a second later.
-  std::atomic<int> connected{0};
-  std::vector<per_thread> results(static_cast<std::size_t>(o.clients));
-  std::vector<std::thread> threads;
-  threads.reserve(static_cast<std::size_t>(o.clients));
+  std::vector<std::unique_ptr<worker>> workers;
+  for (int t = 0; t < o.threads; ++t) workers.push_back(std::make_unique<worker>());
+  std::vector<client*> order;
   for (int i = 0; i < o.clients; ++i) {
-    threads.emplace_back([&, i] {
-      auto& out = results[static_cast<std::size_t>(i)];
-      client c(o, o.urls[static_cast<std::size_t>(i) % o.urls.size()]);
-      rng r(static_cast<std::uint64_t>(i) + 1);
-      const std::string value = make_value(o.payload, static_cast<std::uint64_t>(i) + 1000);
-      while (connected.load() < i && ph.load() != stopping) std::this_thread::sleep_for(100us);
-      bool first = true;
-      while (true) {
-        const int started_in = ph.load(std::memory_order_relaxed);
-        if (started_in == stopping) break;
-        const std::string key = key_name(r.next() % o.keys);
-        const bool is_put = o.op == op_kind::put || (o.op == op_kind::mixed && (r.next() & 1) == 0);
-        const auto t0 = clk::now();
-        outcome res = is_put ? c.put(key, value) : c.get(key);
-        const auto t1 = clk::now();
-        const int ended_in = ph.load(std::memory_order_relaxed);
-        if (first) {
-          first = false;
-          ++connected;
-        }
-        if (started_in == measuring && ended_in == measuring) {
-          if (res.ok)
-            out.hist.record(static_cast<std::uint64_t>(
-                std::chrono::duration_cast<std::chrono::microseconds>(t1 - t0).count()));
-          else
-            ++out.errors[res.error];
-        } else if (!res.ok) {
-          ++out.warmup_errors;
-        }
-        // A refused or broken connection fails at once: do not spin on it.
-        if (!res.ok && res.error.starts_with("conn")) std::this_thread::sleep_for(10ms);
-      }
-    });
+    auto& w = *workers[static_cast<std::size_t>(i % o.threads)];
+    const auto& e = o.urls[static_cast<std::size_t>(i) % o.urls.size()];
+    order.push_back(w.clients.emplace_back(std::make_unique<client>(w, o, e, i, false, 1)).get());
   }
+  chain(order);
+  std::vector<std::thread> threads;
+  for (auto& w : workers) threads.emplace_back([&ioc = w->ioc] { ioc.run(); });
 
   std::this_thread::sleep_for(std::chrono::duration<double>(o.warmup));
   const auto m0 = clk::now();
-  ph = measuring;
+  current_phase = measuring;
   std::this_thread::sleep_for(std::chrono::duration<double>(o.seconds));
-  ph = stopping;
+  current_phase = stopping;
   const double elapsed = std::chrono::duration<double>(clk::now() - m0).count();
+  // Requests still in flight end after the window and would not count anyway.
+  for (auto& w : workers) w->ioc.stop();
   for (auto& t : threads) t.join();
 
   latency_histogram all;
   std::map<std::string, std::uint64_t> errors;
   std::uint64_t error_total = 0, warmup_errors = 0;
-  for (const auto& r : results) {
+  for (const auto& wp : workers) {
+    const worker& r = *wp;
     all.merge(r.hist);
     for (const auto& [k, v] : r.errors) {
       errors[k] += v;
