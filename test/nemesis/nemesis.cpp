@@ -299,7 +299,6 @@ class cluster {
                                   "--heartbeat-ms=" + std::to_string(opts_.heartbeat_ms),
                                   "--election-ms=" + std::to_string(opts_.election_ms),
                                   "--request-timeout-ms=" + std::to_string(opts_.request_timeout_ms),
-                                  "--http-threads=" + std::to_string(opts_.clients + 8),
                                   "--snapshot-entries=" + std::to_string(opts_.snapshot_entries),
                                   "--snapshot-keep=50"};
     if (join) args.push_back("--peer-addr=" + at(0).raft_addr);
