@@ -21,15 +21,22 @@ namespace {
 /// While a request is with the handler, a client may send ahead at most
 /// this much (a pipelining client); more is taken as abuse.
 constexpr std::size_t max_read_ahead = 1024 * 1024;
-constexpr std::size_t read_chunk = 64 * 1024;
+/// CAF's scribe zero-fills its read buffer up to the configured size before
+/// every read: a small chunk for the common small request (64 KiB cost 2 %
+/// of the machine at 6,000 requests/s), a large one while a big body comes.
+constexpr std::size_t small_reads = 4 * 1024;
+constexpr std::size_t large_reads = 64 * 1024;
 
 struct connection {
   std::string in;  ///< received, not yet given to the parser
   std::optional<beast_http::request_parser<beast_http::string_body>> parser;
   bool busy = false;           ///< a request is with the handler
   bool close_after = false;    ///< the client asked to close after the answer
-  std::uint64_t serial = 0;    ///< tells a reused handle (a reused fd) apart
+  bool large_reads = false;    ///< reading a large body: read in large chunks
+  std::uint64_t serial = 0;    ///< the request in flight: a late answer to an earlier one, or
+                               ///< to a closed connection whose handle (fd) was reused, is dropped
   clock::time_point last_active;
+  clock::time_point deadline;  ///< of the request in flight
 };
 
 struct server_state {
@@ -37,6 +44,7 @@ struct server_state {
   server_options opts;
   std::unordered_map<caf::io::connection_handle, connection> conns;
   std::uint64_t next_serial = 1;
+  std::chrono::milliseconds sweep_every{1000};
   static inline const char* name = "http_server";
 };
 
@@ -60,6 +68,12 @@ void refuse(server_actor* self, caf::io::connection_handle hdl, int status, std:
 }
 
 void parse_more(server_actor* self, caf::io::connection_handle hdl);
+
+void set_read_size(server_actor* self, caf::io::connection_handle hdl, connection& c, bool large) {
+  if (c.large_reads == large) return;
+  c.large_reads = large;
+  self->configure_read(hdl, caf::io::receive_policy::at_most(large ? large_reads : small_reads));
+}
 
 void finish(server_actor* self, caf::io::connection_handle hdl, std::uint64_t serial,
             response r) {
@@ -87,6 +101,8 @@ void dispatch(server_actor* self, caf::io::connection_handle hdl, connection& c)
   }
   c.busy = true;
   c.close_after = !msg.keep_alive();
+  c.serial = self->state.next_serial++;
+  c.deadline = clock::now() + self->state.opts.answer_timeout;
   request req;
   req.method = std::string(msg.method_string());
   req.path = std::move(target->first);
@@ -128,13 +144,15 @@ void parse_more(server_actor* self, caf::io::connection_handle hdl) {
     if (ec == beast_http::error::body_limit)
       return refuse(self, hdl, 413, "request body too large");
     if (ec) return refuse(self, hdl, 400, "malformed request: " + ec.message());
-    if (!had_header && c.parser->is_header_done()) {
+    if (!had_header && c.parser->is_header_done() && !c.parser->is_done()) {
       const auto& head = c.parser->get();
-      auto expect = head[beast_http::field::expect];
-      if (!c.parser->is_done() && boost::beast::iequals(expect, "100-continue"))
+      if (boost::beast::iequals(head[beast_http::field::expect], "100-continue"))
         send_bytes(self, hdl, "HTTP/1.1 100 Continue\r\n\r\n");
+      const auto length = c.parser->content_length();
+      if (!length || *length > small_reads) set_read_size(self, hdl, c, true);
     }
     if (c.parser->is_done()) {
+      set_read_size(self, hdl, c, false);
       dispatch(self, hdl, c);
       // dispatch may have answered (and closed) at once.
       it = self->state.conns.find(hdl);
@@ -150,8 +168,9 @@ caf::behavior server_impl(server_actor* self, caf::io::doorman_ptr door, handler
   self->add_doorman(std::move(door));
   self->state.serve = std::move(h);
   self->state.opts = opts;
-  const auto sweep_every = std::max(std::chrono::milliseconds(10), opts.idle_timeout / 4);
-  self->delayed_send(self, sweep_every, sweep_atom::value);
+  self->state.sweep_every =
+      std::max(std::chrono::milliseconds(10), std::min(opts.idle_timeout, opts.answer_timeout) / 4);
+  self->delayed_send(self, self->state.sweep_every, sweep_atom::value);
   return {
       [self](const caf::io::new_connection_msg& msg) {
         auto& st = self->state;
@@ -161,10 +180,8 @@ caf::behavior server_impl(server_actor* self, caf::io::doorman_ptr door, handler
           self->close(msg.handle);
           return;
         }
-        auto& c = st.conns[msg.handle];
-        c.serial = st.next_serial++;
-        c.last_active = clock::now();
-        self->configure_read(msg.handle, caf::io::receive_policy::at_most(read_chunk));
+        st.conns[msg.handle].last_active = clock::now();
+        self->configure_read(msg.handle, caf::io::receive_policy::at_most(small_reads));
       },
       [self](caf::io::new_data_msg& msg) {
         auto it = self->state.conns.find(msg.handle);
@@ -180,13 +197,18 @@ caf::behavior server_impl(server_actor* self, caf::io::doorman_ptr door, handler
       },
       [self](const caf::io::connection_closed_msg& msg) { self->state.conns.erase(msg.handle); },
       [](const caf::io::acceptor_closed_msg&) {},
-      [self, sweep_every](sweep_atom) {
+      [self](sweep_atom) {
         const auto now = clock::now();
         std::vector<caf::io::connection_handle> idle;
-        for (const auto& [hdl, c] : self->state.conns)
+        std::vector<std::pair<caf::io::connection_handle, std::uint64_t>> late;
+        for (const auto& [hdl, c] : self->state.conns) {
           if (!c.busy && now - c.last_active > self->state.opts.idle_timeout) idle.push_back(hdl);
+          if (c.busy && now > c.deadline) late.emplace_back(hdl, c.serial);
+        }
         for (auto hdl : idle) drop(self, hdl);
-        self->delayed_send(self, sweep_every, sweep_atom::value);
+        for (auto [hdl, serial] : late)
+          finish(self, hdl, serial, text(504, "no answer in time\n"));
+        self->delayed_send(self, self->state.sweep_every, sweep_atom::value);
       },
   };
 }

@@ -7,13 +7,14 @@
 //   auto port = http::bind(sys, "127.0.0.1", 8001);   // fails if the port is taken
 //   auto server = http::serve(sys, std::move(*port),
 //       [mailbox](caf::io::broker* self, http::request req, http::responder done) {
-//         self->request(mailbox, 5s, propose_atom_v, to_bytes(req.body))
+//         self->request(mailbox, caf::infinite, propose_atom_v, to_bytes(req.body))
 //             .then([done](bytes& r) { done({200, to_string(r)}); },
 //                   [done](caf::error& e) { done({503, "...\n"}); });
 //       });
 //
 // Connections are kept alive (HTTP/1.1), answered in order, one request at
-// a time each; `Expect: 100-continue` is honoured. Malformed requests get a
+// a time each, and every request by a deadline; `Expect: 100-continue` is
+// honoured. Malformed requests get a
 // 400 (431 for oversized headers, 413 for oversized bodies) and the
 // connection is closed; idle connections are closed after a while.
 #pragma once
@@ -76,6 +77,11 @@ struct server_options {
   /// A connection with no request in flight and nothing received for this
   /// long is closed (it also bounds how long a half-sent request may sit).
   std::chrono::milliseconds idle_timeout{60'000};
+  /// A request the handler has not answered after this long is answered
+  /// 504 by the server (checked every quarter of it), so handlers may wait
+  /// on actors without a timeout of their own: each CAF request timeout
+  /// costs a timer and a message.
+  std::chrono::milliseconds answer_timeout{30'000};
 };
 
 /// Binds host:port for a server, or fails with a readable error (the port

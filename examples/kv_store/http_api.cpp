@@ -6,7 +6,6 @@
 namespace kv {
 
 namespace http = actraft::examples::http;
-using namespace std::chrono_literals;
 using http::text;
 using http::binary;
 
@@ -59,7 +58,6 @@ int status_of(const caf::error& err) {
 struct call {
   caf::io::broker* self;
   actraft::mailbox node;
-  std::chrono::milliseconds timeout;
   http::responder done;
 
   /// Answers an error; a 503 names the leader, if this member knows one.
@@ -70,7 +68,7 @@ struct call {
       return;
     }
     auto answer = done;
-    self->request(node, timeout, actraft::status_atom_v)
+    self->request(node, caf::infinite, actraft::status_atom_v)
         .then(
             [answer, r](const actraft::node_status& st) {
               auto with_hint = r;
@@ -85,9 +83,7 @@ struct call {
   template <class OnResult>
   void propose(const command& c, OnResult on_result) const {
     auto ctx = *this;
-    // The node answers by its own deadline; the extra second only covers a
-    // node that is gone.
-    self->request(node, timeout + 1s, actraft::propose_atom_v, actraft::encode(c))
+    self->request(node, caf::infinite, actraft::propose_atom_v, actraft::encode(c))
         .then(
             [ctx, on_result](const actraft::bytes& b) {
               auto r = actraft::decode<result>(b);
@@ -134,7 +130,7 @@ void serve_cas(const call& ctx, const http::request& req, const std::string& key
 }
 
 void serve_status(const call& ctx) {
-  ctx.self->request(ctx.node, ctx.timeout, actraft::status_atom_v)
+  ctx.self->request(ctx.node, caf::infinite, actraft::status_atom_v)
       .then([done = ctx.done](const actraft::node_status& st) {
               done(http::response{200, status_json(st) + "\n", "application/json", {}});
             },
@@ -142,7 +138,7 @@ void serve_status(const call& ctx) {
 }
 
 void serve_leave(const call& ctx) {
-  ctx.self->request(ctx.node, ctx.timeout + 1s, actraft::leave_atom_v)
+  ctx.self->request(ctx.node, caf::infinite, actraft::leave_atom_v)
       .then([done = ctx.done](std::uint64_t id) {
               done(http::response{200, "{\"removed\":" + std::to_string(id) + "}\n", "application/json", {}});
             },
@@ -173,11 +169,9 @@ std::string status_json(const actraft::node_status& s) {
   return j + "]}";
 }
 
-http::handler http_api(actraft::mailbox node, const store* state,
-                       std::chrono::milliseconds request_timeout) {
-  return [node, state, request_timeout](caf::io::broker* self, http::request req,
-                                        http::responder done) {
-    const call ctx{self, node, request_timeout, std::move(done)};
+http::handler http_api(actraft::mailbox node, const store* state) {
+  return [node, state](caf::io::broker* self, http::request req, http::responder done) {
+    const call ctx{self, node, std::move(done)};
     if (auto key = key_below(req.path, "/kv/")) {
       serve_key(ctx, req, *key, state);
     } else if (auto cas_key = key_below(req.path, "/cas/")) {

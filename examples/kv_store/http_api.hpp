@@ -12,8 +12,6 @@
 // (X-Raft-Leader: hint), 504 timeout, 500 apply failed.
 #pragma once
 
-#include <chrono>
-
 #include "../common/http_server.hpp"
 #include "actraft/mailbox.hpp"
 #include "kv.hpp"
@@ -21,9 +19,10 @@
 namespace kv {
 
 /// The handler for actraft::examples::http::serve. `state` is read for
-/// stale reads only; `request_timeout` is the node's.
-actraft::examples::http::handler http_api(actraft::mailbox node, const store* state,
-                                          std::chrono::milliseconds request_timeout);
+/// stale reads only. Requests to the node carry no timeout of their own: the
+/// node answers every request by its request timeout, and the server
+/// answers 504 for any that is still open a little later.
+actraft::examples::http::handler http_api(actraft::mailbox node, const store* state);
 
 /// The JSON of GET /status.
 std::string status_json(const actraft::node_status& s);
