@@ -118,6 +118,27 @@ void enter_removed(self_ptr self) {
   st.peers.clear();
 }
 
+/// Takes the proposals among `committed` out of the pending ones, for the
+/// store actor to answer once it has applied them. A proposal whose index
+/// another leader's entry took is answered now: it will never be applied.
+std::vector<apply_answer> take_answers(node_state& st, const std::vector<core::entry>& committed) {
+  std::vector<apply_answer> answers;
+  if (st.pending.empty()) return answers;
+  for (const auto& e : committed) {
+    auto it = st.pending.find(e.index.value);
+    if (it == st.pending.end()) continue;
+    if (it->second.term != e.term) {
+      fail(it->second.promise, make_error(errc::dropped, "entry overwritten by a new leader"));
+      st.pending.erase(it);
+      continue;
+    }
+    if (it->second.kind != request_kind::propose) continue;  // the node answers those
+    answers.push_back({e.index.value, std::move(std::get<bytes_promise>(it->second.promise))});
+    st.pending.erase(it);
+  }
+  return answers;
+}
+
 void on_applied(self_ptr self, std::vector<apply_result>& results) {
   auto& st = self->state;
   for (auto& r : results) {
@@ -132,7 +153,7 @@ void on_applied(self_ptr self, std::vector<apply_result>& results) {
       continue;
     }
     switch (p.kind) {
-      case request_kind::propose:
+      case request_kind::propose:  // (normally answered by the store actor: take_answers)
         if (r.ok)
           std::get<bytes_promise>(p.promise).deliver(std::move(r.value));
         else
@@ -175,7 +196,9 @@ void finish_ready(self_ptr self, core::ready& rd) {
   if (!rd.committed.empty()) {
     watch_membership(self, rd.committed);
     for (const auto& e : rd.committed) st.bytes_since_snapshot += e.data.size();
-    self->request(st.store, caf::infinite, apply_atom::value, std::move(rd.committed))
+    auto answers = take_answers(st, rd.committed);
+    self->request(st.store, caf::infinite, apply_atom::value, std::move(rd.committed),
+                  std::move(answers))
         .then([self](std::vector<apply_result>& results) { on_applied(self, results); });
   }
   if (st.core) st.core->advance();

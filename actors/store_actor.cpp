@@ -61,14 +61,32 @@ store_actor::behavior_type store_actor_impl(store_actor::stateful_pointer<store_
   self->state.user_store = std::move(user_store);
   self->state.applied = applied;
   return {
-      [=](apply_atom, const std::vector<core::entry>& entries) {
+      [=](apply_atom, const std::vector<core::entry>& entries,
+          std::vector<apply_answer>& answers) {
         auto& st = self->state;
         std::vector<apply_result> results;
         results.reserve(entries.size());
+        auto answer = answers.begin();
         for (const auto& e : entries) {
-          if (e.index.value <= st.applied) continue;  // a snapshot already holds it
-          results.push_back(apply_one(*st.user_store, e));
+          while (answer != answers.end() && answer->index < e.index.value) ++answer;
+          const bool proposed_here = answer != answers.end() && answer->index == e.index.value;
+          if (e.index.value <= st.applied) {  // a snapshot already holds it
+            if (proposed_here)
+              answer->promise.deliver(make_error(
+                  errc::timeout, "applied through a snapshot; its result is unknown"));
+            continue;
+          }
+          auto r = apply_one(*st.user_store, e);
           st.applied = e.index.value;
+          if (proposed_here) {
+            if (r.ok)
+              answer->promise.deliver(std::move(r.value));
+            else
+              answer->promise.deliver(
+                  make_error(errc::apply_failed, std::string(r.value.begin(), r.value.end())));
+            r.value.clear();
+          }
+          results.push_back(std::move(r));
         }
         return results;
       },
