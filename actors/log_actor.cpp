@@ -13,7 +13,8 @@ log_actor::behavior_type log_actor_impl(log_actor::stateful_pointer<log_state> s
   self->state.log_ = std::move(log);
   return {
       [self](persist_atom, bool has_state, const core::hard_state& hs,
-             const std::vector<core::entry>& entries) -> caf::result<std::uint64_t> {
+             const std::vector<core::entry>& entries,
+             std::vector<peer_batch>& after_sync) -> caf::result<std::uint64_t> {
         auto& store = *self->state.disk;
         if (!entries.empty()) {
           if (auto r = store.append(entries); !r)
@@ -24,6 +25,7 @@ log_actor::behavior_type log_actor_impl(log_actor::stateful_pointer<log_state> s
         }
         auto synced = store.sync();
         if (!synced) return make_error(errc::storage_failure, synced.error().what());
+        for (auto& b : after_sync) self->send(b.to, raft_atom::value, std::move(b.messages));
         return synced->value;
       },
       [self](persist_atom, const core::hard_state& hs) {

@@ -80,26 +80,35 @@ void sync_peers(self_ptr self) {
   }
 }
 
-void dispatch(self_ptr self, std::vector<core::message>& msgs) {
-  if (msgs.empty()) return;
+/// Groups messages by connected peer: one send per destination, a ready's
+/// messages to a peer travel together. Snapshots start a transfer instead
+/// (their data goes in chunks). Messages to peers that are not members (any
+/// more) or not connected are left out: Raft tolerates the loss and
+/// retransmits what matters. Connected: straight to the peer's node, no hop
+/// through the proxy (which only owns the connection).
+std::vector<peer_batch> batch_for_peers(self_ptr self, std::vector<core::message>& msgs) {
+  std::vector<peer_batch> out;
+  if (msgs.empty()) return out;
   auto& st = self->state;
-  // One send per destination: a ready's messages to a peer travel together.
   std::map<core::node_id, std::vector<core::message>> by_peer;
   for (auto& m : msgs) {
     if (m.type == core::message_type::snapshot) {
-      start_transfer(self, std::move(m));  // the data goes in chunks
+      start_transfer(self, std::move(m));
       continue;
     }
     by_peer[m.to].push_back(std::move(m));
   }
+  msgs.clear();  // consumed
   for (auto& [to, batch] : by_peer) {
     auto it = st.peers.find(to);
-    // Not a member (any more), or not connected: Raft tolerates the loss and
-    // retransmits what matters. Connected: straight to the peer's node, no
-    // hop through the proxy (which only owns the connection).
     if (it == st.peers.end() || !it->second.remote) continue;
-    self->send(it->second.remote, raft_atom::value, std::move(batch));
+    out.push_back(peer_batch{it->second.remote, std::move(batch)});
   }
+  return out;
+}
+
+void dispatch(self_ptr self, std::vector<core::message>& msgs) {
+  for (auto& b : batch_for_peers(self, msgs)) self->send(b.to, raft_atom::value, std::move(b.messages));
 }
 
 // --- Applying ------------------------------------------------------------------
@@ -208,14 +217,18 @@ void persist(self_ptr self) {
   auto& st = self->state;
   auto rd = st.unpersisted;
   const auto attempt = ++st.persist_attempt;
+  // The log actor sends what must wait for the write as soon as it is
+  // durable. Routed now, at the first attempt (a retry resends the same).
+  if (attempt == 1) st.after_sync = batch_for_peers(self, rd->persisted_messages);
   self->request(st.log, caf::infinite, persist_atom::value, rd->state.has_value(),
-                rd->state.value_or(core::hard_state{}), rd->entries)
+                rd->state.value_or(core::hard_state{}), rd->entries, st.after_sync)
       .then(
           [self, rd](std::uint64_t) {
             auto& s = self->state;
             s.persisting = false;
             if (rd->state) s.synced = *rd->state;
             s.unpersisted.reset();
+            s.after_sync.clear();
             if (s.mode == node_mode::stopped) return;
             finish_ready(self, *rd);
             drive(self);

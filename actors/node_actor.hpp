@@ -110,6 +110,7 @@ struct node_state {
   std::map<core::node_id, snapshot_sender_actor> transfers;
   std::uint64_t persist_attempt = 0;
   std::shared_ptr<core::ready> unpersisted;  ///< the ready whose write is under way
+  std::vector<peer_batch> after_sync;  ///< its persisted_messages, sent by the log actor
   core::hard_state synced;                   ///< term and vote last made durable
   // What was last logged, to report changes only.
   core::role last_role = core::role::follower;

@@ -144,6 +144,12 @@ using peer_interface = caf::typed_actor<
     // written (the last one: once the snapshot is durable and in force).
     caf::replies_to<chunk_atom, core::message, std::uint64_t, bytes, bool>::with<std::uint64_t>>;
 
+/// Raft messages for one peer, ready to go.
+struct peer_batch {
+  peer_interface to;
+  std::vector<core::message> messages;
+};
+
 /// The node actor: the mailbox, the peer interface and internal messages.
 using node_actor = mailbox::extend_with<peer_interface>::extend<
     caf::reacts_to<tick_atom, std::uint64_t>,
@@ -163,8 +169,11 @@ using peer_proxy_actor = caf::typed_actor<
 
 /// Owns the durable log: answers once the batch is durable.
 using log_actor = caf::typed_actor<
-    caf::replies_to<persist_atom, bool, core::hard_state, std::vector<core::entry>>::with<
-        std::uint64_t>,
+    // Writes and syncs, then sends the messages that had to wait for it
+    // (Figure 2: respond only once durable) straight to the peers, sparing
+    // them a hop through the node; answers the last index written.
+    caf::replies_to<persist_atom, bool, core::hard_state, std::vector<core::entry>,
+                    std::vector<peer_batch>>::with<std::uint64_t>,
     // A hard state whose only change is the commit index: recorded with the
     // next sync, never waited for (Raft's commitIndex is volatile state).
     caf::reacts_to<persist_atom, core::hard_state>,
@@ -206,3 +215,4 @@ using snapshot_sender_actor = caf::typed_actor<caf::reacts_to<stop_atom>>;
 
 // Promises only ever travel between a node and its own store actor.
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<actraft::actors::apply_answer>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<actraft::actors::peer_batch>)
