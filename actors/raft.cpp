@@ -150,7 +150,9 @@ struct raft::impl {
     auto setup = std::make_shared<actors::node_setup>();
     setup->opts = opts;
     setup->core_opts = core_options();
-    store_a = sys.spawn<caf::detached>(actors::store_actor_impl, user_store, restored);
+    store_a = opts.apply_on_own_thread
+                  ? sys.spawn<caf::detached>(actors::store_actor_impl, user_store, restored)
+                  : sys.spawn(actors::store_actor_impl, user_store, restored);
     log = sys.spawn<caf::detached>(actors::log_actor_impl, disk, log_);
     snapshot_io = sys.spawn<caf::detached>(actors::snapshot_io_impl, opts.data_dir, so, log_);
     setup->log = log;

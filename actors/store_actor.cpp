@@ -55,11 +55,32 @@ caf::expected<std::uint64_t> restore_from_file(store& s, const std::string& path
   return data->size();
 }
 
+namespace {
+
+/// The user's snapshot() and restore(), off the scheduler's threads.
+caf::behavior store_io_impl(caf::event_based_actor*, std::shared_ptr<store> s) {
+  return {
+      [s](snap_atom) -> caf::result<bytes> {
+        auto data = guarded("store::snapshot", [&] { return s->snapshot(); });
+        if (!data) return data.error();
+        return std::move(*data);
+      },
+      [s](restore_atom, const std::string& path) -> caf::result<std::uint64_t> {
+        auto size = restore_from_file(*s, path);
+        if (!size) return size.error();
+        return *size;
+      },
+  };
+}
+
+}  // namespace
+
 store_actor::behavior_type store_actor_impl(store_actor::stateful_pointer<store_state> self,
                                             std::shared_ptr<store> user_store,
                                             std::uint64_t applied) {
   self->state.user_store = std::move(user_store);
   self->state.applied = applied;
+  self->state.io = self->spawn<caf::detached + caf::linked>(store_io_impl, self->state.user_store);
   return {
       [=](apply_atom, const std::vector<core::entry>& entries,
           std::vector<apply_answer>& answers) {
@@ -90,18 +111,32 @@ store_actor::behavior_type store_actor_impl(store_actor::stateful_pointer<store_
         }
         return results;
       },
-      [=](snap_atom) -> caf::result<std::uint64_t, bytes> {
-        // Runs between two applies: the data is exactly the state at `applied`.
-        auto data = guarded("store::snapshot", [&] { return self->state.user_store->snapshot(); });
-        if (!data) return data.error();
-        return {self->state.applied, std::move(*data)};
+      [=](snap_atom) {
+        // await: no apply runs until the data is taken, so it is exactly the
+        // state at `applied`.
+        auto rp = self->make_response_promise<std::uint64_t, bytes>();
+        const auto at = self->state.applied;
+        self->request(self->state.io, caf::infinite, snap_atom::value)
+            .await([rp, at](bytes& data) mutable { rp.deliver(at, std::move(data)); },
+                   [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+        return rp;
       },
-      [=](restore_atom, const std::string& path, std::uint64_t index) -> caf::result<std::uint64_t> {
-        if (auto done = restore_from_file(*self->state.user_store, path); !done) return done.error();
-        self->state.applied = index;
-        return index;
+      [=](restore_atom, const std::string& path, std::uint64_t index) {
+        auto rp = self->make_response_promise<std::uint64_t>();
+        self->request(self->state.io, caf::infinite, restore_atom::value, path)
+            .await(
+                [self, rp, index](std::uint64_t) mutable {
+                  self->state.applied = index;
+                  rp.deliver(index);
+                },
+                [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+        return rp;
       },
-      [=](stop_atom) { self->quit(); },
+      [=](stop_atom) {
+        // A normal exit does not travel along links: stop the helper too.
+        self->send_exit(self->state.io, caf::exit_reason::user_shutdown);
+        self->quit();
+      },
   };
 }
 

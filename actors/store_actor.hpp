@@ -1,5 +1,6 @@
 // The store actor owns the user's store and applies committed entries in
-// log order, on its own thread, so a slow apply never stalls the node.
+// log order: on its own thread, so a slow apply never stalls the node, or
+// beside the node on CAF's scheduler (options::apply_on_own_thread).
 #pragma once
 
 #include <memory>
@@ -13,6 +14,9 @@ struct store_state {
   static inline const char* name = "actraft.store";
   std::shared_ptr<store> user_store;
   std::uint64_t applied = 0;  ///< last index applied (or restored)
+  /// Runs the user's snapshot() and restore(), which may take long, on a
+  /// thread of its own; applies wait meanwhile, so they see one state.
+  caf::actor io;
 };
 
 /// Replaces the user's store by the snapshot in the file at `path` (its data

@@ -93,6 +93,9 @@ int main(int argc, char** argv) {
   opts.snapshot_entries = cfg.snapshot_entries;
   opts.snapshot_bytes = cfg.snapshot_bytes;
   opts.snapshot_keep_entries = cfg.snapshot_keep;
+  // kv::store's apply is an in-memory map update under a lock: it may run
+  // beside the node, sparing a thread hand-off per commit.
+  opts.apply_on_own_thread = false;
   // The HTTP port is claimed first: failing on it after joining would leave
   // a member in the cluster that never serves.
   auto http_port = actraft::examples::http::bind(sys, http->host, http->port);

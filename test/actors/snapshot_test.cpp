@@ -29,15 +29,14 @@ std::uint64_t newest_snapshot(const std::string& dir) {
   return best;
 }
 
-}  // namespace
 
-BOOST_AUTO_TEST_SUITE(snapshots)
-
-BOOST_AUTO_TEST_CASE(a_member_that_was_down_during_compaction_catches_up_through_a_snapshot) {
+/// A member is down while the others compact past it; back, it catches up
+/// through the leader's snapshot. `tweak` picks where the store runs.
+void catch_up_through_a_snapshot(const std::function<void(options&)>& tweak) {
   temp_dir tmp;
-  member_process a{tmp.sub("a"), "127.0.0.1:0", small_snapshots};
-  member_process b{tmp.sub("b"), "127.0.0.1:0", small_snapshots};
-  auto c = std::make_unique<member_process>(tmp.sub("c"), "127.0.0.1:0", small_snapshots);
+  member_process a{tmp.sub("a"), "127.0.0.1:0", tweak};
+  member_process b{tmp.sub("b"), "127.0.0.1:0", tweak};
+  auto c = std::make_unique<member_process>(tmp.sub("c"), "127.0.0.1:0", tweak);
   form_cluster(a, {&b, c.get()});
   for (int i = 0; i < 5; ++i) expect_ok(a.node->propose(to_bytes(command(i))), *a.sys);
   BOOST_REQUIRE(eventually([&] { return c->store->applied().size() == 5; }));
@@ -52,7 +51,7 @@ BOOST_AUTO_TEST_CASE(a_member_that_was_down_during_compaction_catches_up_through
   }));
   BOOST_TEST(snapshot_files(tmp.sub("a")).size() == 1u);  // older ones are removed
 
-  member_process again{tmp.sub("c"), c_address, small_snapshots};
+  member_process again{tmp.sub("c"), c_address, tweak};
   again.node->lead();  // resumes node 3 from its directory
   BOOST_REQUIRE(eventually([&] { return again.store->applied().size() == 305; }, 20s));
   BOOST_TEST(again.store->applied() == a.store->applied());
@@ -65,6 +64,23 @@ BOOST_AUTO_TEST_CASE(a_member_that_was_down_during_compaction_catches_up_through
   }));
   BOOST_TEST(again.store->applied() == a.store->applied());
   BOOST_TEST(b.store->applied() == a.store->applied());
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(snapshots)
+
+BOOST_AUTO_TEST_CASE(a_member_that_was_down_during_compaction_catches_up_through_a_snapshot) {
+  catch_up_through_a_snapshot(small_snapshots);
+}
+
+// The same with apply on the scheduler beside the node: snapshot() and
+// restore() still run on their own thread, and applies wait for them.
+BOOST_AUTO_TEST_CASE(the_same_with_apply_beside_the_node) {
+  catch_up_through_a_snapshot([](options& o) {
+    small_snapshots(o);
+    o.apply_on_own_thread = false;
+  });
 }
 
 BOOST_AUTO_TEST_CASE(a_new_member_joins_a_compacted_cluster_and_restarts_restore_the_store) {
