@@ -28,10 +28,6 @@ log_actor::behavior_type log_actor_impl(log_actor::stateful_pointer<log_state> s
         for (auto& b : after_sync) self->send(b.to, raft_atom::value, std::move(b.messages));
         return synced->value;
       },
-      [self](persist_atom, const core::hard_state& hs) {
-        if (auto r = self->state.disk->save(hs); !r)
-          self->state.log_->warn("cannot record the commit index: {}", r.error().what());
-      },
       [self](install_atom, const core::snapshot_meta& meta,
              const std::string& path) -> caf::result<std::uint64_t> {
         auto& store = *self->state.disk;

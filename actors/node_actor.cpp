@@ -289,13 +289,19 @@ void drive(self_ptr self) {
                                           rd->state->vote != st.synced.vote));
     if (must_sync) {
       // Group commit: while this write runs, new proposals collect in the
-      // core and leave together in the next ready.
+      // core and leave together in the next ready. A commit index kept back
+      // (below) goes with it; a state in this ready is newer.
+      if (!rd->state) rd->state = st.unsynced_commit;
+      st.unsynced_commit.reset();
       st.persisting = true;
       st.unpersisted = rd;
       st.persist_attempt = 0;
       persist(self);
     } else {
-      if (rd->state) self->send(st.log, persist_atom::value, *rd->state);
+      // Only the commit index moved: Raft's commitIndex is volatile, so it
+      // is recorded with the next write rather than costing the log actor
+      // a wake-up of its own for every commit.
+      if (rd->state) st.unsynced_commit = rd->state;
       finish_ready(self, *rd);
     }
   }

@@ -112,6 +112,9 @@ struct node_state {
   std::shared_ptr<core::ready> unpersisted;  ///< the ready whose write is under way
   std::vector<peer_batch> after_sync;  ///< its persisted_messages, sent by the log actor
   core::hard_state synced;                   ///< term and vote last made durable
+  /// The newest hard state whose only change is the commit index, waiting
+  /// to be recorded with the next write.
+  std::optional<core::hard_state> unsynced_commit;
   // What was last logged, to report changes only.
   core::role last_role = core::role::follower;
   core::raft_term last_term;

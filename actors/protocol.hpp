@@ -174,9 +174,6 @@ using log_actor = caf::typed_actor<
     // them a hop through the node; answers the last index written.
     caf::replies_to<persist_atom, bool, core::hard_state, std::vector<core::entry>,
                     std::vector<peer_batch>>::with<std::uint64_t>,
-    // A hard state whose only change is the commit index: recorded with the
-    // next sync, never waited for (Raft's commitIndex is volatile state).
-    caf::reacts_to<persist_atom, core::hard_state>,
     // Puts a finished snapshot file in force and compacts the WAL behind it;
     // answers the snapshot's index.
     caf::replies_to<install_atom, core::snapshot_meta, std::string>::with<std::uint64_t>,
