@@ -2,7 +2,7 @@
 # 127.0.0.1 with node N's Raft port at BASE+N and its HTTP port at
 # BASE+100+N, logs and data under WORK, removed on exit (KEEP_WORK=1 keeps
 # them). Needs BIN (the kv_store binary) and NAME (for messages).
-WORK=$(mktemp -d "/tmp/actraft-$NAME.XXXXXX")
+WORK=$(mktemp -d "${BENCH_TMP:-/tmp}/actraft-$NAME.XXXXXX")
 BASE=$((20000 + RANDOM % 10000))  # below the ephemeral range (32768+)
 declare -A PID
 
