@@ -7,7 +7,7 @@ packages=(
   g++ make cmake
   libcaf-dev        # CAF 0.17.6: actors, network layer
   libcereal-dev     # serialization of entries, records, messages
-  libboost-dev      # Boost.CRC (checksums)
+  libboost-dev      # Boost.CRC (checksums), Boost.Beast (HTTP in the examples and loadgen)
   libboost-test-dev # Boost.Test
   libspdlog-dev     # logging
   libssl-dev        # needed by CAF's TLS module headers

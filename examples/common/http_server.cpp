@@ -33,6 +33,7 @@ struct connection {
   bool busy = false;           ///< a request is with the handler
   bool close_after = false;    ///< the client asked to close after the answer
   bool large_reads = false;    ///< reading a large body: read in large chunks
+  bool parsing = false;        ///< parse_more is running for it (answers at once loop there)
   std::uint64_t serial = 0;    ///< the request in flight: a late answer to an earlier one, or
                                ///< to a closed connection whose handle (fd) was reused, is dropped
   clock::time_point last_active;
@@ -87,7 +88,9 @@ void finish(server_actor* self, caf::io::connection_handle hdl, std::uint64_t se
   }
   c.busy = false;
   c.last_active = clock::now();
-  parse_more(self, hdl);
+  // Answered at once, from inside parse_more: its loop goes on with the
+  // next request (no recursion, however many requests are pipelined).
+  if (!c.parsing) parse_more(self, hdl);
 }
 
 /// Hands a complete request to the handler.
@@ -121,7 +124,9 @@ void parse_more(server_actor* self, caf::io::connection_handle hdl) {
   if (it == self->state.conns.end()) return;
   auto& c = it->second;
   const auto& opts = self->state.opts;
-  while (!c.busy && !c.in.empty()) {
+  c.parsing = true;
+  std::size_t pos = 0;  // consumed; erased once at the end (pipelined requests stay O(n))
+  while (!c.busy && pos < c.in.size()) {
     if (!c.parser) {
       c.parser.emplace();
       c.parser->eager(true);
@@ -130,12 +135,12 @@ void parse_more(server_actor* self, caf::io::connection_handle hdl) {
     }
     const bool had_header = c.parser->is_header_done();
     boost::system::error_code ec;
-    const auto used = c.parser->put(boost::asio::buffer(c.in.data(), c.in.size()), ec);
-    c.in.erase(0, used);
+    const auto used = c.parser->put(boost::asio::buffer(c.in.data() + pos, c.in.size() - pos), ec);
+    pos += used;
     if (ec == beast_http::error::need_more) {
       // Only an incomplete header needs more bytes than it was given; a
       // body takes what there is. Either way: wait for the next read.
-      if (c.in.size() > opts.max_header_bytes && !c.parser->is_header_done())
+      if (c.in.size() - pos > opts.max_header_bytes && !c.parser->is_header_done())
         return refuse(self, hdl, 431, "request header too large");
       break;
     }
@@ -155,12 +160,13 @@ void parse_more(server_actor* self, caf::io::connection_handle hdl) {
       set_read_size(self, hdl, c, false);
       dispatch(self, hdl, c);
       // dispatch may have answered (and closed) at once.
-      it = self->state.conns.find(hdl);
-      if (it == self->state.conns.end()) return;
+      if (self->state.conns.count(hdl) == 0) return;
     } else if (used == 0) {
       break;
     }
   }
+  c.parsing = false;
+  c.in.erase(0, pos);
 }
 
 caf::behavior server_impl(server_actor* self, caf::io::doorman_ptr door, handler h,
