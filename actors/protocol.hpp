@@ -210,6 +210,7 @@ using snapshot_sender_actor = caf::typed_actor<caf::reacts_to<stop_atom>>;
 
 }  // namespace actraft::actors
 
-// Promises only ever travel between a node and its own store actor.
+// Local only, never over the network: promises go from a node to its store
+// actor, peer batches from a node to its log actor.
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<actraft::actors::apply_answer>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<actraft::actors::peer_batch>)
