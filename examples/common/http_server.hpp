@@ -63,6 +63,9 @@ inline response text(int status, std::string body) {
 inline response binary(int status, std::string body) {
   return response{status, std::move(body), "application/octet-stream", {}};
 }
+inline response json(int status, std::string body) {
+  return response{status, std::move(body), "application/json", {}};
+}
 
 /// Sends the answer to one request. Call it exactly once, on the server
 /// actor (in the handler or in a continuation it set up); an answer for a

@@ -132,7 +132,7 @@ void serve_cas(const call& ctx, const http::request& req, const std::string& key
 void serve_status(const call& ctx) {
   ctx.self->request(ctx.node, caf::infinite, actraft::status_atom_v)
       .then([done = ctx.done](const actraft::node_status& st) {
-              done(http::response{200, status_json(st) + "\n", "application/json", {}});
+              done(http::json(200, status_json(st) + "\n"));
             },
             [ctx](const caf::error& err) { ctx.fail(err); });
 }
@@ -140,7 +140,7 @@ void serve_status(const call& ctx) {
 void serve_leave(const call& ctx) {
   ctx.self->request(ctx.node, caf::infinite, actraft::leave_atom_v)
       .then([done = ctx.done](std::uint64_t id) {
-              done(http::response{200, "{\"removed\":" + std::to_string(id) + "}\n", "application/json", {}});
+              done(http::json(200, "{\"removed\":" + std::to_string(id) + "}\n"));
             },
             [ctx](const caf::error& err) { ctx.fail(err); });
 }
