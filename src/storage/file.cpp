@@ -113,6 +113,12 @@ result<void> file::truncate(std::uint64_t size) {
   return seek(size);
 }
 
+result<void> file::allocate(std::uint64_t size) {
+  if (::fallocate(fd_, 0, 0, static_cast<off_t>(size)) != 0)
+    return sys_error(errno, "fallocate failed", path_, size);
+  return {};
+}
+
 result<void> file::seek(std::uint64_t offset) {
   if (::lseek(fd_, static_cast<off_t>(offset), SEEK_SET) < 0)
     return sys_error(errno, "lseek failed", path_, offset);
@@ -139,16 +145,31 @@ result<void> sync_dir(const std::string& dir) {
   return {};
 }
 
-result<byte_vector> read_file(const std::string& path) {
+namespace {
+
+result<byte_vector> read_prefix(const std::string& path, bool skip_final_hole) {
   auto f = file::open(path, O_RDONLY, nullptr);
   if (!f) return f.error();
   auto sz = f->size();
   if (!sz) return sz.error();
+  if (skip_final_hole) {
+    // A file system that keeps no holes puts the only one at the end: all is read.
+    const auto hole = ::lseek(f->fd(), 0, SEEK_HOLE);
+    if (hole >= 0 && static_cast<std::uint64_t>(hole) < *sz &&
+        ::lseek(f->fd(), hole, SEEK_DATA) < 0 && errno == ENXIO)
+      *sz = static_cast<std::uint64_t>(hole);
+  }
   byte_vector buf(*sz);
   auto r = f->read_at(0, buf.data(), buf.size());
   if (!r) return r.error();
   buf.resize(*r);
   return buf;
 }
+
+}  // namespace
+
+result<byte_vector> read_file(const std::string& path) { return read_prefix(path, false); }
+
+result<byte_vector> read_written(const std::string& path) { return read_prefix(path, true); }
 
 }  // namespace actraft::storage::detail

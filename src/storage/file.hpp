@@ -43,6 +43,9 @@ class file {
   result<std::size_t> read_at(std::uint64_t offset, std::uint8_t* out, std::size_t n) const;
   result<std::uint64_t> size() const;
   result<void> truncate(std::uint64_t size);
+  /// fallocate(2), mode 0: makes the file at least `size` bytes long with all
+  /// its blocks allocated; the new bytes read as zeros.
+  result<void> allocate(std::uint64_t size);
   result<void> seek(std::uint64_t offset);
   result<void> datasync();
   result<void> sync();
@@ -59,5 +62,8 @@ result<void> sync_dir(const std::string& dir);
 
 /// The whole file (for small files and tests).
 result<byte_vector> read_file(const std::string& path);
+/// The file up to where only a hole follows: allocated space never written
+/// (fallocate) reads as zeros, so there is no need to read it.
+result<byte_vector> read_written(const std::string& path);
 
 }  // namespace actraft::storage::detail

@@ -32,6 +32,8 @@ enum class record_type : std::uint8_t {
 };
 
 inline constexpr std::size_t record_header_size = 16;
+/// The unit a disk writes whole (or not at all) on a crash.
+inline constexpr std::size_t sector_size = 512;
 /// No record is this large; a bigger (checksummed) length means a bug or damage.
 inline constexpr std::uint32_t max_record_size = 1u << 30;
 
@@ -50,19 +52,26 @@ void append_record(byte_vector& out, record_type type, const T& value) {
   put_u32(h + 12, crc32c(h, 12));
 }
 
-/// How a segment's scan ended.
+/// How a segment's scan ended. Past `valid_end` there is either nothing,
+/// unwritten space (zeros: a preallocated segment's rest), or a torn write.
 struct scan_result {
   std::size_t valid_end = 0;  ///< offset just past the last complete record
   bool torn = false;          ///< bytes after valid_end are a torn write (final segment only)
+  std::size_t torn_end = 0;   ///< ... up to here (past it, only zeros)
   bool sealed = false;        ///< the segment ends with a seal record
 };
 
 using record_visitor =
     std::function<result<void>(record_type, std::span<const std::uint8_t> payload, std::size_t offset)>;
 
-/// Walks the records of a segment image from `start`. In the final segment a
-/// record cut short at end of file (or unwritten zeros up to it) is a torn
-/// tail; any other mismatch, anywhere, is corruption.
+/// Walks the records of a segment image from `start`. Zeros up to the end of
+/// the file are unwritten space in the final segment, and after the seal in
+/// any other. In the final segment a record that fails its checks is a torn
+/// write if it is cut short by the end of the file or if part of it lies in
+/// a sector that was never written (all zeros, as etcd's WAL tells them):
+/// sectors reach the disk whole or not at all, and a record whose every
+/// sector was written is complete. Any other mismatch, anywhere, is
+/// corruption.
 result<scan_result> scan_records(std::span<const std::uint8_t> image, std::size_t start,
                                  bool final_segment, const std::string& path,
                                  const record_visitor& visit);

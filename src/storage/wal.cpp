@@ -56,13 +56,19 @@ result<std::unique_ptr<wal>> wal::open(const std::string& dir, const storage_opt
   for (std::size_t i = 0; i < seqs.size(); ++i) {
     const bool final_segment = i + 1 == seqs.size();
     segment seg{seqs[i], w->segment_path(seqs[i]), 0, 0, false};
-    auto image = read_file(seg.path);
+    auto image = read_written(seg.path);
     if (!image) return image.error();
-    if (image->size() < file_header_size) {
-      if (!final_segment) return corruption("segment shorter than its header", seg.path, 0);
-      // Created but its header never fully written: a crash during a roll.
+    const bool no_header =
+        image->size() < file_header_size ||
+        std::all_of(image->begin(), image->begin() + file_header_size, [](auto b) { return b == 0; });
+    if (no_header) {
+      if (!final_segment) return corruption("segment has no header", seg.path, 0);
+      // Created (and perhaps preallocated) but its header never reached the
+      // disk: a crash during a roll. Nothing in it was acknowledged, since
+      // the fdatasync that would have made data in it durable makes the
+      // header durable too.
       warnings.push_back("removed torn WAL segment " + seg.path + " (" +
-                         std::to_string(image->size()) + " bytes, header incomplete)");
+                         std::to_string(image->size()) + " bytes, header not written)");
       if (::unlink(seg.path.c_str()) != 0) return sys_error(errno, "cannot remove", seg.path);
       if (auto r = sync_dir(dir); !r) return r.error();
       w->next_seq_ = seg.seq;
@@ -89,12 +95,17 @@ result<std::unique_ptr<wal>> wal::open(const std::string& dir, const storage_opt
     };
     auto scan = scan_records(*image, file_header_size, final_segment, seg.path, visit);
     if (!scan) return scan.error();
+    if (!final_segment && !scan->sealed)
+      return corruption("segment ends without its seal but is not the last", seg.path,
+                        scan->valid_end);
     seg.size = scan->valid_end;
     if (scan->torn) {
+      // Cut off, not overwritten in place: appends after a shorter record
+      // must not leave the torn write's remains behind them.
       warnings.push_back("truncated torn tail of " + seg.path + " at offset " +
                          std::to_string(scan->valid_end) + " (" +
-                         std::to_string(image->size() - scan->valid_end) +
-                         " bytes of an incomplete record dropped)");
+                         std::to_string(scan->torn_end - scan->valid_end) +
+                         " bytes of an incomplete write dropped)");
       auto f = file::open(seg.path, O_WRONLY, opts);
       if (!f) return f.error();
       if (auto r = f->truncate(scan->valid_end); !r) return r.error();
@@ -110,6 +121,7 @@ result<std::unique_ptr<wal>> wal::open(const std::string& dir, const storage_opt
     if (!f) return f.error();
     if (auto r = f->seek(last.size); !r) return r.error();
     w->active_ = std::move(*f);
+    w->preallocate();
   }
   return w;
 }
@@ -134,7 +146,17 @@ void wal::give_back(batch&& b) {
 void wal::cut_back(std::uint64_t size) {
   // Appending after a partial record would bury it mid-file, where recovery
   // rightly calls it corruption: if it cannot be cut off, stop writing.
-  if (!active_.truncate(size)) broken_ = true;
+  if (!active_.truncate(size)) {
+    broken_ = true;
+    return;
+  }
+  preallocate();
+}
+
+void wal::preallocate() {
+  // Best effort: it only spares the file system work. A disk too full for
+  // the allocation still takes writes until it is really full.
+  if (opts_->preallocate && active_.is_open()) (void)active_.allocate(opts_->segment_size);
 }
 
 result<void> wal::create_segment() {
@@ -156,6 +178,9 @@ result<void> wal::create_segment() {
   active_ = std::move(*f);
   segments_.push_back(seg);
   ++next_seq_;
+  // Recovery removes a final segment whose header never reached the disk,
+  // preallocated or not.
+  preallocate();
   return {};
 }
 

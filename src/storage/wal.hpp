@@ -92,6 +92,8 @@ class wal {
   result<void> create_segment();
   result<void> seal_active();
   void cut_back(std::uint64_t size);
+  /// Allocates the active segment's full size (storage_options::preallocate).
+  void preallocate();
 
   std::string dir_;
   const storage_options* opts_;
