@@ -13,23 +13,15 @@
 #include <streambuf>
 #include <vector>
 
-#include <boost/crc.hpp>
 #include <cereal/archives/portable_binary.hpp>
 #include <cereal/types/string.hpp>
 #include <cereal/types/vector.hpp>
 
+#include "crc32c.hpp"
+
 namespace actraft::storage::detail {
 
 using byte_vector = std::vector<std::uint8_t>;
-
-/// CRC-32C (Castagnoli): better error detection than CRC-32 for the same cost.
-using crc32c_state = boost::crc_optimal<32, 0x1EDC6F41, 0xFFFFFFFF, 0xFFFFFFFF, true, true>;
-
-inline std::uint32_t crc32c(const void* data, std::size_t n) {
-  crc32c_state c;
-  c.process_bytes(data, n);
-  return c.checksum();
-}
 
 // The formats are little-endian on every platform: written byte by byte so
 // neither alignment nor host byte order matter.
