@@ -79,8 +79,10 @@ class store : public actraft::typed_store<command, result> {
     return it->second;
   }
   result run(const put& c) {
-    result r{true, lookup(c.key)};
-    data_[c.key] = c.value;
+    auto [it, inserted] = data_.try_emplace(c.key, c.value);  // one search, not two
+    if (inserted) return result{true, std::nullopt};
+    result r{true, std::move(it->second)};
+    it->second = c.value;
     return r;
   }
   result run(const del& c) {
