@@ -58,9 +58,10 @@ result<std::unique_ptr<wal>> wal::open(const std::string& dir, const storage_opt
     segment seg{seqs[i], w->segment_path(seqs[i]), 0, 0, false};
     auto image = read_written(seg.path);
     if (!image) return image.error();
-    const bool no_header =
-        image->size() < file_header_size ||
-        std::all_of(image->begin(), image->begin() + file_header_size, [](auto b) { return b == 0; });
+    // Nothing written at all, or not even a whole header. (A zero header
+    // before data is damage, refused below.)
+    const bool no_header = image->size() < file_header_size ||
+                           std::all_of(image->begin(), image->end(), [](auto b) { return b == 0; });
     if (no_header) {
       if (!final_segment) return corruption("segment has no header", seg.path, 0);
       // Created (and perhaps preallocated) but its header never reached the

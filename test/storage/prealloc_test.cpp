@@ -219,4 +219,24 @@ BOOST_AUTO_TEST_CASE(a_new_segment_whose_header_never_reached_the_disk_is_remove
   BOOST_TEST((s->state().entries == written));
 }
 
+BOOST_AUTO_TEST_CASE(a_zero_header_in_front_of_data_is_damage) {
+  // Data in a segment was synced together with its header: if the header
+  // reads as zeros while records follow, the disk lost it.
+  temp_dir t;
+  const auto o = preallocated(16384);
+  {
+    auto s = open_ok(t.path, o);
+    STORAGE_REQUIRE_OK(s->append(make_entries(1, 5, 1, 60)));
+    STORAGE_REQUIRE_OK(s->sync());
+  }
+  const auto seg = segments(t.path).at(0);
+  auto image = read_bytes(seg);
+  std::fill(image.begin(), image.begin() + 32, std::uint8_t{0});
+  write_bytes(seg, image);
+  auto s = engine::open(t.path, o);
+  BOOST_REQUIRE(!s.ok());
+  BOOST_TEST(s.error().code == storage_errc::corruption);
+  BOOST_TEST(s.error().file == seg);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
