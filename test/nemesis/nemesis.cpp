@@ -390,6 +390,16 @@ class cluster {
   [[nodiscard]] const std::vector<std::string>& crashes() const { return crashes_; }
   [[nodiscard]] bool running(int i) { return at(i).pid > 0; }
 
+  /// Appends every thread's stack to the node's log, if gdb is there: what
+  /// a hung node was waiting for.
+  void dump_stacks(const node& n) {
+    if (!std::filesystem::exists("/usr/bin/gdb")) return;
+    std::ofstream(n.log, std::ios::app) << "=== nemesis: stacks of the hung process\n";
+    const auto cmd = "/usr/bin/gdb -p " + std::to_string(n.pid) +
+                     " -batch -ex 'thread apply all bt' >> '" + n.log + "' 2>&1";
+    if (std::system(cmd.c_str()) != 0) say("gdb could not read the stacks of pid " + std::to_string(n.pid));
+  }
+
   /// SIGTERM to every running node; each must exit with status 0.
   std::vector<std::string> shutdown() {
     std::vector<std::string> problems;
@@ -407,6 +417,7 @@ class cluster {
         std::this_thread::sleep_for(20ms);
       if (r == 0) {
         problems.push_back("node " + std::to_string(n.index + 1) + " did not exit within 20 s of SIGTERM");
+        dump_stacks(n);
         hard_kill(n);
         continue;
       }
