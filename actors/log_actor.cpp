@@ -3,12 +3,14 @@
 #include <cstdio>
 
 #include "actraft/storage/identity.hpp"
+#include "logging.hpp"
 
 namespace actraft::actors {
 
 log_actor::behavior_type log_actor_impl(log_actor::stateful_pointer<log_state> self,
                                         std::shared_ptr<storage::engine> disk,
                                         std::shared_ptr<spdlog::logger> log) {
+  name_this_thread("actraft.log");
   self->state.disk = std::move(disk);
   self->state.log_ = std::move(log);
   return {

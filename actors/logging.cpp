@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 
+#include <sys/prctl.h>
+
 #include <spdlog/sinks/stdout_color_sinks.h>
 
 namespace actraft::actors {
@@ -27,5 +29,7 @@ std::shared_ptr<spdlog::logger> make_logger(const std::string& name) {
   lg->set_pattern("%H:%M:%S.%e %^%-5l%$ [%n] %v");
   return lg;
 }
+
+void name_this_thread(const char* name) { ::prctl(PR_SET_NAME, name); }
 
 }  // namespace actraft::actors

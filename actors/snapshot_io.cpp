@@ -1,4 +1,5 @@
 #include "snapshot_io.hpp"
+#include "logging.hpp"
 
 namespace actraft::actors {
 
@@ -18,6 +19,7 @@ bool same_transfer(const core::message& a, const core::message& b) {
 snapshot_io_actor::behavior_type snapshot_io_impl(
     snapshot_io_actor::stateful_pointer<snapshot_io_state> self, std::string dir,
     storage::storage_options opts, std::shared_ptr<spdlog::logger> log) {
+  name_this_thread("actraft.snapio");
   self->state.dir = std::move(dir);
   self->state.opts = std::move(opts);
   self->state.log_ = std::move(log);

@@ -1,4 +1,5 @@
 #include "snapshot_sender.hpp"
+#include "logging.hpp"
 
 #include <algorithm>
 
@@ -57,6 +58,7 @@ void send_next(self_ptr self) {
 snapshot_sender_actor::behavior_type snapshot_sender_impl(
     snapshot_sender_actor::stateful_pointer<snapshot_sender_state> self, snapshot_transfer t,
     std::shared_ptr<spdlog::logger> log) {
+  name_this_thread("actraft.sender");
   auto& st = self->state;
   st.header = std::move(t.header);
   st.remote = std::move(t.remote);

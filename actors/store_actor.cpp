@@ -4,6 +4,7 @@
 #include <string>
 
 #include "actraft/storage/snapshot_reader.hpp"
+#include "logging.hpp"
 
 namespace actraft::actors {
 
@@ -59,6 +60,7 @@ namespace {
 
 /// The user's snapshot() and restore(), off the scheduler's threads.
 caf::behavior store_io_impl(caf::event_based_actor*, std::shared_ptr<store> s) {
+  name_this_thread("actraft.storeio");
   return {
       [s](snap_atom) -> caf::result<bytes> {
         auto data = guarded("store::snapshot", [&] { return s->snapshot(); });
