@@ -15,28 +15,6 @@ using core::log_index;
 
 namespace {
 
-/// Flips one bit of every byte in [from, to) of `path`, one at a time, and
-/// requires every open to fail with `code`, naming the file.
-void flip_each_byte(const std::string& dir, const std::string& path, std::size_t from, std::size_t to,
-                    storage_errc code = storage_errc::corruption) {
-  const auto image = read_bytes(path);
-  to = std::min(to, image.size());
-  for (auto i = from; i < to; ++i) {
-    BOOST_TEST_CONTEXT("bit " << i % 8 << " of byte " << i << " in " << path) {
-      auto damaged = image;
-      damaged[i] ^= static_cast<std::uint8_t>(1u << (i % 8));
-      write_bytes(path, damaged);
-      auto s = engine::open(dir);
-      BOOST_REQUIRE_MESSAGE(!s.ok(), "damaged data was accepted");
-      BOOST_REQUIRE_EQUAL(s.error().code, code);
-      BOOST_REQUIRE(s.error().file == path);
-    }
-  }
-  write_bytes(path, image);
-  auto s = engine::open(dir);
-  BOOST_REQUIRE_MESSAGE(s.ok(), describe(s));
-}
-
 std::uint32_t crc32c(const std::uint8_t* p, std::size_t n) {
   boost::crc_optimal<32, 0x1EDC6F41, 0xFFFFFFFF, 0xFFFFFFFF, true, true> c;
   c.process_bytes(p, n);

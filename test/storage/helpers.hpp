@@ -86,6 +86,30 @@ inline void write_bytes(const std::string& path, const std::vector<std::uint8_t>
   out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
 }
 
+/// Flips one bit of every byte in [from, to) of `path`, one at a time, and
+/// requires every open (with `opts`) to fail with `code`, naming the file;
+/// then puts the file back and requires it to open.
+inline void flip_each_byte(const std::string& dir, const std::string& path, std::size_t from,
+                           std::size_t to, storage_errc code = storage_errc::corruption,
+                           const storage_options& opts = {}) {
+  const auto image = read_bytes(path);
+  to = std::min(to, image.size());
+  for (auto i = from; i < to; ++i) {
+    BOOST_TEST_CONTEXT("bit " << i % 8 << " of byte " << i << " in " << path) {
+      auto damaged = image;
+      damaged[i] ^= static_cast<std::uint8_t>(1u << (i % 8));
+      write_bytes(path, damaged);
+      auto s = engine::open(dir, opts);
+      BOOST_REQUIRE_MESSAGE(!s.ok(), "damaged data was accepted");
+      BOOST_REQUIRE_EQUAL(s.error().code, code);
+      BOOST_REQUIRE(s.error().file == path);
+    }
+  }
+  write_bytes(path, image);
+  auto s = engine::open(dir, opts);
+  BOOST_REQUIRE_MESSAGE(s.ok(), describe(s));
+}
+
 /// Files in `dir` whose names start with `prefix` and end with `suffix`, sorted.
 inline std::vector<std::string> files_in(const std::string& dir, const std::string& prefix,
                                          const std::string& suffix) {
