@@ -15,6 +15,7 @@
 #include "actraft/core/membership.hpp"
 #include "actraft/storage/identity.hpp"
 #include "actraft/storage/engine.hpp"
+#include "io_thread.hpp"
 #include "log_actor.hpp"
 #include "logging.hpp"
 #include "node_actor.hpp"
@@ -150,9 +151,12 @@ struct raft::impl {
     auto setup = std::make_shared<actors::node_setup>();
     setup->opts = opts;
     setup->core_opts = core_options();
-    store_a = opts.apply_on_own_thread
-                  ? sys.spawn<caf::detached>(actors::store_actor_impl, user_store, restored)
-                  : sys.spawn(actors::store_actor_impl, user_store, restored);
+    if (opts.apply_on_own_thread)
+      store_a = sys.spawn<caf::detached>(actors::store_actor_impl, user_store, restored);
+    else if (opts.node_on_io_thread)
+      store_a = actors::spawn_on_io_thread(sys, actors::store_actor_impl, user_store, restored);
+    else
+      store_a = sys.spawn(actors::store_actor_impl, user_store, restored);
     log = sys.spawn<caf::detached>(actors::log_actor_impl, disk, log_);
     snapshot_io = sys.spawn<caf::detached>(actors::snapshot_io_impl, opts.data_dir, so, log_);
     setup->log = log;
@@ -163,7 +167,8 @@ struct raft::impl {
     // Listen before bootstrapping or joining: with port 0 the port is known
     // only now, and it is part of the address the other members will use.
     // The node actor answers nothing but status until it has an id.
-    node = sys.spawn(actors::node_actor_impl, setup);
+    node = opts.node_on_io_thread ? actors::spawn_on_io_thread(sys, actors::node_actor_impl, setup)
+                                  : sys.spawn(actors::node_actor_impl, setup);
     bridge = sys.spawn(bridge_impl);
     // SO_REUSEADDR: a restarted node gets its port back although connections
     // of its previous life linger in TIME_WAIT; a live listener still refuses.

@@ -39,11 +39,18 @@ struct options {
   /// Snapshot data per message when a leader sends its snapshot to a
   /// follower; one chunk is in flight at a time (flow control).
   std::size_t snapshot_chunk_bytes = 1024 * 1024;
+  /// Where the node actor runs. true: on the middleman's I/O thread, where
+  /// the other members' messages and network clients' requests (brokers,
+  /// remote actors) arrive, so none of them waits for a thread hand-off.
+  /// false: on CAF's scheduler, which suits proposers that are actors of the
+  /// same actor system. The node never blocks either way.
+  bool node_on_io_thread = true;
   /// Where store::apply runs. true: on a thread of its own, so a slow apply
-  /// never delays the node's Raft work. false: on CAF's scheduler beside the
-  /// node, one thread hand-off fewer per commit (lower latency); only for an
-  /// apply that takes microseconds, like an in-memory map's. snapshot() and
-  /// restore() run on a thread of their own either way.
+  /// never delays the node's Raft work. false: beside the node, on its
+  /// thread, one thread hand-off fewer per commit (lower latency); only for
+  /// an apply that takes microseconds, like an in-memory map's: on the I/O
+  /// thread a slow apply would also hold up all network traffic. snapshot()
+  /// and restore() run on a thread of their own either way.
   bool apply_on_own_thread = true;
   /// Peer connection retry backoff bounds.
   std::chrono::milliseconds reconnect_min{50};

@@ -74,11 +74,20 @@ BOOST_AUTO_TEST_CASE(a_member_that_was_down_during_compaction_catches_up_through
   catch_up_through_a_snapshot(small_snapshots);
 }
 
-// The same with apply on the scheduler beside the node: snapshot() and
+// The same with apply beside the node on the I/O thread: snapshot() and
 // restore() still run on their own thread, and applies wait for them.
 BOOST_AUTO_TEST_CASE(the_same_with_apply_beside_the_node) {
   catch_up_through_a_snapshot([](options& o) {
     small_snapshots(o);
+    o.apply_on_own_thread = false;
+  });
+}
+
+// And with the node and its store on CAF's scheduler instead.
+BOOST_AUTO_TEST_CASE(the_same_with_the_node_on_the_scheduler) {
+  catch_up_through_a_snapshot([](options& o) {
+    small_snapshots(o);
+    o.node_on_io_thread = false;
     o.apply_on_own_thread = false;
   });
 }
