@@ -304,10 +304,38 @@ struct raft::impl {
       self->wait_for(bridge);
       bridge = nullptr;
     }
+    // The detached actors' objects, not just their work, must be gone
+    // before we return (see await_destroyed).
+    std::vector<caf::weak_actor_ptr> detached;
+    for (const auto& a : {caf::actor_cast<caf::weak_actor_ptr>(log),
+                          caf::actor_cast<caf::weak_actor_ptr>(snapshot_io),
+                          opts.apply_on_own_thread ? caf::actor_cast<caf::weak_actor_ptr>(store_a)
+                                                   : caf::weak_actor_ptr{}})
+      if (a) detached.push_back(a);
     node = nullptr;
     log = nullptr;
     snapshot_io = nullptr;
     store_a = nullptr;
+    await_destroyed(detached);
+  }
+
+  /// CAF destroys an actor system only after the thread of every detached
+  /// actor has ended, and such a thread ends only when its actor's object is
+  /// destroyed: when the last reference to it goes. A stopped actor can still
+  /// be referenced for a moment by a message on its way through the
+  /// middleman (a down message carries the actor that stopped as its
+  /// sender). Should the middleman stop first, such a message is freed only
+  /// after that wait, and the process hangs on exit. So we wait here, while
+  /// the middleman still runs, until nothing holds them.
+  void await_destroyed(const std::vector<caf::weak_actor_ptr>& detached) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    for (const auto& a : detached) {
+      while (a->strong_refs.load() > 0 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      if (a->strong_refs.load() > 0)
+        log_->warn("shutdown: a stopped actor is still referenced after 5 s; the actor system "
+                   "will wait for it when it is destroyed");
+    }
   }
 };
 
