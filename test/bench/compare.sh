@@ -202,9 +202,11 @@ CPU=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 MEM=$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)
 FS=$(findmnt -n -o SOURCE,FSTYPE,OPTIONS --target "$WORK" 2>/dev/null | awk '{ print "`" $1 "`, " $2 " (`" $3 "`)" }')
 KV_SHA=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+# Changes other than this document (which the run rewrites) make the commit inexact.
+DIRTY=$(git -C "$ROOT" status --porcelain -- . ":(exclude)${DOC#"$ROOT"/}" 2>/dev/null | sed -n 1p || true)
 MODE=$([ "$ENDPOINTS" = all ] && echo "spread over the 3 members" || echo "all to the leader")
 {
-  echo "Run $(date -u '+%Y-%m-%d %H:%M UTC'), actraft \`$KV_SHA\` (+ working tree), etcd $ETCD_VERSION (Debian)."
+  echo "Run $(date -u '+%Y-%m-%d %H:%M UTC'), actraft \`$KV_SHA\`${DIRTY:+ (+ working tree)}, etcd $ETCD_VERSION (Debian)."
   echo "Machine: \`nproc\` = $(nproc), $CPU, $MEM; data dirs under \`${WORK%/*}\` on $FS."
   echo "Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min)."
   echo
