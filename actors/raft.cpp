@@ -306,12 +306,9 @@ struct raft::impl {
     }
     // The detached actors' objects, not just their work, must be gone
     // before we return (see await_destroyed).
-    std::vector<caf::weak_actor_ptr> detached;
-    for (const auto& a : {caf::actor_cast<caf::weak_actor_ptr>(log),
-                          caf::actor_cast<caf::weak_actor_ptr>(snapshot_io),
-                          opts.apply_on_own_thread ? caf::actor_cast<caf::weak_actor_ptr>(store_a)
-                                                   : caf::weak_actor_ptr{}})
-      if (a) detached.push_back(a);
+    std::vector<caf::weak_actor_ptr> detached{caf::actor_cast<caf::weak_actor_ptr>(log),
+                                              caf::actor_cast<caf::weak_actor_ptr>(snapshot_io)};
+    if (opts.apply_on_own_thread) detached.push_back(caf::actor_cast<caf::weak_actor_ptr>(store_a));
     node = nullptr;
     log = nullptr;
     snapshot_io = nullptr;
@@ -330,6 +327,7 @@ struct raft::impl {
   void await_destroyed(const std::vector<caf::weak_actor_ptr>& detached) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
     for (const auto& a : detached) {
+      if (!a) continue;
       while (a->strong_refs.load() > 0 && std::chrono::steady_clock::now() < deadline)
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
       if (a->strong_refs.load() > 0)
