@@ -190,6 +190,12 @@ std::optional<snapshot_meta> node::snapshot_meta_at(log_index index) const {
       break;
     }
   }
+  // §7: a snapshot carries the configuration in force at its index. A member
+  // that joined with an empty log does not know it until the first
+  // configuration entry (or snapshot) it receives; a snapshot taken before
+  // that would have no voters, every receiver would drop it, and a leader
+  // holding it could never catch a follower up.
+  if (meta.config.voter_count() == 0) return std::nullopt;
   return meta;
 }
 

@@ -305,6 +305,14 @@ class network {
       peers_.try_emplace(i, make_options(i, k), std::move(states[i - 1]));
   }
 
+  /// A server that was not there at the start (a member about to join),
+  /// from the given state.
+  peer& add(std::uint64_t id, persisted_state s, const knobs& k = {}) {
+    auto [it, fresh] = peers_.try_emplace(id, make_options(id, k), std::move(s));
+    BOOST_REQUIRE_MESSAGE(fresh, "peer " << id << " exists already");
+    return it->second;
+  }
+
   peer& operator[](std::uint64_t id) {
     auto it = peers_.find(id);
     BOOST_REQUIRE_MESSAGE(it != peers_.end(), "no peer " << id);

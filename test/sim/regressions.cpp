@@ -33,6 +33,12 @@ const std::vector<regression>& regressions() {
        "core: a leader took a follower's volatile commit index (heartbeat answer, snapshot "
        "state) for its matchIndex; the follower crashed before its entries were durable "
        "and the leader probed past its log forever"},
+      {360424, 5, 2000,
+       "core: a member that joined with an empty log compacted before its first configuration "
+       "entry, so its snapshot had no voters; as leader it offered that snapshot to a lagging "
+       "follower, which dropped it, forever (snapshot_meta_at now refuses an unknown "
+       "configuration)"},
+      {379564, 5, 2000, "core: same joiner snapshot without a configuration as seed 360424"},
   };
   return list;
 }

@@ -121,7 +121,9 @@ class node {
   /// Returns false (and changes nothing) if `index` cannot be compacted.
   bool compact(log_index index);
   /// The metadata a snapshot taken at `index` must carry (its term and the
-  /// configuration in force there); nothing if `index` is not in the log.
+  /// configuration in force there); nothing if `index` is not in the log,
+  /// or if this node does not know the configuration in force there (a
+  /// member that joined with an empty log, before its first configuration).
   [[nodiscard]] std::optional<snapshot_meta> snapshot_meta_at(log_index index) const;
   /// Leader: sending the snapshot to `follower` failed (connection lost);
   /// it will be offered again.
