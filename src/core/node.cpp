@@ -30,17 +30,12 @@ node::node(const options& opts, persisted_state state)
       term_(state.state.term),
       vote_(state.state.vote),
       applied_(log_.snapshot().index),
-      persisted_state_(state.state) {
+      durable_state_(state.state),
+      handed_state_(state.state) {
   rng_state_ = opts_.seed ^ (opts_.id.value * 0x9e3779b97f4a7c15ULL);
   // The newest configuration in the log is in force, committed or not (§4.1).
-  for (log_index i = log_.last_index(); i > log_.snapshot().index; i = i - 1) {
-    const entry& e = log_.at(i);
-    if (e.kind != entry_kind::configuration) continue;
-    if (auto c = decode_configuration(e.data)) {
-      adopt_configuration(std::move(*c), i);
-      break;
-    }
-  }
+  auto [c, at] = configuration_at(log_.last_index());
+  adopt_configuration(std::move(c), at);
   // Everything volatile starts afresh: a restarted node is a follower that
   // knows no leader, whatever it was before (Figure 2, "Persistent state").
   become_follower(term_, no_node);
@@ -132,7 +127,28 @@ void node::become_leader() {
 
 void node::campaign() {
   if (role_ == role::leader) return;
-  start_election(opts_.pre_vote);
+  // A node whose removal is pending asks first, always: if its removal is
+  // committed already (it may never hear of it), the voters' logs have moved
+  // on and it must not make anybody change terms.
+  start_election(opts_.pre_vote || !config_.is_voter(opts_.id));
+}
+
+bool node::promotable() const {
+  if (config_.is_voter(opts_.id)) return true;
+  // §4.2.2: the newest configuration is in force, committed or not, so a
+  // voter that appended its own removal (as leader) and lost its leadership
+  // before committing it is no voter any more. But its log may be the only
+  // one holding the removal: the remaining voters then need it to elect
+  // anybody. Until its removal is committed it takes part in elections (as
+  // removed servers do in §4.2.3), counting the votes of the voters of its
+  // newest configuration, never its own.
+  return voter_before_ && config_.find(opts_.id) == nullptr && log_.commit() < config_index_;
+}
+
+std::size_t node::granted_votes() const {
+  std::size_t granted = 0;
+  for (const auto& [id, yes] : votes_) granted += yes && config_.is_voter(id) ? 1 : 0;
+  return granted;
 }
 
 void node::start_election(bool pre, bool transfer) {
@@ -143,7 +159,7 @@ void node::start_election(bool pre, bool transfer) {
     become_candidate();
   const raft_term request_term = pre ? term_ + 1 : term_;
   votes_[opts_.id] = true;
-  if (votes_.size() >= quorum()) {  // a single voter wins at once
+  if (granted_votes() >= quorum()) {  // a single voter wins at once
     if (pre)
       start_election(false);
     else
@@ -343,19 +359,26 @@ bool node::truncate_log(log_index from) {
   if (from > config_index_) return true;
   // The configuration in force was removed with the suffix: fall back to the
   // newest one left in the log, or the snapshot's.
-  for (log_index i = log_.last_index(); i > log_.snapshot().index; i = i - 1) {
-    const entry& e = log_.at(i);
-    if (e.kind != entry_kind::configuration) continue;
-    if (auto c = decode_configuration(e.data)) {
-      adopt_configuration(std::move(*c), i);
-      return true;
-    }
-  }
-  adopt_configuration(log_.snapshot().config, log_.snapshot().index);
+  auto [c, at] = configuration_at(log_.last_index());
+  adopt_configuration(std::move(c), at);
   return true;
 }
 
+std::pair<configuration, log_index> node::configuration_at(log_index index) const {
+  for (log_index i = std::min(index, log_.last_index()); i > log_.snapshot().index; i = i - 1) {
+    const entry& e = log_.at(i);
+    if (e.kind != entry_kind::configuration) continue;
+    if (auto c = decode_configuration(e.data)) return {std::move(*c), i};
+  }
+  return {log_.snapshot().config, log_.snapshot().index};
+}
+
 void node::adopt_configuration(configuration c, log_index index) {
+  // Whether this node was a voter before: only looked for when the new
+  // configuration leaves it out (see promotable()).
+  voter_before_ = false;
+  if (c.find(opts_.id) == nullptr && index > log_.snapshot().index)
+    voter_before_ = configuration_at(index - 1).first.is_voter(opts_.id);
   config_ = std::move(c);
   config_index_ = index;
   if (role_ != role::leader) return;
@@ -379,17 +402,21 @@ void node::adopt_configuration(configuration c, log_index index) {
 bool node::has_ready() const {
   if (ready_outstanding_) return false;
   return broadcast_pending_ || pending_install_ || !messages_.empty() || !persisted_messages_.empty() ||
-         log_.unstable_from() <= log_.last_index() || current_hard_state() != persisted_state_ ||
+         log_.unstable_from() <= log_.last_index() || current_hard_state() != handed_state_ ||
          log_.commit() > applied_;
 }
 
 ready node::take_ready() {
+  ACTRAFT_INVARIANT(!ready_outstanding_, "take_ready before the previous ready was advanced");
   if (role_ == role::leader && broadcast_pending_) broadcast_append();
   broadcast_pending_ = false;
   ready rd;
   const hard_state hs = current_hard_state();
-  if (hs != persisted_state_) rd.state = hs;
   rd.entries = log_.take_unstable();
+  // Figure 2: currentTerm, votedFor and log[] are persistent state, updated
+  // on stable storage before responding to RPCs; commitIndex is volatile.
+  rd.must_sync = !rd.entries.empty() || hs.term != durable_state_.term || hs.vote != durable_state_.vote;
+  if (rd.must_sync ? hs != durable_state_ : hs != handed_state_) rd.state = hs;
   rd.messages = std::move(messages_);
   rd.persisted_messages = std::move(persisted_messages_);
   messages_.clear();
@@ -405,13 +432,15 @@ ready node::take_ready() {
   ready_last_index_ = log_.last_index();
   ready_committed_to_ = log_.commit();
   ready_state_ = hs;
+  ready_must_sync_ = rd.must_sync;
   return rd;
 }
 
 void node::advance() {
   if (!ready_outstanding_) return;
   ready_outstanding_ = false;
-  persisted_state_ = ready_state_;
+  handed_state_ = ready_state_;
+  if (ready_must_sync_) durable_state_ = ready_state_;
   log_.mark_durable(ready_last_index_);
   applied_ = std::max(applied_, ready_committed_to_);
   // The leader's own append is now durable and counts toward a quorum.

@@ -87,9 +87,9 @@ void node::step_candidate(const message& m) {
 void node::handle_vote_response(const message& m) {
   if (!config_.is_voter(m.from)) return;
   votes_.emplace(m.from, !m.reject);  // the first answer of each voter counts
-  std::size_t granted = 0;
+  const std::size_t granted = granted_votes();
   std::size_t rejected = 0;
-  for (const auto& [id, yes] : votes_) (yes ? granted : rejected) += 1;
+  for (const auto& [id, yes] : votes_) rejected += yes ? 0 : 1;
   if (granted >= quorum()) {
     // Figure 2, Candidates: votes from a majority make a leader; §9.6: a
     // pre-vote majority allows a real election.
@@ -166,8 +166,7 @@ void node::handle_snapshot(const message& m) {
     // §7: "discard the entire log"; the state machine is reset from the
     // snapshot, and so is the configuration.
     log_.restore(meta);
-    config_ = meta.config;
-    config_index_ = meta.index;
+    adopt_configuration(meta.config, meta.index);
     pending_install_ = meta;
     r.index = meta.index;
   }

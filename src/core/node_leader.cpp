@@ -157,7 +157,10 @@ bool node::send_append(node_id to, progress& pr, bool allow_empty) {
 
 bool node::send_snapshot(node_id to, progress& pr) {
   const snapshot_meta& meta = log_.snapshot();
-  if (meta.index == log_index{0}) return false;  // nothing compacted: cannot happen
+  // Only an entry at or below the snapshot's index has no term to send.
+  ACTRAFT_INVARIANT(meta.index > log_index{0}, "a snapshot to send exists");
+  ACTRAFT_INVARIANT(meta.config.voter_count() > 0,
+                    "the snapshot to send carries the configuration in force at its index");
   message m;
   m.type = message_type::snapshot;
   m.to = to;
@@ -181,15 +184,7 @@ void node::report_snapshot_failure(node_id follower) {
 std::optional<snapshot_meta> node::snapshot_meta_at(log_index index) const {
   auto t = log_.term_at(index);
   if (!t || index < log_.snapshot().index) return std::nullopt;
-  snapshot_meta meta{index, *t, log_.snapshot().config};
-  for (log_index i = index; i > log_.snapshot().index; i = i - 1) {
-    const entry& e = log_.at(i);
-    if (e.kind != entry_kind::configuration) continue;
-    if (auto c = decode_configuration(e.data)) {
-      meta.config = std::move(*c);
-      break;
-    }
-  }
+  snapshot_meta meta{index, *t, configuration_at(index).first};
   // §7: a snapshot carries the configuration in force at its index. A member
   // that joined with an empty log does not know it until the first
   // configuration entry (or snapshot) it receives; a snapshot taken before

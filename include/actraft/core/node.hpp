@@ -6,12 +6,17 @@
 //   if (node.has_ready()) {
 //     ready rd = node.take_ready();
 //     send(rd.messages);                      // now, in parallel with the write
-//     persist(rd.state, rd.entries);          // durably (fdatasync)
+//     if (rd.must_sync)
+//       persist(rd.state, rd.entries);        // durably (fdatasync)
 //     send(rd.persisted_messages);            // only after the write is durable
 //     apply(rd.committed);                    // in order
 //     node.advance();                         // before the next take_ready
 //   }
 //
+// The core decides what must be durable (as etcd's MustSync): entries, and a
+// term or vote change. A ready whose only change is the commit index need
+// not be written at all (Raft's commitIndex is volatile); its hard state is
+// carried by the next ready that must be synced.
 // tick/step/propose may be called between take_ready and advance (the actor
 // layer keeps serving while the disk writes); their effects show up in the
 // next ready, which is how proposals batch into one append and one fsync.
@@ -22,6 +27,7 @@
 #include <optional>
 #include <vector>
 
+#include "actraft/core/invariant.hpp"
 #include "actraft/core/membership.hpp"
 #include "actraft/core/message.hpp"
 #include "actraft/core/options.hpp"
@@ -45,7 +51,14 @@ struct persisted_state {
 
 /// The work a node hands to its caller. See the top of this file.
 struct ready {
-  /// The hard state to persist, if it changed since the last ready.
+  /// True if `state` and `entries` must be durable (written and synced)
+  /// before `persisted_messages` are sent: there are entries, or the term or
+  /// the vote changed. False if at most the commit index moved.
+  bool must_sync = false;
+  /// The hard state: with must_sync, the one to persist if it differs from
+  /// the last one synced (a commit index not synced yet rides along);
+  /// without, the new commit index, which the caller may record lazily or
+  /// not at all.
   std::optional<hard_state> state;
   /// Entries to persist. If the first one's index is at or below the last
   /// stored index, the stored suffix from that index on is replaced (§5.3).
@@ -179,7 +192,15 @@ class node {
 
   void send(message m);
   void respond(message m);
-  [[nodiscard]] bool promotable() const { return config_.is_voter(opts_.id); }
+  /// A voter, or a voter whose removal is in its log but not known to be
+  /// committed: it may still be needed to commit it (§4.2.2, §4.2.3).
+  [[nodiscard]] bool promotable() const;
+  /// Votes granted by voters of the configuration in force (a candidate
+  /// that is not one of them does not count itself).
+  [[nodiscard]] std::size_t granted_votes() const;
+  /// The newest configuration at or below `index` and the index it came
+  /// from (the snapshot's, if no entry in the log up to there has one).
+  [[nodiscard]] std::pair<configuration, log_index> configuration_at(log_index index) const;
   [[nodiscard]] std::size_t quorum() const { return config_.voter_count() / 2 + 1; }
   [[nodiscard]] bool planted(planted_bug b) const;
   [[nodiscard]] hard_state current_hard_state() const { return {term_, vote_, log_.commit()}; }
@@ -198,6 +219,7 @@ class node {
   options opts_;
   configuration config_;
   log_index config_index_;            // index of the entry config_ came from
+  bool voter_before_ = false;         // a voter in the configuration config_ replaced
   log_index term_start_index_;        // leader: index of its first entry this term
   raft_log log_;
   role role_ = role::follower;
@@ -219,7 +241,9 @@ class node {
   log_index last_broadcast_commit_;        // leader: commit index followers were last sent
 
   // The ready cycle.
-  hard_state persisted_state_;
+  hard_state durable_state_;  // last hard state handed out with must_sync (and advanced)
+  hard_state handed_state_;   // last hard state handed out at all
+  bool ready_must_sync_ = false;
   std::vector<message> messages_;
   std::vector<message> persisted_messages_;
   bool ready_outstanding_ = false;
