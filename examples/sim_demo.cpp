@@ -131,15 +131,14 @@ class demo {
         }
         if (e.role == core::role::leader) was_leader_ = n;
         break;
-      case sim::trace_kind::persist:
-        if (e.extra > e.n) {
-          std::string applied;
-          const auto& a = c_.applied(n);
-          for (auto i = e.n; i < e.extra && i < a.size(); ++i)
-            applied += " #" + std::to_string(a[i].index.value) + " " + text(a[i]);
-          say(name(n) + " applied" + applied);
-        }
+      case sim::trace_kind::apply: {
+        std::string applied;
+        const auto& a = c_.applied(n);
+        for (auto i = e.index - e.n; i < e.index && i < a.size(); ++i)
+          applied += " #" + std::to_string(a[i].index.value) + " " + text(a[i]);
+        say(name(n) + " applied" + applied);
         break;
+      }
       case sim::trace_kind::restart:
         say(name(n) + " read its disk: term " + std::to_string(e.term) + ", " +
             std::to_string(e.index) + " entries, commit index " + std::to_string(e.commit));
@@ -153,19 +152,31 @@ class demo {
     return c_.run_until([&] { return c_.stable_leader() != core::no_node; }, c_.now() + 3000);
   }
 
+  /// Sends the commands to `leader`'s mailbox one after the other, each once
+  /// the previous one is answered; the index of the last (0 if one failed).
   core::log_index propose(node_id leader, const std::vector<std::string>& commands) {
     core::log_index last;
     for (const auto& cmd : commands) {
-      const auto r = c_.propose(leader, cmd);
-      say("client -> " + name(leader) + ": \"" + cmd + "\" placed at index " +
-          std::to_string(r.index.value) + " in term " + std::to_string(r.term.value));
-      last = r.index;
+      say("client -> " + name(leader) + ": \"" + cmd + "\"");
+      const auto id = c_.propose(leader, cmd, 1000);
+      c_.run_until(
+          [&] {
+            const auto* r = c_.clients().find(id);
+            return r != nullptr && (r->answered || r->lost);
+          },
+          c_.now() + 2000);
+      const auto* r = c_.clients().find(id);
+      if (r == nullptr || !r->answered || !r->answer.ok()) return core::log_index{};
+      const std::string value(r->answer.value.begin(), r->answer.value.end());
+      say(name(leader) + " -> client: applied at index " + value.substr(0, value.find(':')));
+      last = core::log_index{std::stoull(value.substr(0, value.find(':')))};
     }
     return last;
   }
 
   /// Until every live node not in `except` applied up to `index`.
   bool wait_applied(core::log_index index, const std::vector<node_id>& except) {
+    if (index == core::log_index{}) return false;
     return c_.run_until(
         [&] {
           for (auto id : c_.ids()) {

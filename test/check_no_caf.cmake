@@ -1,8 +1,9 @@
-# Fails if anything under src/ or include/actraft/core (or storage) includes a
-# CAF header: the Raft core and the storage layer must build without CAF.
+# Fails if anything under src/ or include/actraft/{core,driver,storage} includes
+# a CAF header: the Raft core, the driver and the storage layer build without CAF.
 file(GLOB_RECURSE _files
      "${ROOT}/src/*.cpp" "${ROOT}/src/*.hpp"
-     "${ROOT}/include/actraft/core/*.hpp" "${ROOT}/include/actraft/storage/*.hpp")
+     "${ROOT}/include/actraft/core/*.hpp" "${ROOT}/include/actraft/driver/*.hpp"
+     "${ROOT}/include/actraft/storage/*.hpp")
 set(_offenders "")
 foreach(_f IN LISTS _files)
   file(STRINGS "${_f}" _hits REGEX "^[ \t]*#[ \t]*include[ \t]*[<\"]caf/")
@@ -15,4 +16,4 @@ if(_offenders)
   string(REPLACE ";" "\n  " _msg "${_offenders}")
   message(FATAL_ERROR "CAF included outside actors/:\n  ${_msg}")
 endif()
-message(STATUS "checked ${_count} core/storage files: no CAF includes")
+message(STATUS "checked ${_count} core/driver/storage files: no CAF includes")

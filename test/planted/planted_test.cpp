@@ -1,6 +1,7 @@
-// The checker can fail: the same simulator, linked against the core built
-// with ACTRAFT_PLANTED_BUGS, must catch each deliberately planted bug within
-// the CI seed budget, and must pass the same seeds with no bug planted.
+// The checker can fail: the same simulator, linked against the core and the
+// driver built with ACTRAFT_PLANTED_BUGS, must catch each deliberately planted
+// bug within the CI seed budget, and must pass the same seeds with no bug
+// planted.
 //   ACTRAFT_SIM_SEEDS=N   the seed budget per bug (default 2000)
 #define BOOST_TEST_MODULE actraft_planted
 #include <boost/test/unit_test.hpp>
@@ -82,6 +83,21 @@ BOOST_AUTO_TEST_CASE(skip_truncate_is_caught) {
 
 BOOST_AUTO_TEST_CASE(ack_before_persist_is_caught) {
   BOOST_TEST(seeds_to_detection(planted_bug::ack_before_persist) != 0u);
+}
+
+// Bugs in the driver (src/driver): only a simulator that runs the driver the
+// node actor runs can catch them.
+
+BOOST_AUTO_TEST_CASE(answer_before_apply_is_caught) {
+  BOOST_TEST(seeds_to_detection(planted_bug::answer_before_apply) != 0u);
+}
+
+BOOST_AUTO_TEST_CASE(skip_vote_sync_is_caught) {
+  BOOST_TEST(seeds_to_detection(planted_bug::skip_vote_sync) != 0u);
+}
+
+BOOST_AUTO_TEST_CASE(answer_by_index_is_caught) {
+  BOOST_TEST(seeds_to_detection(planted_bug::answer_by_index) != 0u);
 }
 
 // Declared last: runs after the detections above and covers their seeds.

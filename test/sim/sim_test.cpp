@@ -30,7 +30,7 @@ BOOST_AUTO_TEST_CASE(random_seeds_keep_every_invariant) {
   const std::uint64_t first = env_or("ACTRAFT_SIM_FIRST_SEED", 1);
   std::uint64_t steps = 0, failures = 0, ticks = 0, crashes = 0, window_crashes = 0;
   std::uint64_t committed = 0, acked = 0, terms = 0, drops = 0, dups = 0;
-  std::uint64_t joins = 0, changes = 0, removed = 0, compactions = 0, installs = 0;
+  std::uint64_t joins = 0, forwarded = 0, removed = 0, snapshots = 0, installs = 0;
   const auto start = std::chrono::steady_clock::now();
   std::uint64_t ran = 0;
   for (std::uint64_t seed = first; seed < first + seeds; ++seed) {
@@ -49,9 +49,9 @@ BOOST_AUTO_TEST_CASE(random_seeds_keep_every_invariant) {
     drops += r.stats.dropped;
     dups += r.stats.duplicated;
     joins += r.stats.joins;
-    changes += r.stats.membership_changes;
+    forwarded += r.stats.forwarded;
     removed += r.stats.retired;
-    compactions += r.stats.compactions;
+    snapshots += r.stats.snapshots_taken;
     installs += r.stats.snapshots_installed;
     if (!r.ok) {
       BOOST_ERROR(r.report());
@@ -68,9 +68,9 @@ BOOST_AUTO_TEST_CASE(random_seeds_keep_every_invariant) {
      << steps << " steps, " << ticks << " ticks, " << terms << " terms with a leader, "
      << committed << " entries committed, " << acked << " proposals acknowledged, " << crashes
      << " crashes (" << window_crashes << " inside the durability window), " << drops
- << " messages dropped, " << dups << " duplicated, " << joins << " members joined, "
-     << changes << " membership changes proposed, " << removed << " members removed, "
-     << compactions << " compactions, " << installs << " snapshots installed; " << secs << " s wall, "
+     << " messages dropped, " << dups << " duplicated, " << joins << " members joined, "
+     << removed << " members removed, " << forwarded << " requests forwarded, "
+     << snapshots << " snapshots taken, " << installs << " snapshots installed; " << secs << " s wall, "
      << static_cast<std::uint64_t>(static_cast<double>(steps) / (secs > 0 ? secs : 1))
      << " steps/s";
   BOOST_TEST_MESSAGE(os.str());

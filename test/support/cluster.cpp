@@ -3,7 +3,21 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "actraft/core/invariant.hpp"
+#include "support/member.hpp"
+
 namespace actraft::sim {
+
+namespace {
+
+const std::vector<core::entry> no_entries;
+
+}  // namespace
+
+const std::vector<core::entry>& disk_state::snapshot_data() const {
+  auto it = files.find(snapshot_location);
+  return it == files.end() ? no_entries : it->second.data;
+}
 
 cluster::cluster(cluster_config cfg)
     : cfg_(std::move(cfg)),
@@ -22,13 +36,13 @@ cluster::cluster(cluster_config cfg)
   for (std::size_t k = 0; k < slots_.size(); ++k) {
     slot& s = slots_[k];
     s.id = core::node_id{k + 1};
-    // A spare joins with no configuration: it learns it from the leader's log.
+    s.address = "sim:" + std::to_string(k + 1);
+    // A spare starts with no configuration: it learns it from the leader.
     if (k < static_cast<std::size_t>(cfg_.nodes)) {
       s.disk.snapshot.config = bootstrap_config_;
       start(s);
     }
   }
-  for (std::size_t k = 0; k < slots_.size(); ++k) views_[k] = slots_[k].node.get();
 }
 
 cluster::~cluster() = default;
@@ -48,31 +62,87 @@ core::options cluster::options_for(const slot& s) const {
   return o;
 }
 
-core::persisted_state cluster::load(const slot& s) const {
-  core::persisted_state p;
-  p.state = s.disk.state;
-  p.snapshot = s.disk.snapshot;
-  p.entries = s.disk.entries;
-  return p;
-}
-
 void cluster::start(slot& s) {
   s.started = true;
   ++s.incarnation;
-  s.node = std::make_unique<core::node>(options_for(s), load(s));
-  s.pending.reset();
-  s.applied = s.disk.snapshot_data;  // the state machine restarts from the snapshot
-  s.last_role = s.node->current_role();
-  s.last_term = s.node->term();
-  event e;
-  e.kind = event_kind::tick;
-  e.node = static_cast<int>(s.id.value - 1);
-  e.incarnation = s.incarnation;
-  schedule(now_ + 1 + rng_.below(cfg_.tick_units), std::move(e));
+  s.m = std::make_unique<member>(*this, s);
+  s.m->applied = s.disk.snapshot_data();  // the state machine restarts from the snapshot
+  driver::start_state st;
+  st.id = s.id;
+  st.persisted = core::persisted_state{s.disk.state, s.disk.snapshot, s.disk.entries};
+  st.seeds = s.disk.seeds;
+  st.snapshot_location = s.disk.snapshot_location;
+  guarded(s, [&](driver::replica& r) { r.start(std::move(st)); });
+  if (!s.m) return;
+  views_[static_cast<std::size_t>(index_of(s))] = s.m->replica.core();
+  s.last_role = s.m->replica.core()->current_role();
+  s.last_term = s.m->replica.core()->term();
+  schedule_tick(s, now_ + 1 + rng_.below(cfg_.tick_units));
 }
 
-void cluster::schedule(std::uint64_t at, event e) {
-  queue_.emplace(std::make_pair(at, seq_++), std::move(e));
+void cluster::stop_member(slot& s) {
+  s.m.reset();
+  ++s.incarnation;  // its queued events die with it
+  views_[static_cast<std::size_t>(index_of(s))] = nullptr;
+  checker_.on_crash(s.id);
+  clients_.on_crash(s.id, s.incarnation - 1, now_);
+  // Transfers to it fail for their senders (their chunks time out).
+  std::vector<std::uint64_t> failed;
+  for (const auto& [key, tr] : transfers_)
+    if (tr.to == s.id) failed.push_back(key);
+  for (auto key : failed) end_transfer(key, false);
+  std::erase_if(forwards_, [&](const auto& kv) { return kv.second.origin == index_of(s); });
+}
+
+void cluster::schedule(std::uint64_t at, const slot& s, action run) {
+  queue_.emplace(std::make_pair(at, seq_++), event{index_of(s), s.incarnation, std::move(run)});
+}
+
+void cluster::schedule_any(std::uint64_t at, const slot& s, action run) {
+  queue_.emplace(std::make_pair(at, seq_++), event{index_of(s), any_incarnation, std::move(run)});
+}
+
+void cluster::schedule_tick(slot& s, std::uint64_t at) {
+  schedule(at, s, [this, at](slot& sl) {
+    trace_event t;
+    t.kind = trace_kind::tick;
+    t.node = static_cast<std::uint8_t>(sl.id.value);
+    update_connections(sl);
+    guarded(sl, [](driver::replica& r) { r.tick(); });
+    if (!sl.m) return;
+    if (const core::node* n = sl.m->replica.core(); n != nullptr && n->current_role() != sl.last_role) {
+      t.role = n->current_role();
+      t.term = n->term().value;
+      record(std::move(t));
+    }
+    // Every request is answered by its deadline (a tick and a message late at most).
+    check(clients_.overdue(now_, 3 * cfg_.tick_units + cfg_.network.slow_max));
+    const std::uint64_t j = std::min(cfg_.tick_jitter, cfg_.tick_units - 1);
+    schedule_tick(sl, at + cfg_.tick_units - j + rng_.below(2 * j + 1));
+  });
+}
+
+std::uint64_t cluster::latency() {
+  const auto& net = cfg_.network;
+  return rng_.chance(net.slow_pm) ? rng_.between(net.max_latency + 1, net.slow_max)
+                                  : rng_.between(net.min_latency, net.max_latency);
+}
+
+std::uint64_t cluster::disk_latency() {
+  const auto& d = cfg_.disk;
+  return rng_.chance(d.slow_pm) ? rng_.between(d.max_latency + 1, d.slow_max)
+                                : rng_.between(d.min_latency, d.max_latency);
+}
+
+void cluster::guarded(slot& s, const std::function<void(driver::replica&)>& f) {
+  if (!s.m) return;
+  try {
+    f(s.m->replica);
+  } catch (const core::invariant_error& e) {
+    fail(invariant::internal_invariant, "n" + std::to_string(s.id.value) + ": " + e.what());
+    stop_member(s);  // its state is not to be trusted any more
+  }
+  touch(s);
 }
 
 std::optional<std::uint64_t> cluster::next_event_time() const {
@@ -93,90 +163,47 @@ void cluster::begin_step() {
 }
 
 void cluster::touch(const slot& s) {
-  const int k = static_cast<int>(s.id.value - 1);
+  const int k = index_of(s);
   if (std::find(touched_.begin(), touched_.end(), k) == touched_.end()) touched_.push_back(k);
 }
 
 void cluster::end_step() {
-  // Lost snapshot messages: the sender's transport reports the failure.
-  while (!failed_snapshots_.empty()) {
-    const auto [from, to] = failed_snapshots_.back();
-    failed_snapshots_.pop_back();
-    slot& s = slot_of(from);
-    if (!s.node) continue;
-    s.node->report_snapshot_failure(to);
-    touch(s);
-    after_input(s);
+  for (int k : touched_) {
+    slot& s = slots_[static_cast<std::size_t>(k)];
+    const core::node* n = s.m ? s.m->replica.core() : nullptr;
+    if (n == nullptr || (n->current_role() == s.last_role && n->term() == s.last_term)) continue;
+    s.last_role = n->current_role();
+    s.last_term = n->term();
+    trace_event t;
+    t.kind = trace_kind::role;
+    t.node = static_cast<std::uint8_t>(s.id.value);
+    t.role = s.last_role;
+    t.term = s.last_term.value;
+    t.index = n->log().last_index().value;
+    t.commit = n->log().commit().value;
+    record(std::move(t));
   }
-  if (touched_.empty()) return;
-  for (int k : touched_) views_[static_cast<std::size_t>(k)] = slots_[static_cast<std::size_t>(k)].node.get();
-  if (auto v = checker_.after_step(touched_, views_); v && !failure_) {
-    failure_ = std::move(v);
-    note("VIOLATION " + failure_->invariant + ": " + failure_->description);
-  }
+  check(checker_.after_step(touched_, views_));
+}
+
+void cluster::check(std::optional<violation> v) {
+  if (!v || failure_) return;
+  failure_ = std::move(v);
+  note("VIOLATION " + failure_->invariant + ": " + failure_->description);
 }
 
 bool cluster::step() {
   while (!queue_.empty()) {
     auto handle = queue_.extract(queue_.begin());
-    now_ = std::max(now_, handle.key().first);
     event& e = handle.mapped();
     slot& s = slots_[static_cast<std::size_t>(e.node)];
-    switch (e.kind) {
-      case event_kind::tick: {
-        if (!s.node || s.incarnation != e.incarnation) continue;  // died meanwhile
-        begin_step();
-        s.node->tick();
-        if (s.node->has_ready() || s.node->current_role() != s.last_role) {
-          trace_event t;
-          t.kind = trace_kind::tick;
-          t.node = static_cast<std::uint8_t>(s.id.value);
-          t.role = s.node->current_role();
-          t.term = s.node->term().value;
-          record(std::move(t));
-        }
-        touch(s);
-        after_input(s);
-        const std::uint64_t j = std::min(cfg_.tick_jitter, cfg_.tick_units - 1);
-        const std::uint64_t at = handle.key().first + cfg_.tick_units - j + rng_.below(2 * j + 1);
-        schedule(at, std::move(e));
-        end_step();
-        return true;
-      }
-      case event_kind::deliver: {
-        --in_flight_;
-        begin_step();
-        if (!s.node) {
-          ++stats_.lost_down;
-          record_message(trace_kind::lost_down, e.msg);
-          snapshot_lost(e.msg);
-        } else if (blocked(e.msg.from, e.msg.to)) {
-          ++stats_.cut;
-          record_message(trace_kind::cut, e.msg);
-          snapshot_lost(e.msg);
-        } else {
-          ++stats_.delivered;
-          record_message(trace_kind::deliver, e.msg);
-          // The snapshot's data is saved before the message is stepped in.
-          if (e.msg.type == core::message_type::snapshot && e.data)
-            s.disk.incoming[e.msg.snapshot.index.value] = {e.msg.snapshot, *e.data};
-          s.node->step(e.msg);
-          touch(s);
-          after_input(s);
-        }
-        end_step();
-        return true;
-      }
-      case event_kind::write_done: {
-        if (!s.node || s.incarnation != e.incarnation || !s.pending) continue;
-        begin_step();
-        complete_write(s);
-        touch(s);
-        after_input(s);
-        end_step();
-        return true;
-      }
-    }
+    // For a life of the node that ended: lost with it.
+    if (e.incarnation != any_incarnation && s.incarnation != e.incarnation) continue;
+    now_ = std::max(now_, handle.key().first);
+    begin_step();
+    e.run(s);
+    end_step();
+    return true;
   }
   return false;
 }
@@ -194,525 +221,304 @@ bool cluster::run_until(const std::function<bool()>& done, std::uint64_t max_tim
   return true;
 }
 
-void cluster::after_input(slot& s) {
-  if (!s.node) return;
-  if (s.node->current_role() != s.last_role || s.node->term() != s.last_term) {
-    s.last_role = s.node->current_role();
-    s.last_term = s.node->term();
-    trace_event t;
-    t.kind = trace_kind::role;
-    t.node = static_cast<std::uint8_t>(s.id.value);
-    t.role = s.last_role;
-    t.term = s.last_term.value;
-    t.index = s.node->log().last_index().value;
-    t.commit = s.node->log().commit().value;
-    record(std::move(t));
-  }
-  int rounds = 0;
-  while (!s.pending && s.node->has_ready()) {
-    if (++rounds > 64) {
-      contract("n" + std::to_string(s.id.value) + ": has_ready() still true after 64 ready cycles");
-      return;
-    }
-    core::ready rd = s.node->take_ready();
-    for (const auto& m : rd.messages) send(s, m);
-    rd.messages.clear();
-    for (std::size_t k = 1; k < rd.entries.size(); ++k)
-      if (rd.entries[k].index != rd.entries[k - 1].index + 1)
-        contract("n" + std::to_string(s.id.value) + ": ready entries are not consecutive");
-    const bool must_write = rd.state.has_value() || !rd.entries.empty();
-    if (must_write) {
-      trace_event t;
-      t.kind = trace_kind::take_ready;
-      t.node = static_cast<std::uint8_t>(s.id.value);
-      t.n = static_cast<std::uint32_t>(rd.entries.size());
-      t.index = rd.entries.empty() ? 0 : rd.entries.front().index.value;
-      t.extra = rd.state ? 1 : 0;
-      t.term = rd.state ? rd.state->term.value : 0;
-      t.commit = rd.state ? rd.state->commit.value : 0;
-      record(std::move(t));
-    }
-    s.pending = std::move(rd);
-    if (!must_write) {
-      complete_write(s);  // nothing to make durable: no window to model
-      continue;
-    }
-    const auto& d = cfg_.disk;
-    std::uint64_t delay = rng_.chance(d.slow_pm) ? rng_.between(d.max_latency + 1, d.slow_max)
-                                                 : rng_.between(d.min_latency, d.max_latency);
-    event e;
-    e.kind = event_kind::write_done;
-    e.node = static_cast<int>(s.id.value - 1);
-    e.incarnation = s.incarnation;
-    schedule(now_ + delay, std::move(e));
-  }
+// --- the network ------------------------------------------------------------------
+
+bool cluster::reachable(const slot& from, const slot& to) const {
+  return to.m != nullptr && !blocked(from.id, to.id) && !blocked(to.id, from.id);
 }
 
-void cluster::complete_write(slot& s) {
-  core::ready rd = std::move(*s.pending);
-  s.pending.reset();
-  const std::string who = "n" + std::to_string(s.id.value);
-  if (rd.snapshot) {
-    // Install: the saved snapshot becomes the disk's, replacing the whole
-    // stored log, and the state machine is restored from its data.
-    auto in = s.disk.incoming.find(rd.snapshot->index.value);
-    if (in == s.disk.incoming.end() || in->second.first != *rd.snapshot) {
-      contract(who + ": installs a snapshot at " + std::to_string(rd.snapshot->index.value) +
-               " that it never received");
-    } else {
-      s.disk.snapshot = in->second.first;
-      s.disk.snapshot_data = std::move(in->second.second);
-      s.disk.incoming.erase(s.disk.incoming.begin(), std::next(in));
-      s.disk.entries.clear();
-      if (auto v = checker_.on_restore(s.id, s.disk.snapshot_data); v && !failure_) {
-        failure_ = std::move(v);
-        note("VIOLATION " + failure_->invariant + ": " + failure_->description);
-      }
-      s.applied = s.disk.snapshot_data;
-      ++stats_.snapshots_installed;
-    }
-  }
-  if (rd.state) s.disk.state = *rd.state;
-  if (!rd.entries.empty()) {
-    const std::uint64_t first = rd.entries.front().index.value;
-    const std::uint64_t base = s.disk.snapshot.index.value;
-    const std::uint64_t stored = s.disk.last_index();
-    if (first <= base || first > stored + 1) {
-      contract(who + ": ready entries start at " + std::to_string(first) + " but the disk holds " +
-               std::to_string(base + 1) + ".." + std::to_string(stored));
-    } else {
-      s.disk.entries.resize(first - 1 - base);
-      s.disk.entries.insert(s.disk.entries.end(), rd.entries.begin(), rd.entries.end());
-    }
-  }
-  if (rd.state || !rd.entries.empty()) ++stats_.writes;
-  for (const auto& m : rd.persisted_messages) send(s, m);
-  const std::size_t applied_before = s.applied.size();
-  for (const auto& e : rd.committed) {
-    const std::uint64_t last = s.applied.empty() ? 0 : s.applied.back().index.value;
-    if (auto v = checker_.on_apply(s.id, last, e); v && !failure_) {
-      failure_ = std::move(v);
-      note("VIOLATION " + failure_->invariant + ": " + failure_->description);
-    }
-    s.applied.push_back(e);
-    ++stats_.applied;
-  }
-  s.node->advance();
-  if (rd.state || !rd.entries.empty() || !rd.committed.empty() || rd.snapshot) {
-    trace_event t;
-    t.kind = trace_kind::persist;
-    t.node = static_cast<std::uint8_t>(s.id.value);
-    t.index = s.disk.last_index();
-    t.term = s.disk.state.term.value;
-    t.log_term = s.disk.state.vote.value;
-    t.commit = s.disk.state.commit.value;
-    t.n = static_cast<std::uint32_t>(applied_before);
-    t.extra = s.applied.size();
-    record(std::move(t));
-  }
-}
-
-void cluster::send(const slot& from, const core::message& m) {
-  const std::string who = "n" + std::to_string(from.id.value);
-  if (m.from != from.id) {
-    contract(who + " sent a message claiming to be from n" + std::to_string(m.from.value));
-    return;
-  }
-  if (!valid_id(m.to) || m.to == from.id) {
-    contract(who + " sent a message to n" + std::to_string(m.to.value));
-    return;
-  }
-  const auto& net = cfg_.network;
-  auto latency = [&] {
-    return rng_.chance(net.slow_pm) ? rng_.between(net.max_latency + 1, net.slow_max)
-                                    : rng_.between(net.min_latency, net.max_latency);
-  };
-  snapshot_data data;
-  if (m.type == core::message_type::snapshot) {
-    // The core sends the metadata; the caller moves the data with it.
-    if (from.disk.snapshot != m.snapshot) {
-      contract(who + " sent a snapshot at " + std::to_string(m.snapshot.index.value) +
-               " but its saved snapshot is at " + std::to_string(from.disk.snapshot.index.value));
-      return;
-    }
-    ++stats_.snapshots_sent;
-    data = std::make_shared<const std::vector<core::entry>>(from.disk.snapshot_data);
-  }
-  if (rng_.chance(net.drop_pm)) {
-    ++stats_.dropped;
-    record_message(trace_kind::drop, m);
-    snapshot_lost(m);
-    return;
-  }
-  enqueue_message(m, latency(), data);
-  if (rng_.chance(net.duplicate_pm)) {
-    ++stats_.duplicated;
-    record_message(trace_kind::duplicate, m);
-    enqueue_message(m, latency(), data);
-  }
-}
-
-void cluster::snapshot_lost(const core::message& m) {
-  if (m.type == core::message_type::snapshot) failed_snapshots_.emplace_back(m.from, m.to);
-}
-
-void cluster::enqueue_message(const core::message& m, std::uint64_t delay,
-                              const snapshot_data& data) {
-  event e;
-  e.kind = event_kind::deliver;
-  e.node = static_cast<int>(m.to.value - 1);
-  e.msg = m;
-  e.data = data;
-  ++in_flight_;
-  schedule(now_ + delay, std::move(e));
-}
-
-// --- control ----------------------------------------------------------------
-
-core::propose_result cluster::propose(core::node_id n, const std::string& command) {
-  begin_step();
-  slot& s = slot_of(n);
-  core::propose_result r;
-  r.error = core::propose_error::not_leader;
-  ++stats_.proposals;
-  core::payload data(command);
-  if (s.node) {
-    r = s.node->propose(data);
-    checker_.on_propose(data, r);
-    touch(s);
-  }
-  if (r.ok()) ++stats_.proposals_accepted;
-  trace_event t;
-  t.kind = trace_kind::propose;
-  t.node = static_cast<std::uint8_t>(n.value);
-  t.n = r.ok() ? 1 : 0;
-  t.index = r.index.value;
-  t.term = r.term.value;
-  t.text = '"' + command + '"';
-  record(std::move(t));
-  after_input(s);
-  end_step();
-  return r;
-}
-
-void cluster::campaign(core::node_id n) {
-  slot& s = slot_of(n);
-  if (!s.node) return;
-  begin_step();
-  trace_event t;
-  t.kind = trace_kind::campaign;
-  t.node = static_cast<std::uint8_t>(n.value);
-  record(std::move(t));
-  s.node->campaign();
-  touch(s);
-  after_input(s);
-  end_step();
-}
-
-bool cluster::transfer_leadership(core::node_id n, core::node_id to) {
-  slot& s = slot_of(n);
-  if (!s.node) return false;
-  begin_step();
-  const bool ok = s.node->transfer_leadership(to);
-  trace_event t;
-  t.kind = trace_kind::transfer;
-  t.node = static_cast<std::uint8_t>(n.value);
-  t.peer = static_cast<std::uint8_t>(to.value);
-  t.n = ok ? 1 : 0;
-  record(std::move(t));
-  touch(s);
-  after_input(s);
-  end_step();
-  return ok;
-}
-
-void cluster::crash(core::node_id n) {
-  slot& s = slot_of(n);
-  if (!s.node) return;
-  begin_step();
-  ++stats_.crashes;
-  const std::size_t lost = s.pending ? s.pending->entries.size() : 0;
-  if (s.pending) ++stats_.crashes_with_pending_write;
-  s.node.reset();
-  s.pending.reset();
-  s.applied.clear();  // the state machine is volatile; it restarts from the snapshot
-  ++s.incarnation;    // its queued ticks and writes die with it
-  checker_.on_crash(n);
-  trace_event t;
-  t.kind = trace_kind::crash;
-  t.node = static_cast<std::uint8_t>(n.value);
-  t.n = static_cast<std::uint32_t>(lost);
-  record(std::move(t));
-  touch(s);
-  end_step();
-}
-
-void cluster::restart(core::node_id n) {
-  slot& s = slot_of(n);
-  if (s.node || s.retired || !s.started) return;
-  begin_step();
-  ++stats_.restarts;
-  start(s);
-  trace_event t;
-  t.kind = trace_kind::restart;
-  t.node = static_cast<std::uint8_t>(n.value);
-  t.term = s.disk.state.term.value;
-  t.index = s.disk.last_index();
-  t.commit = s.disk.state.commit.value;
-  record(std::move(t));
-  touch(s);
-  after_input(s);
-  end_step();
-}
-
-void cluster::join(core::node_id n) {
-  slot& s = slot_of(n);
-  if (s.started) return;
-  begin_step();
-  ++stats_.joins;
-  start(s);
-  trace_event t;
-  t.kind = trace_kind::fault;
-  t.text = "n" + std::to_string(n.value) + " starts with an empty disk, to join";
-  record(std::move(t));
-  touch(s);
-  after_input(s);
-  end_step();
-}
-
-void cluster::retire(core::node_id n) {
-  slot& s = slot_of(n);
-  if (s.retired) return;
-  crash(n);
-  s.retired = true;
-  ++stats_.retired;
-  trace_event t;
-  t.kind = trace_kind::fault;
-  t.text = "n" + std::to_string(n.value) + " retired (removed from the cluster)";
-  record(std::move(t));
-}
-
-bool cluster::compact(core::node_id n, core::log_index index) {
-  slot& s = slot_of(n);
-  if (!s.node) return false;
-  const std::uint64_t applied = s.applied.empty() ? 0 : s.applied.back().index.value;
-  const std::uint64_t base = s.disk.snapshot.index.value;
-  if (index.value > applied || index.value <= base || s.applied.size() != applied) return false;
-  auto meta = s.node->snapshot_meta_at(index);
-  if (!meta) return false;
-  begin_step();
-  // Durable first (snapshot and data, the entries it covers dropped), then
-  // the core may forget its entries.
-  const disk_state before = s.disk;
-  s.disk.snapshot = *meta;
-  s.disk.snapshot_data.assign(s.applied.begin(),
-                              s.applied.begin() + static_cast<std::ptrdiff_t>(index.value));
-  const std::uint64_t covered = std::min<std::uint64_t>(index.value - base, s.disk.entries.size());
-  s.disk.entries.erase(s.disk.entries.begin(),
-                       s.disk.entries.begin() + static_cast<std::ptrdiff_t>(covered));
-  const bool ok = s.node->compact(index);
-  if (!ok) s.disk = before;
-  if (ok) ++stats_.compactions;
-  trace_event t;
-  t.kind = trace_kind::fault;
-  t.text = "n" + std::to_string(n.value) + " snapshots its state machine and compacts its log up to " +
-           std::to_string(index.value) + (ok ? "" : " (refused by the core)");
-  record(std::move(t));
-  touch(s);
-  after_input(s);
-  end_step();
-  return ok;
-}
-
-core::propose_result cluster::propose_membership(core::node_id n,
-                                                 const core::membership_change& c) {
-  slot& s = slot_of(n);
-  core::propose_result r;
-  r.error = core::propose_error::not_leader;
-  if (!s.node) return r;
-  begin_step();
-  ++stats_.membership_changes;
-  r = s.node->propose_membership(c);
-  static const char* ops[] = {"add learner", "promote", "remove"};
-  trace_event t;
-  t.kind = trace_kind::propose;
-  t.node = static_cast<std::uint8_t>(n.value);
-  t.n = r.ok() ? 1 : 0;
-  t.index = r.index.value;
-  t.term = r.term.value;
-  t.text = std::string("membership: ") + ops[static_cast<int>(c.op) % 3] + " n" +
-           std::to_string((c.op == core::membership_op::add_learner && r.ok() ? r.member : c.id).value);
-  record(std::move(t));
-  touch(s);
-  after_input(s);
-  end_step();
-  return r;
-}
-
-void cluster::block(core::node_id from, core::node_id to) {
-  begin_step();
-  blocked_.insert({from.value, to.value});
-  trace_event t;
-  t.kind = trace_kind::fault;
-  t.text = "one-way partition n" + std::to_string(from.value) + " -/-> n" + std::to_string(to.value);
-  record(std::move(t));
-  end_step();
-}
-
-void cluster::isolate(core::node_id n) {
-  begin_step();
-  for (const auto& s : slots_) {
-    if (s.id == n) continue;
-    blocked_.insert({n.value, s.id.value});
-    blocked_.insert({s.id.value, n.value});
-  }
-  trace_event t;
-  t.kind = trace_kind::fault;
-  t.text = "isolate n" + std::to_string(n.value);
-  record(std::move(t));
-  end_step();
-}
-
-void cluster::split(const std::vector<core::node_id>& side) {
-  begin_step();
-  std::string a, b;
-  for (const auto& s : slots_) {
-    const bool in = std::find(side.begin(), side.end(), s.id) != side.end();
-    (in ? a : b) += " n" + std::to_string(s.id.value);
-    if (!in) continue;
-    for (const auto& o : slots_) {
-      if (std::find(side.begin(), side.end(), o.id) != side.end()) continue;
-      blocked_.insert({s.id.value, o.id.value});
-      blocked_.insert({o.id.value, s.id.value});
-    }
-  }
-  trace_event t;
-  t.kind = trace_kind::fault;
-  t.text = "split {" + a + " } | {" + b + " }";
-  record(std::move(t));
-  end_step();
-}
-
-void cluster::reconnect(core::node_id n) {
-  begin_step();
-  for (auto it = blocked_.begin(); it != blocked_.end();) {
-    if (it->first == n.value || it->second == n.value)
-      it = blocked_.erase(it);
+/// The transport's view of its connections, reported to the replica when
+/// it changes: a connection stands while the peer is up and the link works
+/// both ways (as TCP with CAF's heartbeat notices, a tick or so late).
+void cluster::update_connections(slot& s) {
+  if (!s.m) return;
+  auto& m = *s.m;
+  std::vector<std::pair<core::node_id, bool>> changes;
+  for (auto it = m.connected.begin(); it != m.connected.end();) {
+    if (m.wanted.count(it->first) == 0)
+      it = m.connected.erase(it);
     else
       ++it;
   }
-  trace_event t;
-  t.kind = trace_kind::fault;
-  t.text = "reconnect n" + std::to_string(n.value);
-  record(std::move(t));
-  end_step();
+  for (const auto& [id, address] : m.wanted) {
+    const bool up = valid_id(id) && slot_of(id).address == address && reachable(s, slot_of(id));
+    auto it = m.connected.find(id);
+    if (it != m.connected.end() && it->second == up) continue;
+    m.connected[id] = up;
+    changes.emplace_back(id, up);
+  }
+  for (const auto& [id, up] : changes)
+    guarded(s, [&, id = id, up = up](driver::replica& r) { r.on_peer(id, up); });
 }
 
-void cluster::heal_partitions() {
-  begin_step();
-  blocked_.clear();
-  trace_event t;
-  t.kind = trace_kind::fault;
-  t.text = "partitions healed";
-  record(std::move(t));
-  end_step();
-}
-
-void cluster::set_network(const network_profile& p) {
-  cfg_.network = p;
-  trace_event t;
-  t.kind = trace_kind::fault;
-  t.text = "network: drop " + std::to_string(p.drop_pm) + "/1000 dup " + std::to_string(p.duplicate_pm) +
-           "/1000 slow " + std::to_string(p.slow_pm) + "/1000";
-  t.step = steps_;
-  record(std::move(t));
-}
-
-void cluster::set_disk(const disk_profile& p) {
-  cfg_.disk = p;
-  trace_event t;
-  t.kind = trace_kind::fault;
-  t.text = "disk: latency " + std::to_string(p.min_latency) + ".." + std::to_string(p.max_latency) +
-           ", slow " + std::to_string(p.slow_pm) + "/1000 up to " + std::to_string(p.slow_max);
-  record(std::move(t));
-}
-
-void cluster::note(const std::string& text) {
-  trace_event t;
-  t.kind = trace_kind::note;
-  t.text = text;
-  record(std::move(t));
-}
-
-void cluster::fail(const std::string& invariant, const std::string& description) {
-  if (failure_) return;
-  failure_ = violation{invariant, description};
-  note("VIOLATION " + invariant + ": " + description);
-}
-
-void cluster::contract(const std::string& what) { fail(invariant::core_contract, what); }
-
-// --- observation ------------------------------------------------------------
-
-std::size_t cluster::pending_entries(core::node_id n) const {
-  const auto& s = slot_of(n);
-  return s.pending ? s.pending->entries.size() : 0;
-}
-
-core::node_id cluster::leader() const {
-  core::node_id best = core::no_node;
-  core::raft_term best_term;
-  for (const auto& s : slots_) {
-    if (!s.node || s.node->current_role() != core::role::leader) continue;
-    if (best == core::no_node || s.node->term() > best_term) {
-      best = s.id;
-      best_term = s.node->term();
+void cluster::send(slot& from, const std::vector<core::message>& messages) {
+  const std::string who = "n" + std::to_string(from.id.value);
+  for (const auto& m : messages) {
+    if (m.from != from.id) {
+      contract(who + " sent a message claiming to be from n" + std::to_string(m.from.value));
+      continue;
+    }
+    if (!valid_id(m.to) || m.to == from.id) {
+      contract(who + " sent a message to n" + std::to_string(m.to.value));
+      continue;
+    }
+    auto w = from.m ? from.m->wanted.find(m.to) : decltype(from.m->wanted.end()){};
+    if (!from.m || w == from.m->wanted.end() || w->second != slot_of(m.to).address) {
+      // No connection to it: the transport has nowhere to send it.
+      ++stats_.unreachable;
+      record_message(trace_kind::unreachable, m);
+      continue;
+    }
+    if (rng_.chance(cfg_.network.drop_pm)) {
+      ++stats_.dropped;
+      record_message(trace_kind::drop, m);
+      continue;
+    }
+    const int copies = rng_.chance(cfg_.network.duplicate_pm) ? 2 : 1;
+    if (copies == 2) {
+      ++stats_.duplicated;
+      record_message(trace_kind::duplicate, m);
+    }
+    for (int k = 0; k < copies; ++k) {
+      slot& to = slot_of(m.to);
+      // Delivered to whatever incarnation is up then (a restart keeps the address).
+      schedule_any(now_ + latency(), to,
+                   [this, m, address = from.address](slot& t) { deliver(t, m, address); });
     }
   }
-  return best;
 }
 
-core::node_id cluster::stable_leader() const {
-  const core::node_id l = leader();
-  if (l == core::no_node) return l;
-  const core::node& ln = *slot_of(l).node;
-  for (const auto& m : ln.config().members) {
-    if (m.id == l || !valid_id(m.id)) continue;
-    const core::node* n = slot_of(m.id).node.get();
-    if (n == nullptr) continue;
-    if (n->term() != ln.term() || n->leader() != l) return core::no_node;
+void cluster::deliver(slot& to, const core::message& m, const std::string& from_address) {
+  if (!to.m) {
+    ++stats_.lost_down;
+    record_message(trace_kind::lost_down, m);
+  } else if (blocked(m.from, m.to)) {
+    ++stats_.cut;
+    record_message(trace_kind::cut, m);
+  } else {
+    ++stats_.delivered;
+    record_message(trace_kind::deliver, m);
+    guarded(to, [&](driver::replica& r) { r.step(from_address, {m}); });
   }
-  return l;
 }
 
-bool cluster::blocked(core::node_id from, core::node_id to) const {
-  return !blocked_.empty() && blocked_.count({from.value, to.value}) != 0;
+// --- forwarded requests --------------------------------------------------------------
+
+void cluster::forward(slot& from, driver::request_id id, const driver::request& r,
+                      core::node_id leader) {
+  ++stats_.forwarded;
+  const std::uint64_t key = next_key_++ | forward_bit;
+  forwards_[key] = forward_route{index_of(from), from.incarnation, id};
+  // A CAF request with the time left as its timeout: a lost connection or a
+  // late answer ends as `timeout` at the deadline.
+  const auto deadline = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(r.deadline.time_since_epoch()).count());
+  schedule(std::max(deadline, now_), from, [this, key](slot&) {
+    answer_forward(key, driver::reply::failure(errc::timeout, "forwarded request timed out"));
+  });
+  if (!valid_id(leader) || rng_.chance(cfg_.network.drop_pm)) return;
+  slot& l = slot_of(leader);
+  const core::node_id origin = from.id;
+  schedule_any(now_ + latency(), l, [this, key, r, origin](slot& ls) {
+    if (!ls.m || blocked(origin, ls.id) || forwards_.count(key) == 0) return;
+    trace_event t;
+    t.kind = trace_kind::request;
+    t.node = static_cast<std::uint8_t>(ls.id.value);
+    t.text = "f" + std::to_string(key & ~forward_bit) + " forwarded by n" + std::to_string(origin.value);
+    record(std::move(t));
+    guarded(ls, [&](driver::replica& rep) { rep.submit(key, r); });
+  });
 }
 
-// --- trace ------------------------------------------------------------------
-
-void cluster::record(trace_event e) {
-  e.step = steps_;
-  e.time = now_;
-  if (cfg_.live_trace != nullptr) *cfg_.live_trace << format(e) << '\n';
-  if (observer_) observer_(e);
-  trace_.push(std::move(e));
+void cluster::answer_forward(std::uint64_t key, driver::reply r) {
+  auto it = forwards_.find(key);
+  if (it == forwards_.end()) return;  // answered already
+  const forward_route route = it->second;
+  forwards_.erase(it);
+  slot& o = slots_[static_cast<std::size_t>(route.origin)];
+  if (!o.m || o.incarnation != route.incarnation) return;
+  guarded(o, [&](driver::replica& rep) { rep.on_forwarded(route.id, std::move(r)); });
 }
 
-void cluster::record_message(trace_kind k, const core::message& m) {
+// --- snapshot transfers ----------------------------------------------------------------
+
+void cluster::send_snapshot(slot& from, const core::message& header, const std::string& location) {
+  ++stats_.snapshots_sent;
+  const std::uint64_t key = next_key_++;
+  transfers_[key] = transfer{index_of(from), from.incarnation, header.to, {}};
+  auto f = from.disk.files.find(location);
+  if (f == from.disk.files.end() || f->second.meta != header.snapshot || !valid_id(header.to)) {
+    contract("n" + std::to_string(from.id.value) + " sends a snapshot it does not hold at " + location);
+    end_transfer(key, false);
+    return;
+  }
+  record_message(trace_kind::deliver, header);
+  if (rng_.chance(cfg_.network.drop_pm)) {
+    end_transfer(key, false);  // the connection broke on the way
+    return;
+  }
+  slot& to = slot_of(header.to);
+  const core::node_id sender = from.id;
+  // The chunks take a while; the receiver checks the first before writing
+  // anything and has the whole file durable after the last.
+  schedule_any(now_ + latency() + latency(), to, [this, key, header, file = f->second, sender](slot& t) {
+    if (transfers_.count(key) == 0) return;
+    if (!t.m || blocked(sender, t.id)) {
+      end_transfer(key, false);
+      return;
+    }
+    const std::string why = t.m->replica.check_snapshot(header, 0);
+    if (!why.empty()) {
+      note("n" + std::to_string(t.id.value) + " refuses a snapshot: " + why);
+      end_transfer(key, false);
+      return;
+    }
+    const std::string received = "n" + std::to_string(t.id.value) + "-recv-" + std::to_string(key);
+    t.disk.files[received] = file;
+    transfers_[key].location = received;
+    bool accepted = false;
+    guarded(t, [&](driver::replica& r) { accepted = r.on_snapshot_received(header, received); });
+    if (!accepted) {
+      t.disk.files.erase(received);
+      end_transfer(key, false);
+    }
+  });
+}
+
+void cluster::snapshot_installed(slot& to, const std::string& location, bool ok) {
+  for (const auto& [key, tr] : transfers_) {
+    if (tr.to != to.id || tr.location != location) continue;
+    end_transfer(key, ok);
+    return;
+  }
+}
+
+/// The last chunk's answer travels back to the sender.
+void cluster::end_transfer(std::uint64_t key, bool ok) {
+  auto it = transfers_.find(key);
+  if (it == transfers_.end()) return;
+  const transfer tr = it->second;
+  transfers_.erase(it);
+  slot& from = slots_[static_cast<std::size_t>(tr.from)];
+  if (from.incarnation != tr.incarnation) return;
+  schedule(now_ + latency(), from, [this, tr, ok](slot& f) {
+    const bool heard = ok && !blocked(tr.to, f.id);
+    guarded(f, [&](driver::replica& r) { r.on_snapshot_sent(tr.to, heard); });
+  });
+}
+
+// --- clients --------------------------------------------------------------------------
+
+driver::request_id cluster::submit(slot& s, driver::request r, const std::string& what) {
+  const driver::request_id id = next_key_++;
+  ++stats_.requests;
+  client_log::record rec;
+  rec.to = s.id;
+  rec.incarnation = s.incarnation;
+  rec.kind = r.kind;
+  rec.command = r.command;
+  rec.member = r.member;
+  rec.submitted = now_;
+  rec.deadline = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(r.deadline.time_since_epoch()).count());
+  clients_.add(id, rec);
   trace_event t;
-  t.kind = k;
-  t.node = static_cast<std::uint8_t>(m.to.value);
-  t.peer = static_cast<std::uint8_t>(m.from.value);
-  t.mtype = m.type;
-  t.reject = m.reject;
-  t.n = static_cast<std::uint32_t>(m.entries.size());
-  t.term = m.term.value;
-  t.index = m.index.value;
-  t.log_term = m.type == core::message_type::append_response ? m.hint_term.value : m.log_term.value;
-  t.commit = m.commit.value;
-  t.extra = m.hint_index.value;
+  t.kind = trace_kind::request;
+  t.node = static_cast<std::uint8_t>(s.id.value);
+  t.text = "r" + std::to_string(id) + " " + what;
   record(std::move(t));
+  if (!s.m) {
+    clients_.on_crash(s.id, s.incarnation, now_);  // cannot connect
+    return id;
+  }
+  guarded(s, [&](driver::replica& rep) { rep.submit(id, std::move(r)); });
+  return id;
 }
+
+void cluster::on_answer(slot& s, driver::request_id id, driver::reply r) {
+  if ((id & forward_bit) != 0) {
+    // The leader's answer to a forwarded request travels back (unless its
+    // origin gave up on it already).
+    auto it = forwards_.find(id);
+    if (it == forwards_.end()) return;
+    const forward_route route = it->second;
+    const core::node_id leader = s.id;
+    if (rng_.chance(cfg_.network.drop_pm)) return;  // the timeout answers instead
+    slot& o = slots_[static_cast<std::size_t>(route.origin)];
+    schedule_any(now_ + latency(), o, [this, id, r = std::move(r), leader](slot& os) mutable {
+      if (blocked(leader, os.id)) return;
+      answer_forward(id, std::move(r));
+    });
+    return;
+  }
+  trace_event t;
+  t.kind = trace_kind::answer;
+  t.node = static_cast<std::uint8_t>(s.id.value);
+  t.text = "r" + std::to_string(id) + " " +
+           (r.ok() ? "ok \"" + std::string(r.value.begin(), r.value.end()) + "\""
+                   : std::string(to_string(*r.error)) + ": " + r.reason);
+  record(std::move(t));
+  check(clients_.on_answer(id, r, now_, checker_));
+  const auto* rec = clients_.find(id);
+  if (rec == nullptr || !r.ok() || rec->lost) return;
+  ++stats_.answered_ok;
+  if (rec->kind == driver::request_kind::join) {
+    // The joiner learns its id and the members, and starts.
+    slot& j = slot_of(rec->member);
+    if (r.member != rec->member) {
+      contract("join of n" + std::to_string(rec->member.value) + " answered with id " +
+               std::to_string(r.member.value));
+      return;
+    }
+    if (j.started) return;
+    ++stats_.joins;
+    for (const auto& m : r.members) j.disk.seeds[m.id] = m.address;
+    start(j);
+    note("n" + std::to_string(j.id.value) + " joined and starts with an empty log");
+  } else if (rec->kind == driver::request_kind::remove && valid_id(r.member)) {
+    // The operator shuts the removed member down (soon after: not from
+    // inside the call that answered).
+    const core::node_id removed = r.member;
+    schedule_any(now_ + 1, s, [this, removed](slot&) { retire(removed); });
+  }
+}
+
+driver::request_id cluster::propose(core::node_id n, const std::string& command,
+                                    std::uint64_t timeout_units) {
+  begin_step();
+  driver::request r;
+  r.kind = driver::request_kind::propose;
+  r.command = core::payload(command);
+  r.deadline = driver::time_point(std::chrono::milliseconds(now_ + timeout_units));
+  auto id = submit(slot_of(n), std::move(r), "propose \"" + command + "\"");
+  end_step();
+  return id;
+}
+
+driver::request_id cluster::join(core::node_id joiner, core::node_id through,
+                                 std::uint64_t timeout_units) {
+  begin_step();
+  driver::request r;
+  r.kind = driver::request_kind::join;
+  r.address = slot_of(joiner).address;
+  r.member = joiner;
+  r.deadline = driver::time_point(std::chrono::milliseconds(now_ + timeout_units));
+  auto id = submit(slot_of(through), std::move(r), "join n" + std::to_string(joiner.value));
+  end_step();
+  return id;
+}
+
+driver::request_id cluster::remove(core::node_id n, core::node_id whom, std::uint64_t timeout_units) {
+  begin_step();
+  driver::request r;
+  r.kind = driver::request_kind::remove;
+  r.member = whom;
+  r.deadline = driver::time_point(std::chrono::milliseconds(now_ + timeout_units));
+  auto id = submit(slot_of(n), std::move(r),
+                   n == whom ? "leave" : "remove n" + std::to_string(whom.value));
+  end_step();
+  return id;
+}
+
 
 }  // namespace actraft::sim

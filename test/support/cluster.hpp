@@ -1,15 +1,14 @@
-// A simulated Raft cluster in one process: core::node instances, their disks
-// and state machines, a network that holds messages in flight, a virtual
-// clock and an event queue. Every step processes one event (a tick, a message
-// delivery, a disk write completing) or one control action (proposal, crash,
-// restart, partition...), and the invariant checker runs after each.
+// A simulated Raft cluster in one process, running the same replica
+// (src/driver) the node actor runs: each member is a driver::replica whose
+// ports are simulated here (member.hpp) -- a network that holds messages in
+// flight, a disk with a durability window, a state machine, clients -- under a
+// virtual clock and one event queue. Every step processes one event (a tick,
+// a message, a write or an apply completing...) or one control action
+// (request, crash, restart, partition...), and the invariant checker runs
+// after each.
 //
-// The ready cycle is split in two, to model the durability window:
-//   step A (right after the input that produced it): take_ready(), send
-//     rd.messages, schedule the disk write for a later time;
-//   step B (when the write completes): persist rd.state / rd.entries to the
-//     node's disk, send rd.persisted_messages, apply rd.committed, advance().
-// A crash between A and B loses the write, exactly like a power cut before
+// Every port call completes later, as an event of its own: a crash between a
+// write and its completion loses the write, exactly like a power cut before
 // fdatasync returns.
 #pragma once
 
@@ -25,6 +24,8 @@
 #include <vector>
 
 #include "actraft/core/node.hpp"
+#include "actraft/driver/replica.hpp"
+#include "support/clients.hpp"
 #include "support/invariants.hpp"
 #include "support/prng.hpp"
 #include "support/trace.hpp"
@@ -34,7 +35,7 @@ namespace actraft::sim {
 /// How the network treats a message. Probabilities are per mille.
 struct network_profile {
   std::uint32_t drop_pm = 0;       ///< lost
-  std::uint32_t duplicate_pm = 0;  ///< delivered twice (independent delays)
+  std::uint32_t duplicate_pm = 0;  ///< delivered twice (independent delays; Raft messages only)
   std::uint32_t slow_pm = 0;       ///< delayed by up to slow_max (stale, reordered)
   std::uint64_t min_latency = 1;   ///< in time units (a tick is tick_units)
   std::uint64_t max_latency = 4;
@@ -54,14 +55,17 @@ struct cluster_config {
   std::uint64_t seed = 1;
   /// The members of the bootstrap configuration (ids 1..nodes).
   int nodes = 3;
-  /// Extra slots (ids nodes+1..nodes+spares) for members added later: not
-  /// started until join(), they begin with an empty disk and configuration.
+  /// Extra slots (ids nodes+1..nodes+spares) for members added later: they
+  /// start once the cluster answers their join, with an empty disk.
   int spares = 0;
-  /// Template for every node's options (id and seed are set per node).
+  /// Template for every node's core options (id and seed are set per node).
   core::options base;
-  /// Virtual time units per tick. Each tick of each node comes tick_units
-  /// +- tick_jitter after the previous one (scheduling jitter: the clocks
-  /// wander against each other but run at the same average rate).
+  /// The replicas' settings: request timeout, snapshots (heartbeat_interval
+  /// is set to the tick).
+  options replica;
+  /// Virtual time units per tick (a unit is a millisecond of the replicas'
+  /// clock). Each tick of each node comes tick_units +- tick_jitter after the
+  /// previous one: the clocks wander against each other but keep the rate.
   std::uint64_t tick_units = 10;
   std::uint64_t tick_jitter = 2;
   network_profile network;
@@ -71,20 +75,33 @@ struct cluster_config {
   std::ostream* live_trace = nullptr;
 };
 
-/// What a node has made durable.
+/// A snapshot file: the state machine (the entries applied up to
+/// meta.index, in order) and its metadata.
+struct snapshot_file {
+  core::snapshot_meta meta;
+  std::vector<core::entry> data;
+};
+
+/// What a member has made durable.
 struct disk_state {
   core::hard_state state;
-  /// The latest snapshot: index 0 is the bootstrap configuration.
+  /// The snapshot in force: index 0 is the bootstrap configuration.
   core::snapshot_meta snapshot;
-  /// The state machine the snapshot captures: the entries applied up to
-  /// snapshot.index (the simulated state machine is its applied entries).
-  std::vector<core::entry> snapshot_data;
+  /// The file that holds it ("" for the bootstrap snapshot).
+  std::string snapshot_location;
   /// The entries after snapshot.index, in order.
   std::vector<core::entry> entries;
-  /// Snapshots received from leaders and saved, not installed yet (by index).
-  std::map<std::uint64_t, std::pair<core::snapshot_meta, std::vector<core::entry>>> incoming;
+  /// Snapshot files, by location: the one in force, and any written (taken,
+  /// or received from a leader) but not in force yet.
+  std::map<std::string, snapshot_file> files;
+  /// The identity file: the members it knew when it joined, and whether its
+  /// removal was recorded (then it never starts again).
+  std::map<core::node_id, std::string> seeds;
+  bool removed = false;
 
   [[nodiscard]] std::uint64_t last_index() const { return snapshot.index.value + entries.size(); }
+  /// The state machine the snapshot in force captures.
+  [[nodiscard]] const std::vector<core::entry>& snapshot_data() const;
 };
 
 class cluster {
@@ -107,25 +124,28 @@ class cluster {
   /// Steps until `done()` holds, a violation, or `max_time` passes.
   bool run_until(const std::function<bool()>& done, std::uint64_t max_time);
 
+  // --- clients (each submission is one step, checked) ---------------------------
+  /// A proposal sent to node `n`'s mailbox; answered through clients().
+  driver::request_id propose(core::node_id n, const std::string& command,
+                             std::uint64_t timeout_units);
+  /// Spare `joiner` asks to join through node `through`; it starts once
+  /// the answer comes (with the id it asked for).
+  driver::request_id join(core::node_id joiner, core::node_id through, std::uint64_t timeout_units);
+  /// Removal of `member` asked of node `n` (a leave when they are the same);
+  /// the removed member is shut down once the answer comes.
+  driver::request_id remove(core::node_id n, core::node_id whom, std::uint64_t timeout_units);
+
   // --- control (each is one step, checked) --------------------------------------
-  core::propose_result propose(core::node_id n, const std::string& command);
   void campaign(core::node_id n);
   /// Tells leader `n` to hand leadership to `to` (§3.10). False if refused.
   bool transfer_leadership(core::node_id n, core::node_id to);
   void crash(core::node_id n);
   /// Restarts a crashed node from its disk (not a retired one).
   void restart(core::node_id n);
-  /// Starts a spare slot: a new server with an empty disk that knows no
-  /// configuration until the leader's log reaches it.
-  void join(core::node_id n);
   /// Crashes `n` for good (a removed member shutting down).
   void retire(core::node_id n);
-  /// Saves a snapshot of `n`'s state machine up to `index` (at most its
-  /// applied index) on its disk, then lets its core compact the log. False
-  /// if the core refuses (the disk is left as it was).
-  bool compact(core::node_id n, core::log_index index);
-  /// A membership change proposed to `n` (leader only, one at a time).
-  core::propose_result propose_membership(core::node_id n, const core::membership_change& c);
+  /// Writes to `n`'s disk fail (no space left) until `until`.
+  void fill_disk(core::node_id n, std::uint64_t until);
   /// Blocks messages from -> to (one way).
   void block(core::node_id from, core::node_id to);
   /// Cuts every link between `n` and the others, both ways.
@@ -149,17 +169,17 @@ class cluster {
   /// Started at some point (bootstrap members always; spares once joined).
   [[nodiscard]] bool started(core::node_id n) const { return slot_of(n).started; }
   [[nodiscard]] bool retired(core::node_id n) const { return slot_of(n).retired; }
-  [[nodiscard]] bool is_up(core::node_id n) const { return slot_of(n).node != nullptr; }
-  /// nullptr while the node is down.
-  [[nodiscard]] const core::node* get(core::node_id n) const { return slot_of(n).node.get(); }
+  [[nodiscard]] bool is_up(core::node_id n) const { return slot_of(n).m != nullptr; }
+  /// The node's core; nullptr while the node is down.
+  [[nodiscard]] const core::node* get(core::node_id n) const;
+  [[nodiscard]] const driver::replica* replica_of(core::node_id n) const;
   [[nodiscard]] const disk_state& disk(core::node_id n) const { return slot_of(n).disk; }
+  [[nodiscard]] bool disk_full(core::node_id n) const { return now_ < slot_of(n).disk_full_until; }
   /// A write handed over and not yet durable (the durability window is open).
-  [[nodiscard]] bool write_pending(core::node_id n) const { return slot_of(n).pending.has_value(); }
+  [[nodiscard]] bool write_pending(core::node_id n) const;
   [[nodiscard]] std::size_t pending_entries(core::node_id n) const;
-  /// The node's state machine: the entries it applied since it last started.
-  [[nodiscard]] const std::vector<core::entry>& applied(core::node_id n) const {
-    return slot_of(n).applied;
-  }
+  /// The node's state machine: the entries it applied (from its snapshot on).
+  [[nodiscard]] const std::vector<core::entry>& applied(core::node_id n) const;
   /// The live leader with the highest term (no_node if none).
   [[nodiscard]] core::node_id leader() const;
   /// A leader whose every live member (of the configuration in its log)
@@ -167,46 +187,59 @@ class cluster {
   [[nodiscard]] core::node_id stable_leader() const;
   [[nodiscard]] bool partitioned() const { return !blocked_.empty(); }
   [[nodiscard]] bool blocked(core::node_id from, core::node_id to) const;
-  [[nodiscard]] std::size_t in_flight() const { return in_flight_; }
 
   /// The first invariant violation, if any (the cluster keeps running).
   [[nodiscard]] const std::optional<violation>& failure() const { return failure_; }
   /// Reports a violation found by a driver (liveness, acknowledged writes).
   void fail(const std::string& invariant, const std::string& description);
   [[nodiscard]] const invariant_checker& checker() const { return checker_; }
+  [[nodiscard]] const client_log& clients() const { return clients_; }
   [[nodiscard]] const trace_ring& trace() const { return trace_; }
   [[nodiscard]] const cluster_config& config() const { return cfg_; }
 
   struct counters {
     std::uint64_t delivered = 0, dropped = 0, duplicated = 0, cut = 0, lost_down = 0;
-    std::uint64_t writes = 0, crashes = 0, restarts = 0, crashes_with_pending_write = 0;
-    std::uint64_t proposals = 0, proposals_accepted = 0, applied = 0;
-    std::uint64_t joins = 0, membership_changes = 0, retired = 0;
-    std::uint64_t compactions = 0, snapshots_sent = 0, snapshots_installed = 0;
+    std::uint64_t unreachable = 0;
+    std::uint64_t writes = 0, write_failures = 0, crashes = 0, restarts = 0,
+                  crashes_with_pending_write = 0;
+    std::uint64_t requests = 0, forwarded = 0, answered_ok = 0, applied = 0;
+    std::uint64_t joins = 0, removals = 0, retired = 0;
+    std::uint64_t snapshots_taken = 0, snapshots_sent = 0, snapshots_installed = 0;
   };
   [[nodiscard]] const counters& stats() const { return stats_; }
 
  private:
+  struct member;  // a running replica and its simulated ports (member.hpp)
   struct slot {
     core::node_id id;
+    std::string address;
     bool started = false;
     bool retired = false;
-    std::unique_ptr<core::node> node;
+    std::unique_ptr<member> m;  // nullptr while down
     std::uint64_t incarnation = 0;
     disk_state disk;
-    std::optional<core::ready> pending;
-    std::vector<core::entry> applied;
+    std::uint64_t disk_full_until = 0;
     core::role last_role = core::role::follower;
     core::raft_term last_term;
   };
-  enum class event_kind : std::uint8_t { tick, deliver, write_done };
-  using snapshot_data = std::shared_ptr<const std::vector<core::entry>>;
+  using action = std::function<void(slot&)>;
   struct event {
-    event_kind kind = event_kind::tick;
     int node = 0;  // slot index
     std::uint64_t incarnation = 0;
-    core::message msg;
-    snapshot_data data;  // a snapshot message carries the state machine
+    action run;
+  };
+  /// A request forwarded between members, on its way or being served.
+  struct forward_route {
+    int origin = 0;
+    std::uint64_t incarnation = 0;
+    driver::request_id id = 0;  // the origin's id
+  };
+  /// A snapshot transfer under way, from the leader's side.
+  struct transfer {
+    int from = 0;
+    std::uint64_t incarnation = 0;  // the sender's
+    core::node_id to;
+    std::string location;  // at the receiver, once written
   };
 
   slot& slot_of(core::node_id n) { return slots_[static_cast<std::size_t>(n.value - 1)]; }
@@ -216,19 +249,40 @@ class cluster {
   [[nodiscard]] bool valid_id(core::node_id n) const {
     return n.value >= 1 && n.value <= slots_.size();
   }
+  [[nodiscard]] int index_of(const slot& s) const { return static_cast<int>(s.id.value - 1); }
   core::options options_for(const slot& s) const;
-  core::persisted_state load(const slot& s) const;
   void start(slot& s);
-  void schedule(std::uint64_t at, event e);
-  void send(const slot& from, const core::message& m);
-  void enqueue_message(const core::message& m, std::uint64_t delay, const snapshot_data& data);
-  /// A snapshot message was lost: its sender hears of it at the end of the step.
-  void snapshot_lost(const core::message& m);
-  void after_input(slot& s);
-  void complete_write(slot& s);
+  void stop_member(slot& s);
+  /// Runs `run` on slot `s` at `at`, if it is still the same incarnation then.
+  void schedule(std::uint64_t at, const slot& s, action run);
+  /// Runs `run` on slot `s` at `at`, up or down (a message on its way).
+  void schedule_any(std::uint64_t at, const slot& s, action run);
+  static constexpr std::uint64_t any_incarnation = ~std::uint64_t{0};
+  /// Marks the ids of forwarded requests (the leader's clients port answers them).
+  static constexpr std::uint64_t forward_bit = std::uint64_t{1} << 62;
+  void schedule_tick(slot& s, std::uint64_t at);
+  std::uint64_t latency();
+  std::uint64_t disk_latency();
+  /// Calls into a replica, turning a broken internal invariant into a violation.
+  void guarded(slot& s, const std::function<void(driver::replica&)>& f);
+  // The network, as the members' transports use it.
+  void send(slot& from, const std::vector<core::message>& messages);
+  void deliver(slot& to, const core::message& m, const std::string& from_address);
+  void forward(slot& from, driver::request_id id, const driver::request& r, core::node_id leader);
+  void answer_forward(std::uint64_t route, driver::reply r);
+  void send_snapshot(slot& from, const core::message& header, const std::string& location);
+  void snapshot_installed(slot& to, const std::string& location, bool ok);
+  void end_transfer(std::uint64_t key, bool ok);
+  [[nodiscard]] bool reachable(const slot& from, const slot& to) const;
+  void update_connections(slot& s);
+  /// A client's answer (from a member's clients port).
+  void on_answer(slot& s, driver::request_id id, driver::reply r);
+  driver::request_id submit(slot& s, driver::request r, const std::string& what);
+
   void begin_step();
   void touch(const slot& s);
   void end_step();
+  void check(std::optional<violation> v);
   void record(trace_event e);
   void record_message(trace_kind k, const core::message& m);
   void contract(const std::string& what);
@@ -240,12 +294,14 @@ class cluster {
   std::uint64_t seq_ = 0;
   std::uint64_t now_ = 0;
   std::uint64_t steps_ = 0;
-  std::size_t in_flight_ = 0;
   std::set<std::pair<std::uint64_t, std::uint64_t>> blocked_;  // (from, to)
+  std::map<std::uint64_t, forward_route> forwards_;            // by the id the leader sees
+  std::map<std::uint64_t, transfer> transfers_;                // by key
+  std::uint64_t next_key_ = 1;
   invariant_checker checker_;
+  client_log clients_;
   std::optional<violation> failure_;
   std::vector<int> touched_;
-  std::vector<std::pair<core::node_id, core::node_id>> failed_snapshots_;  // (from, to)
   std::vector<const core::node*> views_;
   trace_ring trace_;
   std::function<void(const trace_event&)> observer_;

@@ -170,8 +170,9 @@ std::string check_log_matching(core::node_id a_id, const shadow_log& a, core::no
 }
 
 std::string check_leader_completeness(core::node_id leader, core::raft_term term,
-                                      const shadow_log& leader_log, const shadow_log& committed) {
-  const std::uint64_t c = committed.last();
+                                      const shadow_log& leader_log, const shadow_log& committed,
+                                      std::uint64_t upto) {
+  const std::uint64_t c = std::min(committed.last(), upto);
   if (c == 0) return "";
   if (leader_log.last() >= c && leader_log.hash(c) == committed.hash(c)) return "";
   std::uint64_t j = 1;
@@ -269,7 +270,12 @@ std::optional<violation> invariant_checker::after_step(
       return violation{invariant::leader_append_only, d};
     // Completeness is judged against what was committed before this step.
     if (newly_leader) {
-      if (auto d = check_leader_completeness(id, s.term, s.log, committed_); !d.empty())
+      // Figure 3: entries committed in a term before the leader's. A leader
+      // of an older term elected late (its votes were slow to arrive) need
+      // not hold what a later term committed meanwhile.
+      std::uint64_t upto = commit_terms_.size();
+      while (upto > 0 && commit_terms_[upto - 1] >= s.term) --upto;
+      if (auto d = check_leader_completeness(id, s.term, s.log, committed_, upto); !d.empty())
         return violation{invariant::leader_completeness, d};
     }
     if (changed != 0) {
@@ -283,6 +289,9 @@ std::optional<violation> invariant_checker::after_step(
     if (auto d = check_commit_agreement(id, n->log().commit().value, s.log, committed_);
         !d.empty())
       return violation{invariant::commit_agreement, d};
+    // The first node seen with a new commit index is the leader that
+    // committed it: its term is the term the entries were committed in.
+    while (commit_terms_.size() < committed_.last()) commit_terms_.push_back(s.term);
   }
   return std::nullopt;
 }
@@ -303,15 +312,6 @@ std::optional<violation> invariant_checker::on_apply(core::node_id node,
                        node_name(node) + " applied " + describe(e) +
                            ", a command already applied at index " + std::to_string(it->second)};
   }
-  auto p = proposals_.find({e.index.value, e.term.value});
-  if (p != proposals_.end()) {
-    if (p->second != e.data)
-      return violation{invariant::proposal_integrity,
-                       node_name(node) + " applied " + describe(e) + " at the (index, term) " +
-                           "the leader returned for \"" + payload_text(p->second) + "\""};
-    acked_.push_back(acked_proposal{e.index, e.term, e.data});
-    proposals_.erase(p);  // acknowledged once
-  }
   return std::nullopt;
 }
 
@@ -329,8 +329,9 @@ std::optional<violation> invariant_checker::on_restore(core::node_id node,
   return std::nullopt;
 }
 
-void invariant_checker::on_propose(const core::payload& data, const core::propose_result& r) {
-  if (r.ok()) proposals_[{r.index.value, r.term.value}] = data;
+const shadow_entry* invariant_checker::first_applied(std::uint64_t i) const {
+  if (i == 0 || i > first_applied_.size()) return nullptr;
+  return &first_applied_[i - 1];
 }
 
 void invariant_checker::on_crash(core::node_id node) {

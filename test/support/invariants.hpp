@@ -1,6 +1,6 @@
 // The Raft safety properties (Raft paper, Figure 3) as checks the simulator
 // runs after every step, plus a few the simulator adds (commit agreement,
-// apply order, proposal integrity, exactly-once apply).
+// apply order, exactly-once apply; the clients' checks are in clients.hpp).
 //
 // Every check is a named function that returns an empty string when the
 // property holds and otherwise a description of the violation. The
@@ -30,8 +30,11 @@ inline constexpr const char* leader_completeness = "Leader Completeness";
 inline constexpr const char* state_machine_safety = "State Machine Safety";
 inline constexpr const char* commit_agreement = "Commit Agreement";
 inline constexpr const char* apply_order = "Apply Order";
-inline constexpr const char* proposal_integrity = "Proposal Integrity";
 inline constexpr const char* exactly_once = "Exactly-Once Apply";
+inline constexpr const char* exactly_once_answer = "Exactly-Once Answer";
+inline constexpr const char* answer_integrity = "Answer Integrity";
+inline constexpr const char* answer_by_deadline = "Answer by Deadline";
+inline constexpr const char* internal_invariant = "Internal Invariant";
 inline constexpr const char* acknowledged_durable = "Acknowledged Proposals Survive";
 inline constexpr const char* liveness = "Liveness";
 inline constexpr const char* core_contract = "Core Contract";
@@ -108,10 +111,12 @@ std::string check_leader_append_only(core::node_id node, bool was_leader_same_te
 std::string check_log_matching(core::node_id a_id, const shadow_log& a, core::node_id b_id,
                                const shadow_log& b);
 
-/// A leader holds every entry committed before it was elected. `committed`
-/// is the cluster-wide committed prefix.
+/// A leader holds every entry committed in an earlier term. `committed` is
+/// the cluster-wide committed prefix; `upto` the last index of it committed
+/// in a term before `term`.
 std::string check_leader_completeness(core::node_id leader, core::raft_term term,
-                                      const shadow_log& leader_log, const shadow_log& committed);
+                                      const shadow_log& leader_log, const shadow_log& committed,
+                                      std::uint64_t upto = ~std::uint64_t{0});
 
 /// A node's commit index covers the same entries as every other node's:
 /// `committed` is the cluster-wide committed prefix (extended here when the
@@ -145,22 +150,13 @@ class invariant_checker {
   /// A node's state machine is restored from a snapshot holding `data`
   /// (the entries applied up to its index): they must be what was applied.
   std::optional<violation> on_restore(core::node_id node, const std::vector<core::entry>& data);
-  /// A proposal was accepted at (index, term).
-  void on_propose(const core::payload& data, const core::propose_result& r);
   void on_crash(core::node_id node);
 
-  struct acked_proposal {
-    core::log_index index;
-    core::raft_term term;
-    core::payload data;
-  };
-  /// Proposals whose entry was applied somewhere at the (index, term) the
-  /// leader returned: a client would have been told "done".
-  [[nodiscard]] const std::vector<acked_proposal>& acknowledged() const { return acked_; }
   [[nodiscard]] const shadow_log& committed() const { return committed_; }
   [[nodiscard]] const shadow_log& log_of(core::node_id n) const;
   [[nodiscard]] const std::map<core::raft_term, core::node_id>& leaders() const { return leaders_; }
-  [[nodiscard]] std::uint64_t proposals_accepted() const { return proposals_.size(); }
+  /// The entry first applied at index `i` by any node (nullptr if none yet).
+  [[nodiscard]] const shadow_entry* first_applied(std::uint64_t i) const;
 
  private:
   struct node_state {
@@ -172,10 +168,9 @@ class invariant_checker {
   std::vector<node_state> nodes_;  // [k] is node id k + 1
   std::map<core::raft_term, core::node_id> leaders_;
   shadow_log committed_;
+  std::vector<core::raft_term> commit_terms_;  // [i - 1]: the term index i was committed in
   std::vector<shadow_entry> first_applied_;  // [i - 1] for index i
-  std::map<std::pair<std::uint64_t, std::uint64_t>, core::payload> proposals_;
   std::unordered_map<std::string, std::uint64_t> applied_payload_index_;
-  std::vector<acked_proposal> acked_;
 };
 
 }  // namespace actraft::sim

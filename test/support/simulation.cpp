@@ -20,7 +20,9 @@ struct profile {
   std::uint64_t propose_gap = 15;  // mean time units between proposals
   int max_down = 1;                // crashed at once, at most
   int spares = 0;                  // slots for members added during the run
-  std::uint64_t snapshot_every = 0;  // a node compacts after this many applied entries (0: never)
+  std::uint64_t snapshot_every = 0;  // a node snapshots after this many applied entries (0: never)
+  std::uint64_t keep_entries = 0;    // entries a snapshot leaves in the log behind it
+  std::uint64_t request_ticks = 0;   // a client request's deadline, in ticks
   network_profile network;
   disk_profile disk;
 
@@ -31,7 +33,8 @@ struct profile {
        << " max_batch_bytes=" << opts.max_batch_bytes << " max_inflight=" << opts.max_inflight
        << " bug=" << to_string(opts.bug) << "; fault every ~" << fault_gap
        << " units, proposal every ~" << propose_gap << " units, max_down=" << max_down
-       << ", spare slots=" << spares << ", snapshot every " << snapshot_every << " entries" 
+       << ", spare slots=" << spares << ", snapshot every " << snapshot_every << " entries keeping "
+       << keep_entries << ", request deadline " << request_ticks << " ticks" 
        << "; network drop/dup/slow=" << network.drop_pm << "/" << network.duplicate_pm << "/"
        << network.slow_pm << " per mille; disk slow=" << disk.slow_pm << " per mille";
     return os.str();
@@ -80,6 +83,10 @@ profile choose_profile(std::uint64_t seed, int nodes, core::planted_bug bug) {
   // InstallSnapshot, and restarts begin from a snapshot.
   static const std::vector<std::uint64_t> snapshot_every{0, 0, 0, 4, 10, 30};
   p.snapshot_every = r.pick(snapshot_every);
+  static const std::vector<std::uint64_t> keep{0, 0, 2, 8};
+  p.keep_entries = r.pick(keep);
+  // Clients wait 20 election timeouts (the library's default ratio), or 4.
+  p.request_ticks = static_cast<std::uint64_t>(p.opts.election_ticks) * (r.chance(200) ? 4 : 20);
   p.network = random_network(r);
   p.disk = random_disk(r);
   return p;
@@ -96,8 +103,10 @@ enum class fault : std::uint8_t {
   ack_window,            // arm: when the leader commits, crash a follower whose write is
                          // not durable yet and cut the leader off
   reconnect_one,         // undo the partitions of one node
-  add_member,            // start a spare with an empty disk and add it as a learner
-  remove_member,         // remove a member (retired once the removal is committed)
+  add_member,            // a spare asks to join; it starts with an empty disk once answered
+  remove_member,         // remove a member (retired once the removal is answered)
+  leave,                 // a member (the leader, often) asks to leave
+  fill_disk,             // a member's writes fail for a while (no space left)
   restart,
   isolate_any,
   isolate_leader,
@@ -122,7 +131,8 @@ const std::vector<weighted>& fault_menu() {
       {fault::crash_leader_on_commit, 3}, {fault::restart, 8},   {fault::isolate_any, 2},
       {fault::stale_leader_writes, 2}, {fault::isolate_next_leader, 2},
       {fault::figure8, 3},        {fault::ack_window, 2},        {fault::reconnect_one, 2},
-      {fault::add_member, 3},     {fault::remove_member, 2},
+      {fault::add_member, 3},     {fault::remove_member, 2},     {fault::leave, 1},
+      {fault::fill_disk, 1},
       {fault::isolate_leader, 3}, {fault::split, 1},             {fault::one_way, 2},
       {fault::heal, 4},           {fault::network, 2},           {fault::campaign, 2},
       {fault::dueling_campaigns, 1}, {fault::disk, 1},    {fault::transfer_leader, 3},
@@ -130,9 +140,9 @@ const std::vector<weighted>& fault_menu() {
   return menu;
 }
 
-class driver {
+class fault_schedule {
  public:
-  driver(const sim_config& cfg, const profile& p, cluster& c)
+  fault_schedule(const sim_config& cfg, const profile& p, cluster& c)
       : cfg_(cfg), p_(p), c_(c), r_(derive_seed(cfg.seed, 0xD1)) {}
 
   void fault_phase(std::uint64_t budget) {
@@ -164,6 +174,8 @@ class driver {
     c_.heal_partitions();
     c_.set_network(network_profile::reliable());
     c_.set_disk(disk_profile{});
+    for (auto id : c_.ids())
+      if (c_.disk_full(id)) c_.fill_disk(id, 0);
     for (auto id : down_nodes()) c_.restart(id);
     const std::uint64_t unit = c_.tick_units();
     const auto e = static_cast<std::uint64_t>(p_.opts.election_ticks);
@@ -192,48 +204,45 @@ class driver {
       for (auto id : up_nodes())
         if (id != l && config.find(id) == nullptr) c_.retire(id);
       const std::string cmd = "heal-" + std::to_string(cfg_.seed) + "-" + std::to_string(attempt);
-      const core::propose_result r = c_.propose(l, cmd);
-      if (!r.ok()) continue;
       std::uint64_t longest = 0;
       for (auto id : up_nodes()) longest = std::max(longest, c_.get(id)->log().last_index().value);
       // 10 longest election timeouts, plus a tick per entry a follower may
       // have to catch up on.
       const std::uint64_t commit_bound = 20 * e + longest;
-      const auto idx = static_cast<std::size_t>(r.index.value);
-      bool lost = false;
-      auto settled = [&] {
-        // Lost: a leader of a later term does not hold it (so it never will
-        // be committed), or some node applied another entry at its index.
-        const node_id now_leader = c_.leader();
-        if (now_leader != core::no_node) {
-          const core::node* n = c_.get(now_leader);
-          if (n->term() > r.term && !n->log().matches(r.index, r.term)) {
-            lost = true;
-            return true;
-          }
-        }
-        bool all = true;
-        for (auto id : members()) {
-          const auto& a = c_.applied(id);
-          if (a.size() < idx) {
-            all = false;
-          } else if (a[idx - 1].term != r.term) {
-            lost = true;
-            return true;
-          }
-        }
-        return all;
+      const auto request = c_.propose(l, cmd, commit_bound * unit);
+      auto answered = [&] {
+        const auto* rec = c_.clients().find(request);
+        return rec != nullptr && (rec->answered || rec->lost);
       };
-      if (!c_.run_until(settled, c_.now() + commit_bound * unit)) {
+      if (!c_.run_until(answered, c_.now() + (commit_bound + 2 * e) * unit)) {
         if (!c_.failure())
-          c_.fail(invariant::liveness,
-                  "proposal \"" + cmd + "\" at (" + std::to_string(r.index.value) + ",t" +
-                      std::to_string(r.term.value) + ") not applied on every node within " +
-                      std::to_string(commit_bound) + " ticks of a stable leader");
+          c_.fail(invariant::liveness, "proposal \"" + cmd + "\" to n" + std::to_string(l.value) +
+                                           " not answered within " + std::to_string(commit_bound) +
+                                           " ticks of a stable leader");
         return;
       }
-      if (lost) continue;  // the leader changed before it committed; try again
-      check_acknowledged();
+      const auto* rec = c_.clients().find(request);
+      if (rec->lost || !rec->answer.ok()) continue;  // the leader changed first; try again
+      const std::string value(rec->answer.value.begin(), rec->answer.value.end());
+      std::size_t idx = static_cast<std::size_t>(std::stoull(value.substr(0, value.find(':'))));
+      // Proposals answered meanwhile may sit above it: they must be applied
+      // everywhere too.
+      for (const auto& a : c_.clients().acknowledged())
+        idx = std::max(idx, static_cast<std::size_t>(a.index.value));
+      auto everywhere = [&] {
+        for (auto id : members())
+          if (c_.applied(id).size() < idx) return false;
+        return true;
+      };
+      if (!c_.run_until(everywhere, c_.now() + commit_bound * unit)) {
+        if (!c_.failure())
+          c_.fail(invariant::liveness,
+                  "proposal \"" + cmd + "\" at index " + std::to_string(idx) +
+                      " not applied on every node within " + std::to_string(commit_bound) +
+                      " ticks of a stable leader");
+        return;
+      }
+      check_acknowledged(idx);
       return;
     }
     if (!c_.failure()) c_.fail(invariant::liveness, "three proposals after heal were all lost");
@@ -268,12 +277,23 @@ class driver {
     return static_cast<int>(down_nodes().size()) < p_.max_down;
   }
 
+  /// A client's next command: unique, so an answer shows whose it is; one in
+  /// thirty makes the store's apply fail (on every member).
+  std::string next_command() {
+    std::string cmd = "s" + std::to_string(cfg_.seed) + "." + std::to_string(++proposals_);
+    if (r_.chance(33)) cmd += "-fail";
+    return cmd;
+  }
+
+  std::uint64_t request_timeout() const { return p_.request_ticks * c_.tick_units(); }
+
   void propose() {
     node_id target = c_.leader();
     auto up = up_nodes();
     if (up.empty()) return;
-    if (target == core::no_node || r_.chance(150)) target = r_.pick(up);
-    c_.propose(target, "s" + std::to_string(cfg_.seed) + "." + std::to_string(++proposals_));
+    // Mostly to the leader; often enough to a follower, which forwards it.
+    if (target == core::no_node || r_.chance(250)) target = r_.pick(up);
+    c_.propose(target, next_command(), request_timeout());
   }
 
   fault choose() {
@@ -320,8 +340,7 @@ class driver {
         if (l != core::no_node) {
           c_.isolate(l);
           const auto k = r_.between(1, 3);
-          for (std::uint64_t j = 0; j < k; ++j)
-            c_.propose(l, "s" + std::to_string(cfg_.seed) + "." + std::to_string(++proposals_));
+          for (std::uint64_t j = 0; j < k; ++j) c_.propose(l, next_command(), request_timeout());
         }
         break;
       case fault::isolate_next_leader:
@@ -345,8 +364,7 @@ class driver {
           for (auto id : down) c_.restart(id);
           c_.isolate(l);
           const auto k = r_.between(2, 6);
-          for (std::uint64_t j = 0; j < k; ++j)
-            c_.propose(l, "s" + std::to_string(cfg_.seed) + "." + std::to_string(++proposals_));
+          for (std::uint64_t j = 0; j < k; ++j) c_.propose(l, next_command(), request_timeout());
           episode_ = episode::figure8_new_leader;
           ep_a_ = l;
           ep_term_ = c_.get(l)->term();
@@ -361,32 +379,30 @@ class driver {
         if (c_.partitioned()) c_.reconnect(r_.pick(c_.ids()));
         break;
       case fault::add_member:
-        if (l != core::no_node) {
-          // A spare that joined but whose addition was lost first, else a new one.
-          node_id j = core::no_node;
+        // The next spare asks to join, through the leader or any member.
+        if (!up.empty())
           for (auto id : c_.ids())
-            if (c_.is_up(id) && c_.get(l)->config().find(id) == nullptr) j = id;
-          if (j == core::no_node)
-            for (auto id : c_.ids())
-              if (!c_.started(id)) {
-                j = id;
-                break;
-              }
-          if (j == core::no_node) break;
-          c_.join(j);
-          c_.propose_membership(
-              l, core::membership_change{core::membership_op::add_learner, j,
-                                         "sim:" + std::to_string(j.value)});
-        }
+            if (!c_.started(id)) {
+              c_.join(id, l != core::no_node && r_.chance(700) ? l : r_.pick(up), request_timeout());
+              break;
+            }
         break;
       case fault::remove_member:
-        if (l != core::no_node && c_.get(l)->config().members.size() > 3) {
+        if (l != core::no_node && c_.get(l)->config().members.size() > 3 && !up.empty()) {
           const auto& ms = c_.get(l)->config().members;
           const node_id x = ms[static_cast<std::size_t>(r_.below(ms.size()))].id;
-          const auto res = c_.propose_membership(
-              l, core::membership_change{core::membership_op::remove, x, {}});
-          if (res.ok()) removals_.push_back({x, res.index, res.term});
+          c_.remove(r_.chance(700) ? l : r_.pick(up), x, request_timeout());
         }
+        break;
+      case fault::leave:
+        // A leader leaving hands leadership over first.
+        if (l != core::no_node && c_.get(l)->config().members.size() > 3) {
+          const node_id x = r_.chance(500) ? l : r_.pick(up);
+          if (c_.get(l)->config().find(x) != nullptr) c_.remove(x, x, request_timeout());
+        }
+        break;
+      case fault::fill_disk:
+        if (!up.empty()) c_.fill_disk(r_.pick(up), c_.now() + r_.between(5, 40) * c_.tick_units());
         break;
       case fault::restart:
         if (!down.empty()) c_.restart(r_.pick(down));
@@ -523,36 +539,7 @@ class driver {
     }
   }
 
-  /// A removed member shuts down once its removal is committed; a removal
-  /// overwritten by a later leader is forgotten.
-  void watch_removals() {
-    const shadow_log& committed = c_.checker().committed();
-    for (auto it = removals_.begin(); it != removals_.end();) {
-      const std::uint64_t i = it->index.value;
-      if (committed.last() < i) {
-        ++it;
-        continue;
-      }
-      if (committed.term(i) == it->term) c_.retire(it->id);
-      it = removals_.erase(it);
-    }
-  }
-
-  /// Nodes snapshot their state machine every so many applied entries.
-  void watch_snapshots() {
-    if (p_.snapshot_every == 0) return;
-    for (auto id : c_.ids()) {
-      if (!c_.is_up(id) || c_.applied(id).empty()) continue;
-      const std::uint64_t applied = c_.applied(id).back().index.value;
-      const std::uint64_t base = c_.disk(id).snapshot.index.value;
-      if (applied < base + p_.snapshot_every) continue;
-      c_.compact(id, core::log_index{applied - r_.below(std::min<std::uint64_t>(3, applied - base))});
-    }
-  }
-
   void watch_armed_leader() {
-    watch_snapshots();
-    watch_removals();
     watch_figure8();
     watch_ack_window();
     if (isolate_next_) {
@@ -576,8 +563,11 @@ class driver {
     }
   }
 
-  void check_acknowledged() {
-    for (const auto& a : c_.checker().acknowledged()) {
+  /// Every proposal a client was told was applied, up to `upto`, is applied
+  /// on every live member, as the same entry.
+  void check_acknowledged(std::size_t upto) {
+    for (const auto& a : c_.clients().acknowledged()) {
+      if (a.index.value > upto) continue;
       for (auto id : members()) {
         const auto& applied = c_.applied(id);
         const auto i = static_cast<std::size_t>(a.index.value);
@@ -612,12 +602,6 @@ class driver {
   node_id ep_b_ = core::no_node;
   core::raft_term ep_term_;
   std::uint64_t ep_deadline_ = 0;
-  struct removal {
-    node_id id;
-    core::log_index index;
-    core::raft_term term;
-  };
-  std::vector<removal> removals_;
   bool ack_window_ = false;
   node_id ack_leader_ = core::no_node;
   core::log_index ack_commit_;
@@ -632,6 +616,9 @@ const char* to_string(core::planted_bug b) {
     case core::planted_bug::commit_previous_term: return "commit_previous_term";
     case core::planted_bug::skip_truncate: return "skip_truncate";
     case core::planted_bug::ack_before_persist: return "ack_before_persist";
+    case core::planted_bug::answer_before_apply: return "answer_before_apply";
+    case core::planted_bug::skip_vote_sync: return "skip_vote_sync";
+    case core::planted_bug::answer_by_index: return "answer_by_index";
   }
   return "?";
 }
@@ -657,6 +644,9 @@ sim_result run_simulation(const sim_config& cfg) {
   cc.nodes = cfg.nodes;
   cc.spares = p.spares;
   cc.base = p.opts;
+  cc.replica.snapshot_entries = p.snapshot_every;
+  cc.replica.snapshot_bytes = 0;
+  cc.replica.snapshot_keep_entries = p.keep_entries;
   cc.network = p.network;
   cc.disk = p.disk;
   cc.trace_capacity = cfg.trace_capacity;
@@ -664,7 +654,7 @@ sim_result run_simulation(const sim_config& cfg) {
   cluster c(cc);
   const std::uint64_t budget = cfg.steps != 0 ? cfg.steps : default_steps(cfg.nodes);
 
-  driver d(cfg, p, c);
+  fault_schedule d(cfg, p, c);
   d.fault_phase(budget);
   d.heal_phase();
 
@@ -680,7 +670,7 @@ sim_result run_simulation(const sim_config& cfg) {
   res.stats = c.stats();
   res.terms_with_leader = c.checker().leaders().size();
   res.committed = c.checker().committed().last();
-  res.acknowledged = c.checker().acknowledged().size();
+  res.acknowledged = c.clients().acknowledged().size();
   res.fingerprint = c.trace().fingerprint();
   if (!res.ok) {
     res.trace = c.trace().dump();
@@ -700,9 +690,8 @@ std::string sim_result::summary() const {
      << " steps, " << ticks << " ticks, " << terms_with_leader << " terms with a leader, "
      << committed << " committed, " << acknowledged << " acknowledged, " << stats.crashes
      << " crashes (" << stats.crashes_with_pending_write << " with a write in flight)";
-  if (stats.joins + stats.membership_changes != 0)
-    os << ", " << stats.joins << " joined, " << stats.membership_changes
-       << " membership changes proposed, " << stats.retired << " removed";
+  if (stats.joins + stats.retired != 0)
+    os << ", " << stats.joins << " joined, " << stats.retired << " removed";
   if (failure) os << " -- " << failure->invariant << ": " << failure->description;
   return os.str();
 }

@@ -67,29 +67,33 @@ std::string format(const trace_event& e) {
     case trace_kind::duplicate:
     case trace_kind::lost_down:
     case trace_kind::cut:
+    case trace_kind::unreachable:
       os << (e.kind == trace_kind::drop        ? "DROP "
              : e.kind == trace_kind::duplicate ? "DUP "
+             : e.kind == trace_kind::unreachable ? "UNREACHABLE "
              : e.kind == trace_kind::lost_down ? "LOST(down) "
                                                : "CUT ")
          << 'n' << peer << " -> n" << node << ' ';
       format_message(os, e);
       break;
     case trace_kind::take_ready:
-      os << 'n' << node << " ready: " << e.n << " entries";
+      os << 'n' << node << " write: " << e.n << " entries";
       if (e.n > 0) os << " from " << e.index;
       if (e.extra != 0) os << " +hardstate(t" << e.term << " commit=" << e.commit << ")";
       os << " (not yet durable)";
       break;
     case trace_kind::persist:
       os << 'n' << node << " durable: disk last=" << e.index << " hs(t" << e.term << " vote=n"
-         << e.log_term << " commit=" << e.commit << "), applied " << e.n << " -> " << e.extra;
+         << e.log_term << " commit=" << e.commit << ")";
       break;
-    case trace_kind::propose:
-      os << 'n' << node << " propose " << e.text;
-      if (e.n != 0)
-        os << " -> (" << e.index << ",t" << e.term << ")";
-      else
-        os << " -> rejected";
+    case trace_kind::apply:
+      os << 'n' << node << " applied " << e.n << " entries, up to " << e.index;
+      break;
+    case trace_kind::request:
+      os << 'n' << node << " <- client " << e.text;
+      break;
+    case trace_kind::answer:
+      os << 'n' << node << " -> client " << e.text;
       break;
     case trace_kind::campaign:
       os << 'n' << node << " told to campaign";

@@ -21,9 +21,12 @@ enum class trace_kind : std::uint8_t {
   duplicate,   ///< message sent twice
   lost_down,   ///< message arrived at a crashed node
   cut,         ///< message blocked by a partition
-  take_ready,  ///< node handed over work; persist pending (durability window opens)
-  persist,     ///< the pending write is durable; persisted messages sent, entries applied
-  propose,     ///< client proposal (n = 1 accepted, 0 rejected)
+  unreachable, ///< message to a peer the sender has no connection to
+  take_ready,  ///< node hands a write to its disk (durability window opens)
+  persist,     ///< the write is durable; the messages that waited for it are sent
+  apply,       ///< the state machine applied n entries, up to index
+  request,     ///< a client request sent to node (text says what)
+  answer,      ///< node answered a client request (text says how)
   campaign,    ///< node told to start an election
   transfer,    ///< leader told to hand leadership to peer
   role,        ///< node changed role / term

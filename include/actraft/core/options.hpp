@@ -10,15 +10,21 @@
 
 namespace actraft::core {
 
-/// Deliberate bugs that the simulator must catch (see test/sim). They only
-/// take effect in a core built with ACTRAFT_PLANTED_BUGS (the test-only
-/// library `actraft_core_planted`); the production library ignores them.
+/// Deliberate bugs that the simulator must catch (see test/planted). They
+/// only take effect in the core and driver built with ACTRAFT_PLANTED_BUGS
+/// (the test-only libraries `actraft_core_planted`, `actraft_driver_planted`);
+/// the production libraries ignore them.
 enum class planted_bug : std::uint8_t {
   none = 0,
+  // In the core.
   vote_twice,             ///< grant a vote although already voted for another in this term
   commit_previous_term,   ///< commit an earlier-term entry by counting replicas (Figure 8)
   skip_truncate,          ///< append without removing a conflicting suffix
   ack_before_persist,     ///< acknowledge appended entries before they are durable
+  // In the driver (src/driver), found only because the simulator runs it.
+  answer_before_apply,    ///< answer a proposal once committed, without waiting for apply
+  skip_vote_sync,         ///< write only readies with entries: a new term or vote is not synced
+  answer_by_index,        ///< match answers to pending proposals by index alone, not (index, term)
 };
 
 struct options {

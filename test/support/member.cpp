@@ -1,0 +1,232 @@
+#include "support/member.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+namespace actraft::sim {
+
+options replica_options(const cluster_config& cfg) {
+  options o = cfg.replica;
+  // A unit of simulated time is a millisecond of the replicas' clock.
+  o.heartbeat_interval = std::chrono::milliseconds(cfg.tick_units);
+  return o;
+}
+
+cluster::member::member(cluster& cl, slot& s)
+    : c(cl),
+      slot_index(cl.index_of(s)),
+      replica(replica_options(cl.cfg_), cl.options_for(s), s.address,
+              driver::ports{this, this, this, this, this, this}) {}
+
+driver::time_point cluster::member::now() const {
+  return driver::time_point(std::chrono::milliseconds(c.now_));
+}
+
+std::uint64_t cluster::member::disk_done_at() {
+  disk_busy = std::max(disk_busy, c.now_) + c.disk_latency();
+  return disk_busy;
+}
+
+std::uint64_t cluster::member::machine_done_at() {
+  machine_busy = std::max(machine_busy, c.now_) + c.rng_.below(3);
+  return machine_busy;
+}
+
+// --- transport ---------------------------------------------------------------------
+
+void cluster::member::connect(const std::map<core::node_id, std::string>& peers) {
+  wanted = peers;
+  // Connecting takes a round trip; the replica hears of it then.
+  c.schedule(c.now_ + c.latency(), me(), [this](slot& s) { c.update_connections(s); });
+}
+
+void cluster::member::send(std::vector<core::message> messages) { c.send(me(), messages); }
+
+void cluster::member::forward(driver::request_id id, const driver::request& r, core::node_id leader) {
+  c.forward(me(), id, r, leader);
+}
+
+void cluster::member::send_snapshot(const core::message& header, const std::string& location) {
+  c.send_snapshot(me(), header, location);
+}
+
+// --- disk --------------------------------------------------------------------------
+
+void cluster::member::write(const driver::write_batch& batch) {
+  slot& s = me();
+  trace_event t;
+  t.kind = trace_kind::take_ready;
+  t.node = static_cast<std::uint8_t>(s.id.value);
+  t.n = static_cast<std::uint32_t>(batch.entries.size());
+  t.index = batch.entries.empty() ? 0 : batch.entries.front().index.value;
+  t.extra = batch.state ? 1 : 0;
+  t.term = batch.state ? batch.state->term.value : 0;
+  t.commit = batch.state ? batch.state->commit.value : 0;
+  c.record(std::move(t));
+  c.schedule(disk_done_at(), s, [this, batch](slot& sl) {
+    if (c.now_ < sl.disk_full_until) {
+      ++c.stats_.write_failures;
+      c.guarded(sl, [](driver::replica& r) { r.on_write_failed("no space left on device"); });
+      return;
+    }
+    store_write(sl, batch);
+    // Durable: what had to wait for it may go now.
+    c.send(sl, batch.after_sync);
+    c.guarded(sl, [](driver::replica& r) { r.on_written(); });
+  });
+}
+
+void cluster::member::store_write(slot& s, const driver::write_batch& batch) {
+  const std::string who = "n" + std::to_string(s.id.value);
+  if (batch.state) s.disk.state = *batch.state;
+  if (!batch.entries.empty()) {
+    const std::uint64_t first = batch.entries.front().index.value;
+    const std::uint64_t base = s.disk.snapshot.index.value;
+    const std::uint64_t stored = s.disk.last_index();
+    bool consecutive = true;
+    for (std::size_t k = 1; k < batch.entries.size(); ++k)
+      consecutive = consecutive && batch.entries[k].index == batch.entries[k - 1].index + 1;
+    if (first <= base || first > stored + 1 || !consecutive) {
+      c.contract(who + ": a write of entries " + std::to_string(first) + ".. but the disk holds " +
+                 std::to_string(base + 1) + ".." + std::to_string(stored));
+    } else {
+      s.disk.entries.resize(first - 1 - base);
+      s.disk.entries.insert(s.disk.entries.end(), batch.entries.begin(), batch.entries.end());
+    }
+  }
+  ++c.stats_.writes;
+  trace_event t;
+  t.kind = trace_kind::persist;
+  t.node = static_cast<std::uint8_t>(s.id.value);
+  t.index = s.disk.last_index();
+  t.term = s.disk.state.term.value;
+  t.log_term = s.disk.state.vote.value;
+  t.commit = s.disk.state.commit.value;
+  c.record(std::move(t));
+}
+
+void cluster::member::install(const core::snapshot_meta& meta, const std::string& location) {
+  c.schedule(disk_done_at(), me(), [this, meta, location](slot& s) {
+    auto f = s.disk.files.find(location);
+    if (f == s.disk.files.end() || f->second.meta != meta) {
+      c.contract("n" + std::to_string(s.id.value) + ": installs the snapshot at " + location +
+                 ", which holds no such snapshot");
+      return;
+    }
+    auto& d = s.disk;
+    if (meta.index < d.snapshot.index) {
+      d.files.erase(f);  // a newer one is in force: this one is of no use
+    } else {
+      // §7: the log after the snapshot stays if it holds the snapshot's last
+      // entry with the same term; otherwise the whole log goes.
+      const std::uint64_t base = d.snapshot.index.value;
+      const std::uint64_t i = meta.index.value;
+      const bool holds = i > base && i <= d.last_index() && d.entries[i - base - 1].term == meta.term;
+      if (holds)
+        d.entries.erase(d.entries.begin(), d.entries.begin() + static_cast<std::ptrdiff_t>(i - base));
+      else
+        d.entries.clear();
+      if (!d.snapshot_location.empty() && d.snapshot_location != location)
+        d.files.erase(d.snapshot_location);
+      d.snapshot = meta;
+      d.snapshot_location = location;
+    }
+    const core::log_index in_force = d.snapshot.index;
+    c.guarded(s, [&](driver::replica& r) { r.on_installed(meta, location, in_force); });
+    c.snapshot_installed(s, location, in_force == meta.index);
+  });
+}
+
+void cluster::member::record_removal() {
+  c.schedule(disk_done_at(), me(), [this](slot& s) {
+    s.disk.removed = true;
+    c.guarded(s, [](driver::replica& r) { r.on_removal_recorded(); });
+  });
+}
+
+// --- state machine -------------------------------------------------------------------
+
+void cluster::member::apply(std::vector<core::entry> entries, std::vector<driver::answer_slot> answers) {
+  c.schedule(machine_done_at(), me(), [this, entries = std::move(entries),
+                                       answers = std::move(answers)](slot& s) {
+    auto answer_it = answers.begin();
+    for (const auto& e : entries) {
+      while (answer_it != answers.end() && answer_it->index < e.index) ++answer_it;
+      const bool proposed_here = answer_it != answers.end() && answer_it->index == e.index;
+      if (e.index.value <= applied.size()) {  // a snapshot already holds it
+        if (proposed_here)
+          answer(answer_it->id, driver::reply::failure(
+                                    errc::timeout, "applied through a snapshot; its result is unknown"));
+        continue;
+      }
+      c.check(c.checker_.on_apply(s.id, applied.size(), e));
+      applied.push_back(e);
+      ++c.stats_.applied;
+      if (!proposed_here) continue;
+      driver::reply r;
+      if (e.kind == core::entry_kind::normal) {
+        if (auto value = store_result(e))
+          r.value.assign(value->begin(), value->end());
+        else
+          r = driver::reply::failure(errc::apply_failed, "the store refused the command");
+      }
+      answer(answer_it->id, std::move(r));
+    }
+    const core::log_index last{applied.size()};
+    trace_event t;
+    t.kind = trace_kind::apply;
+    t.node = static_cast<std::uint8_t>(s.id.value);
+    t.n = static_cast<std::uint32_t>(entries.size());
+    t.index = last.value;
+    c.record(std::move(t));
+    c.guarded(s, [&](driver::replica& r) { r.on_applied(last); });
+  });
+}
+
+void cluster::member::restore(const core::snapshot_meta& meta, const std::string& location) {
+  c.schedule(machine_done_at(), me(), [this, meta, location](slot& s) {
+    auto f = s.disk.files.find(location);
+    if (f == s.disk.files.end() || f->second.meta != meta) {
+      c.guarded(s, [&](driver::replica& r) { r.on_restore_failed("no snapshot file at " + location); });
+      return;
+    }
+    c.check(c.checker_.on_restore(s.id, f->second.data));
+    applied = f->second.data;
+    ++c.stats_.snapshots_installed;
+    c.guarded(s, [&](driver::replica& r) { r.on_restored(meta.index); });
+  });
+}
+
+void cluster::member::take_snapshot() {
+  c.schedule(machine_done_at(), me(), [this](slot& s) {
+    // Between two applies: the state at the last applied index.
+    auto meta = replica.describe_snapshot(core::log_index{applied.size()});
+    if (!meta) {
+      c.guarded(s, [](driver::replica& r) { r.on_snapshot_failed(""); });
+      return;
+    }
+    snapshot_file file{*meta, applied};
+    const std::string location = "n" + std::to_string(s.id.value) + "." +
+                                 std::to_string(s.incarnation) + "-snap-" + std::to_string(++files_written);
+    // Written on a thread of its own (not the log's): its own delay.
+    c.schedule(c.now_ + c.disk_latency(), s, [this, file = std::move(file), location](slot& sl) {
+      const core::snapshot_meta m = file.meta;
+      sl.disk.files[location] = file;
+      ++c.stats_.snapshots_taken;
+      c.guarded(sl, [&](driver::replica& r) { r.on_snapshot_written(m, location); });
+    });
+  });
+}
+
+// --- clients and logging -----------------------------------------------------------------
+
+void cluster::member::answer(driver::request_id id, driver::reply r) {
+  c.on_answer(me(), id, std::move(r));
+}
+
+void cluster::member::log(driver::severity level, const std::string& text) {
+  if (level < driver::severity::warning) return;  // the trace shows roles and terms
+  c.note("n" + std::to_string(me().id.value) + ": " + text);
+}
+
+}  // namespace actraft::sim
