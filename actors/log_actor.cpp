@@ -8,45 +8,43 @@
 namespace actraft::actors {
 
 log_actor::behavior_type log_actor_impl(log_actor::stateful_pointer<log_state> self,
-                                        std::shared_ptr<storage::engine> disk,
-                                        std::shared_ptr<spdlog::logger> log) {
+                                        std::shared_ptr<storage::engine> engine,
+                                        std::shared_ptr<spdlog::logger> logger) {
   name_this_thread("actraft.log");
-  self->state.disk = std::move(disk);
-  self->state.log_ = std::move(log);
+  self->state.disk = std::move(engine);
+  self->state.logger = std::move(logger);
   return {
-      [self](persist_atom, bool has_state, const core::hard_state& hs,
-             const std::vector<core::entry>& entries,
-             std::vector<peer_batch>& after_sync) -> caf::result<std::uint64_t> {
-        auto& store = *self->state.disk;
-        if (!entries.empty()) {
-          if (auto r = store.append(entries); !r)
+      [self](persist_request& req) -> caf::result<std::uint64_t> {
+        auto& disk = *self->state.disk;
+        if (!req.entries.empty()) {
+          if (auto r = disk.append(req.entries); !r)
             return make_error(errc::storage_failure, r.error().what());
         }
-        if (has_state) {
-          if (auto r = store.save(hs); !r) return make_error(errc::storage_failure, r.error().what());
+        if (req.state) {
+          if (auto r = disk.save(*req.state); !r) return make_error(errc::storage_failure, r.error().what());
         }
-        auto synced = store.sync();
+        auto synced = disk.sync();
         if (!synced) return make_error(errc::storage_failure, synced.error().what());
-        for (auto& b : after_sync) self->send(b.to, raft_atom::value, std::move(b.messages));
+        for (auto& b : req.after_sync)
+          self->send(b.to, raft_atom::value, req.from_address, std::move(b.messages));
         return synced->value;
       },
-      [self](install_atom, const core::snapshot_meta& meta,
-             const std::string& path) -> caf::result<std::uint64_t> {
-        auto& store = *self->state.disk;
-        if (meta.index < store.snapshot().index) {
+      [self](const install_request& req) -> caf::result<std::uint64_t> {
+        auto& disk = *self->state.disk;
+        if (req.meta.index < disk.snapshot().index) {
           // A newer one is in force already: this file is of no use.
-          if (path != store.snapshot_path()) std::remove(path.c_str());
-          return store.snapshot().index.value;
+          if (req.path != disk.snapshot_path()) std::remove(req.path.c_str());
+          return disk.snapshot().index.value;
         }
-        if (auto r = store.adopt_snapshot(meta, path); !r)
+        if (auto r = disk.adopt_snapshot(req.meta, req.path); !r)
           return make_error(errc::storage_failure, r.error().what());
         // The WAL behind the snapshot goes, but for the trailing entries the
         // storage options keep (whole segments only).
-        if (auto r = store.compact(meta.index); !r)
-          self->state.log_->warn("cannot compact the log: {}", r.error().what());
-        return meta.index.value;
+        if (auto r = disk.compact(req.meta.index); !r)
+          self->state.logger->warn("cannot compact the log: {}", r.error().what());
+        return req.meta.index.value;
       },
-      [self](removed_atom) -> caf::result<bool> {
+      [self](removed_request) -> caf::result<bool> {
         const auto& dir = self->state.disk->dir();
         auto id = storage::load_identity(dir);
         if (id && *id && !(*id)->removed) {
@@ -54,12 +52,12 @@ log_actor::behavior_type log_actor_impl(log_actor::stateful_pointer<log_state> s
           if (auto r = storage::save_identity(dir, **id); !r) id = r.error();
         }
         if (!id) {
-          self->state.log_->error("cannot record the removal in '{}': {}", dir, id.error().what());
+          self->state.logger->error("cannot record the removal in '{}': {}", dir, id.error().what());
           return make_error(errc::storage_failure, id.error().what());
         }
         return true;
       },
-      [self](stop_atom) {
+      [self](stop_signal) {
         // Closing the storage releases the data directory's lock.
         self->state.disk.reset();
         self->quit();

@@ -17,11 +17,11 @@ namespace actraft::actors {
 struct log_state {
   static inline const char* name = "actraft.log";
   std::shared_ptr<storage::engine> disk;
-  std::shared_ptr<spdlog::logger> log_;
+  std::shared_ptr<spdlog::logger> logger;
 };
 
 log_actor::behavior_type log_actor_impl(log_actor::stateful_pointer<log_state> self,
-                                        std::shared_ptr<storage::engine> disk,
-                                        std::shared_ptr<spdlog::logger> log);
+                                        std::shared_ptr<storage::engine> engine,
+                                        std::shared_ptr<spdlog::logger> logger);
 
 }  // namespace actraft::actors

@@ -16,7 +16,7 @@ using self_ptr = peer_proxy_actor::stateful_pointer<peer_state>;
 void schedule_retry(self_ptr self) {
   auto& st = self->state;
   st.backoff = std::clamp(st.backoff * 2, st.opts.reconnect_min, st.opts.reconnect_max);
-  self->delayed_send(self, st.backoff, retry_atom::value, st.generation);
+  self->delayed_send(self, st.backoff, retry_signal{st.generation});
 }
 
 void on_connected(self_ptr self, peer_interface remote) {
@@ -24,16 +24,16 @@ void on_connected(self_ptr self, peer_interface remote) {
   s.remote = std::move(remote);
   self->monitor(s.remote);
   s.backoff = std::chrono::milliseconds(0);
-  if (s.reported_unreachable) s.log_->info("node {} at {} is reachable again", s.id, s.address);
+  if (s.reported_unreachable) s.logger->info("node {} at {} is reachable again", s.id, s.address);
   s.reported_unreachable = false;
-  self->send(s.node, peer_up_atom::value, s.id, s.remote);
+  self->send(s.node, peer_up_signal{s.id, s.remote});
 }
 
 void connect(self_ptr self) {
   auto& st = self->state;
   if (st.connecting || st.remote) return;
-  if (st.resolver) {
-    if (auto remote = st.resolver(st.address))
+  if (st.directory) {
+    if (auto remote = st.directory->find(st.address))
       on_connected(self, std::move(remote));
     else
       schedule_retry(self);
@@ -52,7 +52,7 @@ void connect(self_ptr self) {
             auto expected = self->home_system().message_types<peer_interface>();
             if (!ptr || !std::includes(interface.begin(), interface.end(), expected.begin(),
                                        expected.end())) {
-              s.log_->warn("{} is not an actraft node (unexpected interface); retrying",
+              s.logger->warn("{} is not an actraft node (unexpected interface); retrying",
                            s.address);
               schedule_retry(self);
               return;
@@ -64,7 +64,7 @@ void connect(self_ptr self) {
             if (gen != s.generation) return;
             s.connecting = false;
             if (!s.reported_unreachable)
-              s.log_->warn("node {} at {} is unreachable ({}); retrying with backoff", s.id,
+              s.logger->warn("node {} at {} is unreachable ({}); retrying with backoff", s.id,
                            s.address, self->home_system().render(err));
             s.reported_unreachable = true;
             schedule_retry(self);
@@ -76,43 +76,43 @@ void connect(self_ptr self) {
 peer_proxy_actor::behavior_type peer_proxy_impl(peer_proxy_actor::stateful_pointer<peer_state> self,
                                                 std::uint64_t id, std::string address,
                                                 node_actor node, options opts,
-                                                std::shared_ptr<spdlog::logger> log,
-                                                std::function<peer_interface(const std::string&)> resolver) {
+                                                std::shared_ptr<spdlog::logger> logger,
+                                                std::shared_ptr<peer_directory> directory) {
   auto& st = self->state;
   st.id = id;
   st.address = address;
   st.node = std::move(node);
   st.opts = opts;
-  st.log_ = std::move(log);
-  st.resolver = std::move(resolver);
-  if (st.resolver) {
-    // Addresses are names the resolver knows; nothing to parse.
+  st.logger = std::move(logger);
+  st.directory = std::move(directory);
+  if (st.directory) {
+    // Addresses are names the directory knows; nothing to parse.
   } else if (auto parsed = parse_address(address)) {
     st.host = parsed->host;
     st.port = parsed->port;
   } else {
-    st.log_->error("node {} has an invalid address '{}'; not connecting", id, address);
+    st.logger->error("node {} has an invalid address '{}'; not connecting", id, address);
   }
   self->set_down_handler([self](const caf::down_msg& dm) {
     auto& s = self->state;
     if (!s.remote || dm.source != s.remote.address()) return;
     s.remote = nullptr;
     if (!dm.reason || dm.reason == caf::exit_reason::normal)
-      s.log_->info("node {} at {} stopped", s.id, s.address);
+      s.logger->info("node {} at {} stopped", s.id, s.address);
     else
-      s.log_->warn("lost connection to node {} at {} ({})", s.id, s.address,
+      s.logger->warn("lost connection to node {} at {} ({})", s.id, s.address,
                    self->home_system().render(dm.reason));
     s.reported_unreachable = true;
-    self->send(s.node, peer_down_atom::value, s.id);
+    self->send(s.node, peer_down_signal{s.id});
     schedule_retry(self);
   });
-  if (st.port != 0 || st.resolver) connect(self);
+  if (st.port != 0 || st.directory) connect(self);
   return {
-      [self](retry_atom, std::uint64_t gen) {
+      [self](retry_signal r) {
         auto& s = self->state;
-        if (gen == s.generation && (s.port != 0 || s.resolver)) connect(self);
+        if (r.generation == s.generation && (s.port != 0 || s.directory)) connect(self);
       },
-      [self](stop_atom) {
+      [self](stop_signal) {
         auto& s = self->state;
         ++s.generation;  // ignore answers and timers of earlier attempts
         if (s.remote) self->demonitor(s.remote.address());

@@ -8,7 +8,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <string>
 
@@ -19,6 +18,16 @@
 
 namespace actraft::actors {
 
+/// Where peer proxies find a member's node when not through CAF's
+/// middleman: tests that run whole clusters in one actor system hand out
+/// local handles (test/actors/deterministic_test.cpp).
+class peer_directory {
+ public:
+  virtual ~peer_directory() = default;
+  /// The node at `address`; an invalid handle if there is none (yet).
+  virtual peer_interface find(const std::string& address) = 0;
+};
+
 struct peer_state {
   static inline const char* name = "actraft.peer";
 
@@ -28,8 +37,8 @@ struct peer_state {
   std::string address;
   node_actor node;
   options opts;
-  std::shared_ptr<spdlog::logger> log_;
-  std::function<peer_interface(const std::string&)> resolver;
+  std::shared_ptr<spdlog::logger> logger;
+  std::shared_ptr<peer_directory> directory;  ///< null: CAF's middleman
 
   peer_interface remote;
   bool connecting = false;
@@ -41,7 +50,7 @@ struct peer_state {
 peer_proxy_actor::behavior_type peer_proxy_impl(peer_proxy_actor::stateful_pointer<peer_state> self,
                                                 std::uint64_t id, std::string address,
                                                 node_actor node, options opts,
-                                                std::shared_ptr<spdlog::logger> log,
-                                                std::function<peer_interface(const std::string&)> resolver);
+                                                std::shared_ptr<spdlog::logger> logger,
+                                                std::shared_ptr<peer_directory> directory);
 
 }  // namespace actraft::actors

@@ -1,9 +1,11 @@
-// What actraft's actors say to each other, locally and over the network:
-// the internal atoms, the typed interfaces of node, peer proxy, log and
-// store actors, and how the core's value types are inspected by CAF.
+// What actraft's actors say to each other, over the network (the peer
+// protocol, published with the mailbox) and within one node (local-only
+// types no network message can be made of), and how the core's value types
+// are inspected by CAF.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -86,52 +88,19 @@ typename Inspector::result_type inspect(Inspector& f, hard_state& x) {
 
 namespace actraft::actors {
 
-// Internal atoms (CAF 0.17 atoms hold at most 10 characters).
+// Atoms of the peer protocol (CAF 0.17 atoms hold at most 10 characters).
 using raft_atom = caf::atom_constant<caf::atom("raft")>;         // Raft messages
 using fwd_atom = caf::atom_constant<caf::atom("fwd")>;           // forwarded proposal
 using join_atom = caf::atom_constant<caf::atom("join")>;         // add me as a learner
 using remove_atom = caf::atom_constant<caf::atom("remove")>;     // remove a member
-using tick_atom = caf::atom_constant<caf::atom("tick")>;         // the core's clock
-using peer_up_atom = caf::atom_constant<caf::atom("peer_up")>;
-using peer_down_atom = caf::atom_constant<caf::atom("peer_down")>;
-using persist_atom = caf::atom_constant<caf::atom("persist")>;   // node -> log
-using apply_atom = caf::atom_constant<caf::atom("apply")>;       // node -> store
-using stop_atom = caf::atom_constant<caf::atom("stop")>;
-using retry_atom = caf::atom_constant<caf::atom("retry")>;
-using start_atom = caf::atom_constant<caf::atom("start")>;       // joiner got its id
-using snap_atom = caf::atom_constant<caf::atom("snapshot")>;     // node -> store: take one
-using restore_atom = caf::atom_constant<caf::atom("restore")>;   // node -> store: install one
-using write_atom = caf::atom_constant<caf::atom("write")>;       // node -> snapshot io
-using install_atom = caf::atom_constant<caf::atom("install")>;   // node -> log: put in force
 using chunk_atom = caf::atom_constant<caf::atom("chunk")>;       // snapshot data, leader -> follower
-using sent_atom = caf::atom_constant<caf::atom("sent")>;         // sender -> node: transfer over
-using removed_atom = caf::atom_constant<caf::atom("removed")>;   // node -> log: retire the member
 
-/// The outcome of applying one committed entry.
-struct apply_result {
-  std::uint64_t index = 0;
-  std::uint64_t term = 0;
-  bool ok = true;         ///< false: store::apply threw
-  bytes value;            ///< apply's result, or the exception's text
-};
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, apply_result& x) {
-  return f(caf::meta::type_name("actraft::apply_result"), x.index, x.term, x.ok, x.value);
-}
-
-/// The answer to a proposal, sent along with its committed entry: the store
-/// actor answers the proposer as soon as it has applied the entry, instead
-/// of handing the result back to the node first (one thread hand-off fewer
-/// on every proposal's way back).
-struct apply_answer {
-  std::uint64_t index = 0;
-  caf::typed_response_promise<bytes> promise;
-};
-
-/// What peers may send a node (the published part of its interface).
+/// What peers may send a node: the peer protocol. Published on the node's
+/// address together with the mailbox, and nothing else.
 using peer_interface = caf::typed_actor<
-    caf::reacts_to<raft_atom, std::vector<core::message>>,
+    // Raft messages from one member, with the address it listens on (so a
+    // member can answer a leader its configuration does not list yet).
+    caf::reacts_to<raft_atom, std::string, std::vector<core::message>>,
     // A proposal forwarded by a follower; never forwarded again.
     caf::replies_to<fwd_atom, bytes>::with<bytes>,
     // A new member asks to be added; answers its id and the members.
@@ -144,73 +113,146 @@ using peer_interface = caf::typed_actor<
     // written (the last one: once the snapshot is durable and in force).
     caf::replies_to<chunk_atom, core::message, std::uint64_t, bytes, bool>::with<std::uint64_t>>;
 
+/// What a node publishes: the mailbox and the peer protocol.
+using published_node = mailbox::extend_with<peer_interface>;
+
+// --- Local-only messages -----------------------------------------------------------
+// Everything the actors of one node say to each other. These types are not
+// registered with CAF's type system (CAF_ALLOW_UNSAFE_MESSAGE_TYPE below): a
+// message made of them cannot be deserialized from the network, so no peer
+// and no stranger can send one, whatever actor handle it got hold of.
+
+/// The core's clock; `epoch` tags the timer chain of one start.
+struct tick_signal {
+  std::uint64_t epoch = 0;
+};
+/// A peer proxy connected to member `id` (its node's handle), or lost it.
+struct peer_up_signal {
+  std::uint64_t id = 0;
+  peer_interface remote;
+};
+struct peer_down_signal {
+  std::uint64_t id = 0;
+};
+/// The node knows its id (a joiner once the cluster answered) and starts.
+struct start_signal {
+  std::uint64_t id = 0;
+  std::vector<member_status> members;
+};
+/// A snapshot transfer to a follower ended (ok: every chunk was taken).
+struct sent_signal {
+  std::uint64_t to = 0;
+  bool ok = false;
+};
+struct stop_signal {};
+/// A peer proxy's reconnect timer.
+struct retry_signal {
+  std::uint64_t generation = 0;
+};
+
 /// Raft messages for one peer, ready to go.
 struct peer_batch {
   peer_interface to;
   std::vector<core::message> messages;
 };
 
-/// The node actor: the mailbox, the peer interface and internal messages.
-using node_actor = mailbox::extend_with<peer_interface>::extend<
-    caf::reacts_to<tick_atom, std::uint64_t>,
-    caf::reacts_to<peer_up_atom, std::uint64_t, peer_interface>,
-    caf::reacts_to<peer_down_atom, std::uint64_t>,
-    caf::reacts_to<retry_atom, std::uint64_t>,
-    caf::reacts_to<start_atom, std::uint64_t, std::vector<member_status>>,
-    // A snapshot transfer to a follower ended (true: every chunk was taken).
-    caf::reacts_to<sent_atom, std::uint64_t, bool>,
-    caf::reacts_to<stop_atom>>;
+/// One write: entries and hard state, made durable with one sync; then the
+/// messages that had to wait for it (Figure 2: respond only once durable) go
+/// straight to the peers, sparing them a hop through the node.
+struct persist_request {
+  std::optional<core::hard_state> state;
+  std::vector<core::entry> entries;
+  std::string from_address;  ///< the node's own, for the batches
+  std::vector<peer_batch> after_sync;
+};
+/// Put a finished snapshot file in force and compact the WAL behind it.
+struct install_request {
+  core::snapshot_meta meta;
+  std::string path;
+};
+/// Record in the identity file that this member was removed, for good.
+struct removed_request {};
+
+/// The outcome of one proposal, answered by the store actor as soon as its
+/// entry is applied (one thread hand-off fewer on every proposal's way back).
+struct apply_answer {
+  std::uint64_t index = 0;
+  caf::typed_response_promise<bytes> promise;
+};
+/// Apply committed entries in order; answers the last index applied.
+struct apply_request {
+  std::vector<core::entry> entries;
+  std::vector<apply_answer> answers;  ///< ascending indexes
+};
+/// Serialize the store; answers the last index applied and the data.
+struct snapshot_request {};
+/// Replace the store by the snapshot file at `path`, taken at `index`.
+struct restore_request {
+  std::string path;
+  std::uint64_t index = 0;
+};
+
+/// Write this member's own snapshot to a file; answers its path.
+struct write_request {
+  core::snapshot_meta meta;
+  bytes data;
+};
+/// Write one chunk of a leader's snapshot; answers the offset expected next
+/// and, after the last chunk, the path of the finished file.
+struct chunk_request {
+  core::message header;
+  std::uint64_t offset = 0;
+  bytes data;
+  bool last = false;
+};
+
+/// The node actor: what it publishes, and the local signals.
+using node_actor = published_node::extend<
+    caf::reacts_to<tick_signal>, caf::reacts_to<peer_up_signal>, caf::reacts_to<peer_down_signal>,
+    caf::reacts_to<start_signal>, caf::reacts_to<sent_signal>, caf::reacts_to<stop_signal>>;
 
 /// One per remote member: owns the connection to it (the node sends Raft
 /// messages straight to the remote handle the proxy reports).
-using peer_proxy_actor = caf::typed_actor<
-    caf::reacts_to<retry_atom, std::uint64_t>,
-    caf::reacts_to<stop_atom>>;
+using peer_proxy_actor =
+    caf::typed_actor<caf::reacts_to<retry_signal>, caf::reacts_to<stop_signal>>;
 
-/// Owns the durable log: answers once the batch is durable.
+/// Owns the durable log: answers once a write is durable.
 using log_actor = caf::typed_actor<
-    // Writes and syncs, then sends the messages that had to wait for it
-    // (Figure 2: respond only once durable) straight to the peers, sparing
-    // them a hop through the node; answers the last index written.
-    caf::replies_to<persist_atom, bool, core::hard_state, std::vector<core::entry>,
-                    std::vector<peer_batch>>::with<std::uint64_t>,
-    // Puts a finished snapshot file in force and compacts the WAL behind it;
-    // answers the snapshot's index.
-    caf::replies_to<install_atom, core::snapshot_meta, std::string>::with<std::uint64_t>,
-    // The member was removed: records it in the identity file for good
-    // (answers once durable).
-    caf::replies_to<removed_atom>::with<bool>,
-    caf::reacts_to<stop_atom>>;
+    caf::replies_to<persist_request>::with<std::uint64_t>,
+    // Answers the index of the snapshot in force afterwards.
+    caf::replies_to<install_request>::with<std::uint64_t>,
+    caf::replies_to<removed_request>::with<bool>, caf::reacts_to<stop_signal>>;
 
 /// Owns the user's store: applies committed entries in order.
 using store_actor = caf::typed_actor<
-    // Applies the entries in order and answers the proposers among them
-    // (ascending indexes); the results go back to the node for the rest.
-    caf::replies_to<apply_atom, std::vector<core::entry>, std::vector<apply_answer>>::with<
-        std::vector<apply_result>>,
-    // Serializes the store: answers the last index applied and the data.
-    caf::replies_to<snap_atom>::with<std::uint64_t, bytes>,
-    // Replaces the store by the snapshot in the file at this path, taken at
-    // this index; answers the index.
-    caf::replies_to<restore_atom, std::string, std::uint64_t>::with<std::uint64_t>,
-    caf::reacts_to<stop_atom>>;
+    caf::replies_to<apply_request>::with<std::uint64_t>,
+    caf::replies_to<snapshot_request>::with<std::uint64_t, bytes>,
+    caf::replies_to<restore_request>::with<std::uint64_t>, caf::reacts_to<stop_signal>>;
 
 /// Writes snapshot files off the log's thread: the member's own snapshots,
 /// and the chunks of one arriving from the leader. Answers the path of a
 /// finished (durable, renamed) file; the log actor then puts it in force.
 using snapshot_io_actor = caf::typed_actor<
-    caf::replies_to<write_atom, core::snapshot_meta, bytes>::with<std::string>,
-    // Answers the offset expected next and, after the last chunk, the path.
-    caf::replies_to<chunk_atom, core::message, std::uint64_t, bytes, bool>::with<std::uint64_t,
-                                                                                  std::string>,
-    caf::reacts_to<stop_atom>>;
+    caf::replies_to<write_request>::with<std::string>,
+    caf::replies_to<chunk_request>::with<std::uint64_t, std::string>, caf::reacts_to<stop_signal>>;
 
 /// Streams the leader's snapshot file to one follower, one chunk in flight.
-using snapshot_sender_actor = caf::typed_actor<caf::reacts_to<stop_atom>>;
+using snapshot_sender_actor = caf::typed_actor<caf::reacts_to<stop_signal>>;
 
 }  // namespace actraft::actors
 
-// Local only, never over the network: promises go from a node to its store
-// actor, peer batches from a node to its log actor.
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<actraft::actors::apply_answer>)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<actraft::actors::peer_batch>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actraft::actors::tick_signal)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actraft::actors::peer_up_signal)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actraft::actors::peer_down_signal)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actraft::actors::start_signal)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actraft::actors::sent_signal)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actraft::actors::stop_signal)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actraft::actors::retry_signal)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actraft::actors::persist_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actraft::actors::install_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actraft::actors::removed_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actraft::actors::apply_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actraft::actors::snapshot_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actraft::actors::restore_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actraft::actors::write_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actraft::actors::chunk_request)

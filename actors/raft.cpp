@@ -46,7 +46,7 @@ struct raft::impl {
   std::string listen_text;
   std::shared_ptr<store> user_store;
   options opts;
-  std::shared_ptr<spdlog::logger> log_;
+  std::shared_ptr<spdlog::logger> logger;
 
   actors::node_actor node;
   actors::log_actor log;
@@ -61,7 +61,7 @@ struct raft::impl {
 
   impl(caf::actor_system& s, std::string listen, std::shared_ptr<store> st, options o)
       : sys(s), listen_text(std::move(listen)), user_store(std::move(st)), opts(std::move(o)) {
-    log_ = actors::make_logger(listen_text);
+    logger = actors::make_logger(listen_text);
   }
 
   [[nodiscard]] core::options core_options() const {
@@ -121,7 +121,7 @@ struct raft::impl {
     // The snapshot's data is read (and its checksum checked) once, by the
     // restore below, not a second time when the storage opens.
     so.verify_snapshot_on_open = false;
-    so.on_warning = [lg = log_](const std::string& w) { lg->warn("storage: {}", w); };
+    so.on_warning = [lg = logger](const std::string& w) { lg->warn("storage: {}", w); };
     auto opened = storage::engine::open(opts.data_dir, so);
     if (!opened)
       throw startup_error("cannot open data directory '" + opts.data_dir +
@@ -144,7 +144,7 @@ struct raft::impl {
         throw startup_error("cannot restore the store from the snapshot in '" + opts.data_dir +
                             "': " + sys.render(size.error()));
       restored = disk->snapshot().index.value;
-      log_->info("restored the store from the snapshot at index {} ({} bytes)", restored, *size);
+      logger->info("restored the store from the snapshot at index {} ({} bytes)", restored, *size);
     }
     started = true;
 
@@ -157,8 +157,8 @@ struct raft::impl {
       store_a = actors::spawn_on_io_thread(sys, actors::store_actor_impl, user_store, restored);
     else
       store_a = sys.spawn(actors::store_actor_impl, user_store, restored);
-    log = sys.spawn<caf::detached>(actors::log_actor_impl, disk, log_);
-    snapshot_io = sys.spawn<caf::detached>(actors::snapshot_io_impl, opts.data_dir, so, log_);
+    log = sys.spawn<caf::detached>(actors::log_actor_impl, disk, logger);
+    snapshot_io = sys.spawn<caf::detached>(actors::snapshot_io_impl, opts.data_dir, so, logger);
     setup->log = log;
     setup->store = store_a;
     setup->snapshot_io = snapshot_io;
@@ -172,7 +172,10 @@ struct raft::impl {
     bridge = sys.spawn(bridge_impl);
     // SO_REUSEADDR: a restarted node gets its port back although connections
     // of its previous life linger in TIME_WAIT; a live listener still refuses.
-    auto published = sys.middleman().publish(node, listen->port, listen->host.c_str(), true);
+    // Only the mailbox and the peer protocol: the node's local signals are
+    // not part of what a peer learns it may send.
+    auto published = sys.middleman().publish(caf::actor_cast<actors::published_node>(node),
+                                              listen->port, listen->host.c_str(), true);
     if (!published)
       abort_start("cannot listen on " + listen_text + ": " + sys.render(published.error()) +
                   (listen->port != 0 ? " (is the port in use?)" : ""));
@@ -183,7 +186,7 @@ struct raft::impl {
     storage::node_identity me;
     if (*identity) {
       me = **identity;
-      log_->info("resuming node {} from {}", me.id.value, opts.data_dir);
+      logger->info("resuming node {} from {}", me.id.value, opts.data_dir);
     } else if (!peer) {
       me = bootstrap(*disk);
     } else {
@@ -197,7 +200,7 @@ struct raft::impl {
     std::vector<member_status> seeds;
     for (const auto& m : me.seed_members) seeds.push_back({m.id.value, m.address, m.voter});
     caf::scoped_actor self{sys};
-    self->send(node, actors::start_atom::value, id, std::move(seeds));
+    self->send(node, actors::start_signal{id, std::move(seeds)});
   }
 
   /// A new single-member cluster: its first log entry is its configuration,
@@ -216,7 +219,7 @@ struct raft::impl {
     }
     if (ok) ok = storage::save_identity(opts.data_dir, me);
     if (!ok) abort_start("cannot initialize '" + opts.data_dir + "': " + ok.error().what());
-    log_->info("started a new cluster as node 1 at {}", advertised);
+    logger->info("started a new cluster as node 1 at {}", advertised);
     return me;
   }
 
@@ -258,7 +261,7 @@ struct raft::impl {
                   refused = is(err, errc::membership_refused);
                 });
         if (joined) {
-          log_->info("joined the cluster through {} as node {}", peer.to_string(),
+          logger->info("joined the cluster through {} as node {}", peer.to_string(),
                      joined->id.value);
           return *joined;
         }
@@ -282,11 +285,11 @@ struct raft::impl {
     }
     if (node) {
       if (port != 0) sys.middleman().unpublish(node, port);
-      self->send(node, actors::stop_atom::value);
+      self->send(node, actors::stop_signal{});
     } else {
-      if (log) self->send(log, actors::stop_atom::value);
-      if (store_a) self->send(store_a, actors::stop_atom::value);
-      if (snapshot_io) self->send(snapshot_io, actors::stop_atom::value);
+      if (log) self->send(log, actors::stop_signal{});
+      if (store_a) self->send(store_a, actors::stop_signal{});
+      if (snapshot_io) self->send(snapshot_io, actors::stop_signal{});
     }
     // Wait until the log actor has closed the data directory, so the same
     // directory can be opened again at once (a restart in the same process).
@@ -296,7 +299,7 @@ struct raft::impl {
       self->receive([&](const caf::down_msg&) { ++down; },
                     caf::after(std::chrono::seconds(10)) >> [&] { timed_out = true; });
     }
-    if (timed_out) log_->warn("shutdown: some actors did not stop within 10 s");
+    if (timed_out) logger->warn("shutdown: some actors did not stop within 10 s");
     if (bridge) {
       // Requests still waiting on the bridge end with a broken promise,
       // answered as shutting_down by ask().
@@ -331,7 +334,7 @@ struct raft::impl {
       while (a->strong_refs.load() > 0 && std::chrono::steady_clock::now() < deadline)
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
       if (a->strong_refs.load() > 0)
-        log_->warn("shutdown: a stopped actor is still referenced after 5 s; the actor system "
+        logger->warn("shutdown: a stopped actor is still referenced after 5 s; the actor system "
                    "will wait for it when it is destroyed");
     }
   }

@@ -18,25 +18,26 @@ bool same_transfer(const core::message& a, const core::message& b) {
 
 snapshot_io_actor::behavior_type snapshot_io_impl(
     snapshot_io_actor::stateful_pointer<snapshot_io_state> self, std::string dir,
-    storage::storage_options opts, std::shared_ptr<spdlog::logger> log) {
+    storage::storage_options opts, std::shared_ptr<spdlog::logger> logger) {
   name_this_thread("actraft.snapio");
   self->state.dir = std::move(dir);
   self->state.opts = std::move(opts);
-  self->state.log_ = std::move(log);
+  self->state.logger = std::move(logger);
   return {
-      [self](write_atom, const core::snapshot_meta& meta,
-             const bytes& data) -> caf::result<std::string> {
+      [self](const write_request& req) -> caf::result<std::string> {
         auto& st = self->state;
-        auto w = storage::snapshot_writer::create(st.dir, meta, &st.opts);
+        auto w = storage::snapshot_writer::create(st.dir, req.meta, &st.opts);
         if (!w) return storage_failure(w.error());
-        if (auto r = w->write(data); !r) return storage_failure(r.error());
+        if (auto r = w->write(req.data); !r) return storage_failure(r.error());
         auto path = w->finish();
         if (!path) return storage_failure(path.error());
         return *path;
       },
-      [self](chunk_atom, const core::message& header, std::uint64_t offset, const bytes& data,
-             bool last) -> caf::result<std::uint64_t, std::string> {
+      [self](const chunk_request& req) -> caf::result<std::uint64_t, std::string> {
         auto& st = self->state;
+        const auto& header = req.header;
+        const auto offset = req.offset;
+        const auto& data = req.data;
         if (offset == 0) {
           st.incoming.reset();  // a new transfer, or this one restarted
           auto w = storage::snapshot_writer::create(st.dir, header.snapshot, &st.opts);
@@ -57,13 +58,13 @@ snapshot_io_actor::behavior_type snapshot_io_impl(
           return storage_failure(r.error());
         }
         st.expected += data.size();
-        if (!last) return {st.expected, std::string{}};
+        if (!req.last) return {st.expected, std::string{}};
         auto path = st.incoming->finish();
         st.incoming.reset();
         if (!path) return storage_failure(path.error());
         return {st.expected, std::move(*path)};
       },
-      [self](stop_atom) {
+      [self](stop_signal) {
         self->state.incoming.reset();
         self->quit();
       },

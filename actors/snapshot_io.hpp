@@ -21,7 +21,7 @@ struct snapshot_io_state {
   static inline const char* name = "actraft.snapshot_io";
   std::string dir;
   storage::storage_options opts;
-  std::shared_ptr<spdlog::logger> log_;
+  std::shared_ptr<spdlog::logger> logger;
   // The one transfer arriving from a leader, if any. A new transfer (a chunk
   // at offset 0) replaces an unfinished one, whose temporary file goes.
   std::optional<storage::snapshot_writer> incoming;
@@ -31,6 +31,6 @@ struct snapshot_io_state {
 
 snapshot_io_actor::behavior_type snapshot_io_impl(
     snapshot_io_actor::stateful_pointer<snapshot_io_state> self, std::string dir,
-    storage::storage_options opts, std::shared_ptr<spdlog::logger> log);
+    storage::storage_options opts, std::shared_ptr<spdlog::logger> logger);
 
 }  // namespace actraft::actors

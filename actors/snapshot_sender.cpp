@@ -14,14 +14,14 @@ void done(self_ptr self, bool ok, const std::string& why = {}) {
   const auto to = st.header.to.value;
   if (ok) {
     const auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - st.started).count();
-    st.log_->info("sent the snapshot at index {} ({} bytes) to node {} in {:.2f} s ({:.1f} MB/s)",
+    st.logger->info("sent the snapshot at index {} ({} bytes) to node {} in {:.2f} s ({:.1f} MB/s)",
                   st.header.snapshot.index.value, st.offset, to, secs,
                   secs > 0 ? static_cast<double>(st.offset) / secs / 1e6 : 0.0);
   } else {
-    st.log_->warn("sending the snapshot at index {} to node {} failed after {} bytes: {}",
+    st.logger->warn("sending the snapshot at index {} to node {} failed after {} bytes: {}",
                   st.header.snapshot.index.value, to, st.offset, why);
   }
-  self->send(st.node, sent_atom::value, to, ok);
+  self->send(st.node, sent_signal{to, ok});
   self->quit();
 }
 
@@ -57,7 +57,7 @@ void send_next(self_ptr self) {
 
 snapshot_sender_actor::behavior_type snapshot_sender_impl(
     snapshot_sender_actor::stateful_pointer<snapshot_sender_state> self, snapshot_transfer t,
-    std::shared_ptr<spdlog::logger> log) {
+    std::shared_ptr<spdlog::logger> logger) {
   name_this_thread("actraft.sender");
   auto& st = self->state;
   st.header = std::move(t.header);
@@ -65,19 +65,19 @@ snapshot_sender_actor::behavior_type snapshot_sender_impl(
   st.node = std::move(t.node);
   st.chunk_bytes = t.chunk_bytes;
   st.timeout = t.timeout;
-  st.log_ = std::move(log);
+  st.logger = std::move(logger);
   st.started = std::chrono::steady_clock::now();
   auto reader = storage::snapshot_reader::open(t.path);
   if (!reader) {
     done(self, false, reader.error().what());
-    return {[](stop_atom) {}};
+    return {[](stop_signal) {}};
   }
   st.reader.emplace(std::move(*reader));
-  st.log_->info("sending the snapshot at index {} ({} bytes) to node {}",
+  st.logger->info("sending the snapshot at index {} ({} bytes) to node {}",
                 st.header.snapshot.index.value, st.reader->size(), st.header.to.value);
   send_next(self);
   return {
-      [self](stop_atom) { self->quit(); },
+      [self](stop_signal) { self->quit(); },
   };
 }
 

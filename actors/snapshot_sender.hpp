@@ -28,20 +28,20 @@ struct snapshot_sender_state {
   caf::timespan timeout{};
   std::uint64_t offset = 0;
   std::chrono::steady_clock::time_point started;
-  std::shared_ptr<spdlog::logger> log_;
+  std::shared_ptr<spdlog::logger> logger;
 };
 
 struct snapshot_transfer {
   std::string path;       ///< the snapshot file in force on the leader
   core::message header;   ///< describes exactly that file's snapshot
   peer_interface remote;  ///< the follower's node actor
-  node_actor node;        ///< told how the transfer ended (sent_atom)
+  node_actor node;        ///< told how the transfer ended (sent_signal)
   std::size_t chunk_bytes = 0;
   caf::timespan timeout{};  ///< per chunk
 };
 
 snapshot_sender_actor::behavior_type snapshot_sender_impl(
     snapshot_sender_actor::stateful_pointer<snapshot_sender_state> self, snapshot_transfer t,
-    std::shared_ptr<spdlog::logger> log);
+    std::shared_ptr<spdlog::logger> logger);
 
 }  // namespace actraft::actors

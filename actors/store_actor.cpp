@@ -10,23 +10,18 @@ namespace actraft::actors {
 
 namespace {
 
-bytes to_bytes(const std::string& s) { return bytes(s.begin(), s.end()); }
-
-apply_result apply_one(store& s, const core::entry& e) {
-  apply_result r{e.index.value, e.term.value, true, {}};
-  // Only commands reach the user's store; no-ops and membership changes are
-  // the framework's own entries.
-  if (e.kind != core::entry_kind::normal) return r;
+/// Applies one committed entry: only commands reach the user's store
+/// (no-ops and membership changes are the framework's own entries). What
+/// apply throws becomes the proposer's apply_failed error.
+caf::expected<bytes> apply_one(store& s, const core::entry& e) {
+  if (e.kind != core::entry_kind::normal) return bytes{};
   try {
-    r.value = s.apply(e.data.get());
+    return s.apply(e.data.get());
   } catch (const std::exception& ex) {
-    r.ok = false;
-    r.value = to_bytes(ex.what());
+    return make_error(errc::apply_failed, ex.what());
   } catch (...) {
-    r.ok = false;
-    r.value = to_bytes("unknown exception");
+    return make_error(errc::apply_failed, "unknown exception");
   }
-  return r;
 }
 
 /// Runs one of the user's snapshot calls; what it throws becomes an error.
@@ -62,13 +57,13 @@ namespace {
 caf::behavior store_io_impl(caf::event_based_actor*, std::shared_ptr<store> s) {
   name_this_thread("actraft.storeio");
   return {
-      [s](snap_atom) -> caf::result<bytes> {
+      [s](snapshot_request) -> caf::result<bytes> {
         auto data = guarded("store::snapshot", [&] { return s->snapshot(); });
         if (!data) return data.error();
         return std::move(*data);
       },
-      [s](restore_atom, const std::string& path) -> caf::result<std::uint64_t> {
-        auto size = restore_from_file(*s, path);
+      [s](const restore_request& req) -> caf::result<std::uint64_t> {
+        auto size = restore_from_file(*s, req.path);
         if (!size) return size.error();
         return *size;
       },
@@ -84,57 +79,50 @@ store_actor::behavior_type store_actor_impl(store_actor::stateful_pointer<store_
   self->state.applied = applied;
   self->state.io = self->spawn<caf::detached + caf::linked>(store_io_impl, self->state.user_store);
   return {
-      [=](apply_atom, const std::vector<core::entry>& entries,
-          std::vector<apply_answer>& answers) {
+      [=](apply_request& req) -> std::uint64_t {
         auto& st = self->state;
-        std::vector<apply_result> results;
-        results.reserve(entries.size());
-        auto answer = answers.begin();
-        for (const auto& e : entries) {
-          while (answer != answers.end() && answer->index < e.index.value) ++answer;
-          const bool proposed_here = answer != answers.end() && answer->index == e.index.value;
+        auto answer = req.answers.begin();
+        for (const auto& e : req.entries) {
+          while (answer != req.answers.end() && answer->index < e.index.value) ++answer;
+          const bool proposed_here = answer != req.answers.end() && answer->index == e.index.value;
           if (e.index.value <= st.applied) {  // a snapshot already holds it
             if (proposed_here)
-              answer->promise.deliver(make_error(
-                  errc::timeout, "applied through a snapshot; its result is unknown"));
+              answer->promise.deliver(
+                  make_error(errc::timeout, "applied through a snapshot; its result is unknown"));
             continue;
           }
-          auto r = apply_one(*st.user_store, e);
+          auto result = apply_one(*st.user_store, e);
           st.applied = e.index.value;
-          if (proposed_here) {
-            if (r.ok)
-              answer->promise.deliver(std::move(r.value));
-            else
-              answer->promise.deliver(
-                  make_error(errc::apply_failed, std::string(r.value.begin(), r.value.end())));
-            r.value.clear();
-          }
-          results.push_back(std::move(r));
+          if (!proposed_here) continue;
+          if (result)
+            answer->promise.deliver(std::move(*result));
+          else
+            answer->promise.deliver(std::move(result.error()));
         }
-        return results;
+        return st.applied;
       },
-      [=](snap_atom) {
+      [=](snapshot_request) {
         // await: no apply runs until the data is taken, so it is exactly the
         // state at `applied`.
         auto rp = self->make_response_promise<std::uint64_t, bytes>();
         const auto at = self->state.applied;
-        self->request(self->state.io, caf::infinite, snap_atom::value)
+        self->request(self->state.io, caf::infinite, snapshot_request{})
             .await([rp, at](bytes& data) mutable { rp.deliver(at, std::move(data)); },
                    [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
         return rp;
       },
-      [=](restore_atom, const std::string& path, std::uint64_t index) {
+      [=](const restore_request& req) {
         auto rp = self->make_response_promise<std::uint64_t>();
-        self->request(self->state.io, caf::infinite, restore_atom::value, path)
+        self->request(self->state.io, caf::infinite, req)
             .await(
-                [self, rp, index](std::uint64_t) mutable {
+                [self, rp, index = req.index](std::uint64_t) mutable {
                   self->state.applied = index;
                   rp.deliver(index);
                 },
                 [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
         return rp;
       },
-      [=](stop_atom) {
+      [=](stop_signal) {
         // A normal exit does not travel along links: stop the helper too.
         self->send_exit(self->state.io, caf::exit_reason::user_shutdown);
         self->quit();

@@ -32,7 +32,6 @@ void add_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<core::entry>("actraft::entry");
   cfg.add_message_type<core::hard_state>("actraft::hard_state");
   cfg.add_message_type<core::snapshot_meta>("actraft::snapshot_meta");
-  cfg.add_message_type<actors::apply_result>("actraft::apply_result");
   cfg.add_message_type<actors::peer_interface>("actraft::peer_interface");
   cfg.add_error_category(error_category, [](std::uint8_t code, caf::atom_value,
                                              const caf::message& ctx) {

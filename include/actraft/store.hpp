@@ -12,7 +12,14 @@ using bytes = std::vector<std::uint8_t>;
 /// command, in log order, on every member; the result of the call on the
 /// member that answers the proposal goes back to the proposer.
 ///
-/// All three methods run on the store's own thread, never concurrently.
+/// The three methods are never called concurrently, but not always on one
+/// thread:
+/// - `apply` runs on the store's thread (options::apply_on_own_thread, the
+///   default), or on the node's thread when that option is off;
+/// - `snapshot` and `restore` run on a helper thread of the store's, while
+///   applies wait;
+/// - the `restore` of a restarting member's newest snapshot runs on the
+///   thread that calls raft::lead() or raft::join(), before anything else.
 class store {
  public:
   virtual ~store() = default;

@@ -21,8 +21,8 @@ std::string_view to_string(phase p) {
   return "unknown";
 }
 
-replica::replica(const options& opts, core::options core_opts, std::string address, ports io)
-    : opts_(opts), core_opts_(core_opts), address_(std::move(address)), io_(io) {
+replica::replica(const options& opts, core::options core_opts, ports io)
+    : opts_(opts), core_opts_(core_opts), io_(io) {
   ACTRAFT_INVARIANT(io_.clock != nullptr && io_.network != nullptr && io_.storage != nullptr &&
                         io_.machine != nullptr && io_.requesters != nullptr && io_.log_to != nullptr,
                     "a replica is given every port");
@@ -43,6 +43,7 @@ void replica::log(severity level, const std::string& text) const { io_.log_to->l
 void replica::start(start_state s) {
   if (phase_ != phase::joining) return;
   core_opts_.id = s.id;
+  address_ = std::move(s.address);
   seeds_ = std::move(s.seeds);
   seeds_.erase(s.id);
   snapshot_ = s.persisted.snapshot;
@@ -90,7 +91,7 @@ void replica::enter_removed() {
 
 void replica::on_removal_recorded() { removal_recorded_ = true; }
 
-void replica::fail_storage(const std::string& why) {
+void replica::fail(const std::string& why) {
   log(severity::error, why + "; stopping");
   answer_everything(errc::storage_failure, why);
   stop();
@@ -278,7 +279,7 @@ void replica::on_restored(core::log_index index) {
 }
 
 void replica::on_restore_failed(const std::string& why) {
-  fail_storage("cannot restore the store from the snapshot (" + why + ")");
+  fail("cannot restore the store from the snapshot (" + why + ")");
 }
 
 // --- Peers -------------------------------------------------------------------------

@@ -265,15 +265,23 @@ BOOST_AUTO_TEST_CASE(remote_peers_cannot_send_internal_messages) {
   temp_dir tmp;
   member_process a{tmp.sub("a")}, outsider{tmp.sub("outsider")};
   a.node->lead();
-  // Another process (here: another actor system) connects to the node and
-  // tries the messages only the node's own actors may send.
-  auto remote = outsider.sys->middleman().remote_actor<actors::node_actor>("127.0.0.1", a.node->port());
+  // The node publishes its mailbox and the peer protocol, nothing else: a
+  // handle that claims its internal signals is refused.
+  BOOST_TEST(!outsider.sys->middleman().remote_actor<actors::node_actor>("127.0.0.1", a.node->port()));
+  auto remote =
+      outsider.sys->middleman().remote_actor<actors::published_node>("127.0.0.1", a.node->port());
   BOOST_REQUIRE(remote);
+  // Another process (here: another actor system) tries what only the node's
+  // own actors may say, the old way (atoms) and the new (its local signal
+  // types cannot even be sent: they are not registered for the network).
+  auto untyped = caf::actor_cast<caf::actor>(*remote);
   caf::scoped_actor self{*outsider.sys};
-  self->send(*remote, actors::stop_atom::value);
-  caf::anon_send(*remote, actors::stop_atom::value);
-  self->send(*remote, actors::start_atom::value, std::uint64_t{9}, std::vector<member_status>{});
-  self->send(*remote, actors::peer_down_atom::value, std::uint64_t{1});
+  self->send(untyped, caf::atom("stop"));
+  caf::anon_send(untyped, caf::atom("stop"));
+  self->send(untyped, caf::atom("start"), std::uint64_t{9}, std::vector<member_status>{});
+  self->send(untyped, caf::atom("peer_down"), std::uint64_t{1});
+  self->send(untyped, caf::atom("tick"), std::uint64_t{0});
+  self->send(untyped, actors::stop_signal{});
   std::this_thread::sleep_for(200ms);
   BOOST_TEST(expect_ok(a.node->propose(to_bytes("still here")), *a.sys) == "1:still here");
   BOOST_TEST(a.node->status()->id == 1u);

@@ -25,12 +25,22 @@ struct sim_member {
   std::shared_ptr<recording_store> store;
 };
 
+/// Hands out the local node handles by address, instead of connecting.
+struct local_directory final : actors::peer_directory {
+  std::map<std::string, actors::node_actor> nodes;
+  actors::peer_interface find(const std::string& address) override {
+    auto it = nodes.find(address);
+    return it == nodes.end() ? actors::peer_interface{}
+                             : caf::actor_cast<actors::peer_interface>(it->second);
+  }
+};
+
 struct sim_cluster {
   temp_dir tmp;
   caf::actor_system_config cfg;
   std::unique_ptr<caf::actor_system> sys;
   caf::scheduler::test_coordinator* sched = nullptr;
-  std::map<std::string, actors::node_actor> by_address;
+  std::shared_ptr<local_directory> directory = std::make_shared<local_directory>();
   std::vector<sim_member> members;
 
   sim_cluster(int n, std::uint64_t seed) {
@@ -65,24 +75,19 @@ struct sim_cluster {
       setup->store = sys->spawn(actors::store_actor_impl, std::shared_ptr<store>(st), std::uint64_t{0});
       setup->snapshot_io =
           sys->spawn(actors::snapshot_io_impl, tmp.sub(name), storage::storage_options{}, logger);
-      setup->resolver = [this](const std::string& address) {
-        auto it = by_address.find(address);
-        return it == by_address.end() ? actors::peer_interface{}
-                                      : caf::actor_cast<actors::peer_interface>(it->second);
-      };
+      setup->directory = directory;
       auto node = sys->spawn(actors::node_actor_impl, setup);
-      by_address[name] = node;
+      directory->nodes[name] = node;
       members.push_back({node, st});
       caf::scoped_actor starter{*sys};
-      starter->send(node, actors::start_atom::value, static_cast<std::uint64_t>(i),
-                    std::vector<member_status>{});
+      starter->send(node, actors::start_signal{static_cast<std::uint64_t>(i), {}});
     }
     sched->run();
   }
 
   ~sim_cluster() {
     caf::scoped_actor self{*sys};
-    for (auto& m : members) self->send(m.node, actors::stop_atom::value);
+    for (auto& m : members) self->send(m.node, actors::stop_signal{});
     sched->run();
   }
 
@@ -152,8 +157,8 @@ BOOST_AUTO_TEST_CASE(simulated_leader_loss_and_a_follower_waiting_for_a_new_lead
   BOOST_REQUIRE(lead);
   BOOST_TEST(c.propose(*lead, "before") == "1:before");
   caf::scoped_actor self{*c.sys};
-  self->send(c.members[*lead].node, actors::stop_atom::value);
-  c.by_address.erase("n" + std::to_string(*lead + 1));
+  self->send(c.members[*lead].node, actors::stop_signal{});
+  c.directory->nodes.erase("n" + std::to_string(*lead + 1));
   c.sched->run();
   // A proposal on a survivor waits for the election, then commits.
   const std::size_t survivor = (*lead + 1) % 3;

@@ -41,11 +41,10 @@ BOOST_AUTO_TEST_CASE(snapshot_chunks_restart_at_offset_zero_and_refuse_strays) {
   auto io = sys.spawn(actors::snapshot_io_impl, tmp.sub(""), storage::storage_options{},
                       actors::make_logger("test"));
   caf::scoped_actor self{sys};
-  using actors::chunk_atom;
   // Sends one chunk; the answer (next offset, path) or the error.
   auto chunk = [&](const core::message& h, std::uint64_t offset, bytes data, bool last) {
     caf::expected<std::pair<std::uint64_t, std::string>> out{caf::error{}};
-    self->request(io, caf::infinite, chunk_atom::value, h, offset, std::move(data), last)
+    self->request(io, caf::infinite, actors::chunk_request{h, offset, std::move(data), last})
         .receive([&](std::uint64_t next, std::string& path) { out = std::make_pair(next, path); },
                  [&](caf::error& err) { out = std::move(err); });
     return out;
@@ -88,5 +87,5 @@ BOOST_AUTO_TEST_CASE(snapshot_chunks_restart_at_offset_zero_and_refuse_strays) {
     ++files;
   }
   BOOST_TEST(files == 1u);
-  self->send(io, actors::stop_atom::value);
+  self->send(io, actors::stop_signal{});
 }

@@ -69,6 +69,7 @@ void cluster::start(slot& s) {
   s.m->applied = s.disk.snapshot_data();  // the state machine restarts from the snapshot
   driver::start_state st;
   st.id = s.id;
+  st.address = s.address;
   st.persisted = core::persisted_state{s.disk.state, s.disk.snapshot, s.disk.entries};
   st.seeds = s.disk.seeds;
   st.snapshot_location = s.disk.snapshot_location;

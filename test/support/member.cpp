@@ -15,7 +15,7 @@ options replica_options(const cluster_config& cfg) {
 cluster::member::member(cluster& cl, slot& s)
     : c(cl),
       slot_index(cl.index_of(s)),
-      replica(replica_options(cl.cfg_), cl.options_for(s), s.address,
+      replica(replica_options(cl.cfg_), cl.options_for(s),
               driver::ports{this, this, this, this, this, this}) {}
 
 driver::time_point cluster::member::now() const {

@@ -1,6 +1,7 @@
 // The messages Raft peers exchange. One plain struct for all kinds (only the
-// fields a kind uses are meaningful), so the wire format is one cereal
-// record and the simulator can copy, drop, duplicate and reorder freely.
+// fields a kind uses are meaningful): it crosses the network in CAF's binary
+// format (actors/protocol.hpp inspects it) and the simulator can copy, drop,
+// duplicate and reorder it freely.
 #pragma once
 
 #include <cstdint>
@@ -64,12 +65,6 @@ struct message {
            a.index == b.index && a.log_term == b.log_term && a.entries == b.entries &&
            a.commit == b.commit && a.reject == b.reject && a.hint_index == b.hint_index &&
            a.hint_term == b.hint_term && a.snapshot == b.snapshot && a.transfer == b.transfer;
-  }
-
-  template <class Archive>
-  void serialize(Archive& ar) {
-    ar(type, from, to, term, index, log_term, entries, commit, reject, hint_index, hint_term,
-       snapshot, transfer);
   }
 };
 

@@ -56,6 +56,7 @@ struct status {
 /// What a replica starts from, once it knows its id.
 struct start_state {
   core::node_id id;
+  std::string address;  ///< this member's own, as the others reach it
   core::persisted_state persisted;  ///< what the data directory holds
   /// Members known before the log says (a joiner's answer from the cluster).
   std::map<core::node_id, std::string> seeds;
@@ -65,9 +66,9 @@ struct start_state {
 
 class replica {
  public:
-  /// `opts` gives the request, snapshot and retry settings; `core_opts` the
-  /// core's (its id is set by start()). `address` is this member's own.
-  replica(const options& opts, core::options core_opts, std::string address, ports io);
+  /// `opts` gives the snapshot and retry settings; `core_opts` the core's
+  /// (its id is set by start()).
+  replica(const options& opts, core::options core_opts, ports io);
 
   // --- inputs ---------------------------------------------------------------
   /// Starts the core (phase joining -> running).
@@ -85,6 +86,9 @@ class replica {
   bool transfer_leadership(core::node_id to);
   /// Shuts down: every request still open is answered `shutting_down`.
   void stop();
+  /// The node cannot go on (its storage failed): every request still open
+  /// is answered `storage_failure`, then it stops.
+  void fail(const std::string& why);
 
   // --- completions of the ports ---------------------------------------------
   void on_written();
@@ -149,7 +153,6 @@ class replica {
   void sync_peers();
   bool notice_changes();
   void enter_removed();
-  void fail_storage(const std::string& why);
   [[nodiscard]] bool planted(core::planted_bug b) const;
   void log(severity level, const std::string& text) const;
 
@@ -174,7 +177,7 @@ class replica {
 
   const options opts_;
   core::options core_opts_;
-  const std::string address_;
+  std::string address_;
   ports io_;
   phase phase_ = phase::joining;
   std::optional<core::node> core_;

@@ -1,0 +1,228 @@
+// The replica's disk, state machine and clients, carried out by the log,
+// store and snapshot io actors and the clients' response promises.
+#include "node_ports.hpp"
+
+#include <cstdio>
+#include <utility>
+
+#include "actraft/core/invariant.hpp"
+#include "logging.hpp"
+
+namespace actraft::actors {
+
+std::vector<member_status> members_of(const std::vector<core::member>& ms) {
+  std::vector<member_status> out;
+  out.reserve(ms.size());
+  for (const auto& m : ms) out.push_back(member_status{m.id.value, m.address, m.voter});
+  return out;
+}
+
+node_ports::node_ports(self_ptr self, const node_setup& setup)
+    : self_(self),
+      opts_(setup.opts),
+      log_(setup.log),
+      store_(setup.store),
+      snapshot_io_(setup.snapshot_io),
+      directory_(setup.directory),
+      logger_(make_logger("starting")) {}
+
+void node_ports::start(core::node_id id, const std::string& address) {
+  address_ = address;
+  logger_ = make_logger("node " + std::to_string(id.value));
+}
+
+driver::replica& node_ports::replica() { return *self_->state.replica; }
+
+void node_ports::settle() {
+  auto& st = self_->state;
+  if (st.stopping || !st.replica || st.replica->current_phase() != driver::phase::stopped) return;
+  st.stopping = true;
+  stop_all();
+  self_->quit();
+}
+
+driver::reply node_ports::reply_of(const caf::error& err) const {
+  if (auto code = code_of(err)) {
+    std::string why;
+    if (err.context().match_elements<std::string>()) why = err.context().get_as<std::string>(0);
+    return driver::reply::failure(*code, std::move(why));
+  }
+  // Anything that is not an actraft error (a broken connection, a CAF
+  // timeout) leaves the outcome unknown.
+  return driver::reply::failure(errc::timeout, "request failed: " + self_->system().render(err));
+}
+
+std::optional<std::string> node_ports::storage_actor_name(const caf::actor_addr& a) const {
+  if (a == log_.address()) return "log";
+  if (a == store_.address()) return "store";
+  if (a == snapshot_io_.address()) return "snapshot io";
+  return std::nullopt;
+}
+
+driver::time_point node_ports::now() const { return driver::clock::now(); }
+
+void node_ports::log(driver::severity level, const std::string& text) {
+  switch (level) {
+    case driver::severity::debug: logger_->debug("{}", text); break;
+    case driver::severity::info: logger_->info("{}", text); break;
+    case driver::severity::warning: logger_->warn("{}", text); break;
+    case driver::severity::error: logger_->error("{}", text); break;
+  }
+}
+
+// --- clients ---------------------------------------------------------------------
+
+driver::request_id node_ports::remember(any_promise p) {
+  const auto id = ++next_request_;
+  promises_.emplace(id, std::move(p));
+  return id;
+}
+
+void node_ports::answer(driver::request_id id, driver::reply r) {
+  auto it = promises_.find(id);
+  ACTRAFT_INVARIANT(it != promises_.end(), "a request is answered once, and only a request made");
+  any_promise p = std::move(it->second);
+  promises_.erase(it);
+  if (!r.ok()) {
+    std::visit([&](auto& rp) { rp.deliver(make_error(*r.error, std::move(r.reason))); }, p);
+    return;
+  }
+  std::visit(
+      [&](auto& rp) {
+        using promise = std::decay_t<decltype(rp)>;
+        if constexpr (std::is_same_v<promise, bytes_promise>)
+          rp.deliver(std::move(r.value));
+        else if constexpr (std::is_same_v<promise, join_promise>)
+          rp.deliver(r.member.value, members_of(r.members));
+        else
+          rp.deliver(r.member.value);
+      },
+      p);
+}
+
+void node_ports::fail_all(errc code, const std::string& why) {
+  for (auto& [id, p] : promises_) std::visit([&](auto& rp) { rp.deliver(make_error(code, why)); }, p);
+  promises_.clear();
+}
+
+// --- disk --------------------------------------------------------------------------
+
+void node_ports::write(const driver::write_batch& batch) {
+  // The log actor sends what had to wait for the write as soon as it is
+  // durable, straight to the peers.
+  persist_request req{batch.state, batch.entries, address_, batches(batch.after_sync)};
+  self_->request(log_, caf::infinite, std::move(req))
+      .then(
+          [this](std::uint64_t) {
+            replica().on_written();
+            settle();
+          },
+          [this](const caf::error& err) {
+            replica().on_write_failed(self_->system().render(err));
+            settle();
+          });
+}
+
+void node_ports::install(const core::snapshot_meta& meta, const std::string& location) {
+  self_->request(log_, caf::infinite, install_request{meta, location})
+      .then(
+          [this, meta, location](std::uint64_t in_force) {
+            replica().on_installed(meta, location, core::log_index{in_force});
+            // The leader's last chunk is answered once its snapshot is in force.
+            if (install_ && install_->path == location) {
+              install_->promise.deliver(install_->size);
+              install_.reset();
+            }
+            settle();
+          },
+          [this, meta, location](const caf::error& err) {
+            replica().on_install_failed(meta, location, self_->system().render(err));
+            if (install_ && install_->path == location) {
+              install_->promise.deliver(err);
+              install_.reset();
+            }
+            settle();
+          });
+}
+
+void node_ports::record_removal() {
+  self_->request(log_, caf::infinite, removed_request{})
+      .then([this](bool) { replica().on_removal_recorded(); },
+            [](const caf::error&) {});  // the log actor said why
+}
+
+// --- state machine -----------------------------------------------------------------
+
+void node_ports::apply(std::vector<core::entry> entries, std::vector<driver::answer_slot> answers) {
+  apply_request req{std::move(entries), {}};
+  req.answers.reserve(answers.size());
+  for (const auto& slot : answers) {
+    // The store actor answers the proposer itself, right after the apply.
+    auto it = promises_.find(slot.id);
+    ACTRAFT_INVARIANT(it != promises_.end() && std::holds_alternative<bytes_promise>(it->second),
+                      "an answer slot names a proposal still open");
+    req.answers.push_back(apply_answer{slot.index.value, std::get<bytes_promise>(std::move(it->second))});
+    promises_.erase(it);
+  }
+  self_->request(store_, caf::infinite, std::move(req)).then([this](std::uint64_t last) {
+    replica().on_applied(core::log_index{last});
+    settle();
+  });
+}
+
+void node_ports::restore(const core::snapshot_meta& meta, const std::string& location) {
+  self_->request(store_, caf::infinite, restore_request{location, meta.index.value})
+      .then(
+          [this](std::uint64_t index) {
+            replica().on_restored(core::log_index{index});
+            settle();
+          },
+          [this](const caf::error& err) {
+            replica().on_restore_failed(self_->system().render(err));
+            settle();
+          });
+}
+
+void node_ports::take_snapshot() {
+  auto failed = [this](const caf::error& err) {
+    replica().on_snapshot_failed(self_->system().render(err));
+    settle();
+  };
+  // The store serializes on its thread, the snapshot io actor writes on its
+  // own, and the log actor only renames it into force: proposals keep flowing.
+  self_->request(store_, caf::infinite, snapshot_request{})
+      .then(
+          [this, failed](std::uint64_t index, bytes& data) {
+            auto meta = replica().describe_snapshot(core::log_index{index});
+            if (!meta) {
+              replica().on_snapshot_failed({});
+              return;
+            }
+            const auto size = data.size();
+            self_->request(snapshot_io_, caf::infinite, write_request{*meta, std::move(data)})
+                .then(
+                    [this, meta = *meta, size](std::string& path) {
+                      logger_->debug("wrote the snapshot at index {} ({} bytes)", meta.index.value, size);
+                      replica().on_snapshot_written(meta, path);
+                      settle();
+                    },
+                    failed);
+          },
+          failed);
+}
+
+void node_ports::stop_all() {
+  for (auto& [id, p] : peers_) self_->send(p.proxy, stop_signal{});
+  peers_.clear();
+  for (auto& [id, sender] : senders_) self_->send(sender, stop_signal{});
+  senders_.clear();
+  if (install_) {
+    install_->promise.deliver(make_error(errc::shutting_down, "node is shutting down"));
+    install_.reset();
+  }
+  self_->send(log_, stop_signal{});
+  self_->send(store_, stop_signal{});
+  self_->send(snapshot_io_, stop_signal{});
+}
+
+}  // namespace actraft::actors
