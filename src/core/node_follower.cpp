@@ -157,9 +157,12 @@ void node::handle_snapshot(const message& m) {
   const snapshot_meta& meta = m.snapshot;
   if (meta.index <= log_.commit()) {
     r.index = log_.commit();  // nothing new in it
-  } else if (log_.matches(meta.index, meta.term)) {
+  } else if (log_.matches(meta.index, meta.term) && meta.index <= log_.durable()) {
     // §7: the log already holds what the snapshot covers; keep the entries
-    // after it and just learn that it is committed.
+    // after it and just learn that it is committed. Only if that entry is
+    // durable: the caller put the snapshot in force on its disk first, which
+    // kept the stored log only if it held that entry (an entry still waiting
+    // to be written went with the rest).
     log_.commit_to(meta.index);
     r.index = meta.index;
   } else {

@@ -102,6 +102,7 @@ void replica::fail(const std::string& why) {
 void replica::tick() {
   if (phase_ == phase::removed || phase_ == phase::stopped) return;
   const auto now = io_.clock->now();
+  ++ticks_;
   if (core_) core_->tick();
   expire(now);
   retry_waiting();
@@ -125,13 +126,13 @@ void replica::step(const std::string& from_address, const std::vector<core::mess
     core_->step(m);
     from = m.from;
   }
-  // A leader that joined after this member's log ends is not in its
-  // configuration; without its address this member could never answer it
-  // (nor catch up from it). Only the current leader's is kept.
-  const auto leader = core_->leader();
-  if (from != core::no_node && from == leader && !from_address.empty() &&
-      core_->config().find(leader) == nullptr)
-    learned_[leader] = from_address;
+  // Whoever writes to this member is answered, listed in its configuration
+  // or not: a leader that joined after this member's log ends (or it could
+  // never catch up from it), a member whose removal this member holds but
+  // which still leads others in an older term (or it would never hear of the
+  // newer one). Raft's answers are how peers learn terms and logs.
+  if (from != core::no_node && !from_address.empty() && core_->config().find(from) == nullptr)
+    learned_[from] = learned_peer{from_address, ticks_};
   drive();
 }
 
@@ -293,10 +294,13 @@ void replica::sync_peers() {
   // A joiner knows the members from the cluster's answer until its log does.
   if (core_->config().find(me) == nullptr)
     for (const auto& [id, addr] : seeds_) wanted.emplace(id, addr);
-  const auto leader = core_->leader();
-  std::erase_if(learned_, [&](const auto& kv) { return kv.first != leader; });
-  if (leader != core::no_node && leader != me && wanted.count(leader) == 0)
-    if (auto it = learned_.find(leader); it != learned_.end()) wanted.emplace(leader, it->second);
+  // A peer outside the configuration is kept while it keeps writing (two
+  // election timeouts at their longest).
+  const auto quiet = static_cast<std::uint64_t>(4 * core_opts_.election_ticks);
+  std::erase_if(learned_, [&](const auto& kv) {
+    return ticks_ - kv.second.heard > quiet || kv.first == me;
+  });
+  for (const auto& [id, peer] : learned_) wanted.emplace(id, peer.address);
   if (wanted == wanted_) return;
   wanted_ = std::move(wanted);
   std::erase_if(connected_, [&](core::node_id id) { return wanted_.count(id) == 0; });

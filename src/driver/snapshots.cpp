@@ -131,7 +131,7 @@ void replica::on_snapshot_sent(core::node_id to, bool ok) {
 
 // --- Installing one ------------------------------------------------------------------
 
-std::string replica::check_snapshot(const core::message& header, std::size_t chunk_bytes) const {
+std::string replica::check_snapshot(const core::message& header, std::size_t chunk_bytes) {
   if (!core_ || (phase_ != phase::running && phase_ != phase::installing))
     return "node is not running";
   const auto& meta = header.snapshot;
@@ -142,9 +142,17 @@ std::string replica::check_snapshot(const core::message& header, std::size_t chu
     return "malformed snapshot header";
   if (chunk_bytes > max_chunk_bytes) return "snapshot chunk larger than 64 MiB";
   if (header.term < core_->term()) return "snapshot from a leader of an old term";
-  if (meta.index <= core_->log().commit())
+  if (meta.index <= core_->log().commit()) {
+    // Nothing to install, but the leader must learn how far this member
+    // is, or it offers the snapshot again and again: the core answers it as
+    // it answers an append (the data is not needed for that).
+    if (phase_ == phase::running) {
+      core_->step(header);
+      drive();
+    }
     return "snapshot not needed: this member has committed index " +
            std::to_string(core_->log().commit().value);
+  }
   // One install at a time (two leaders of different terms could both be
   // sending); the other transfer fails and its leader offers it again.
   if (phase_ == phase::installing) return "another snapshot is being installed";

@@ -98,6 +98,35 @@ BOOST_AUTO_TEST_CASE(s7_snapshot_the_log_already_covers_keeps_the_entries_after_
   BOOST_TEST(!acks[0].reject);
 }
 
+// §7 keeps the log after a snapshot whose last entry it holds; here "holds"
+// means durably. The caller puts the snapshot in force on its disk before the
+// core hears of it, and the disk kept its log only if it held that entry: an
+// entry still waiting to be written went with the rest. The core must not
+// keep, in memory, a log its disk no longer has (simulator seed 5008).
+BOOST_AUTO_TEST_CASE(s7_a_snapshot_over_an_entry_not_yet_durable_replaces_the_log) {
+  network net(3);
+  net.elect(1);
+  commit_proposals(net, 3);
+  auto& f = net.node(2);
+  const auto term = net.node(1).term().value;
+  const auto last = f.log().last_index().value;
+  // An append arrives, and its entry is not written yet (no drain).
+  f.step(append(1, 2, term, last, term, make_entries(last + 1, {term}), last));
+  BOOST_REQUIRE(f.log().last_index().value == last + 1);
+  BOOST_REQUIRE(f.log().durable().value == last);
+  message m = msg(message_type::snapshot, 1, 2, term);
+  m.snapshot = actraft::core::snapshot_meta{log_index{last + 1}, raft_term{term}, make_config(3)};
+  m.index = m.snapshot.index;
+  m.log_term = m.snapshot.term;
+  f.step(m);
+  auto rd = f.take_ready();
+  BOOST_REQUIRE(rd.snapshot.has_value());  // installed: the whole log replaced
+  BOOST_TEST(rd.snapshot->index.value == last + 1);
+  BOOST_TEST(rd.entries.empty());
+  BOOST_TEST(f.log().snapshot().index.value == last + 1);
+  f.advance();
+}
+
 BOOST_AUTO_TEST_CASE(s7_restart_from_a_snapshot_applies_only_what_follows_it) {
   network net(3);
   net.elect(1);

@@ -46,6 +46,20 @@ const std::vector<regression>& regressions() {
        "follower, which dropped it, forever (snapshot_meta_at now refuses an unknown "
        "configuration)"},
       {379564, 5, 2000, "core: same joiner snapshot without a configuration as seed 360424"},
+      // Found by the million-seed soak of the simulator running the replica.
+      {5008, 5, 2000,
+       "core: a follower kept its log on a snapshot whose last entry it held only in memory, "
+       "while its disk, which never had it, replaced its log: the next write fell below the "
+       "snapshot (handle_snapshot keeps the log only over a durable entry)"},
+      {9478, 5, 2000, "core: same in-memory snapshot entry as seed 5008"},
+      {8016, 5, 2000,
+       "replica: members answered only peers in their configuration; a member they had "
+       "removed still led others in an older term and never heard of the newer one (now "
+       "every peer that writes is answered)"},
+      {15010, 5, 2000, "replica: same unanswered peer as seed 8016"},
+      {17382, 5, 2000,
+       "replica: a follower refused a snapshot it no longer needed without telling the leader "
+       "where it was; the leader offered it forever (the core now answers it like an append)"},
   };
   return list;
 }

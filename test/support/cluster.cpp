@@ -368,7 +368,9 @@ void cluster::send_snapshot(slot& from, const core::message& header, const std::
       end_transfer(key, false);
       return;
     }
-    const std::string why = t.m->replica.check_snapshot(header, 0);
+    std::string why;
+    guarded(t, [&](driver::replica& r) { why = r.check_snapshot(header, 0); });
+    if (!t.m) return;
     if (!why.empty()) {
       note("n" + std::to_string(t.id.value) + " refuses a snapshot: " + why);
       end_transfer(key, false);

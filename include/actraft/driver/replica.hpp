@@ -76,7 +76,7 @@ class replica {
   /// One heartbeat interval passed: the core's clock, deadlines, retries.
   void tick();
   /// Raft messages from a peer that advertises `from_address` (used to answer
-  /// a leader this member does not know from its configuration yet).
+  /// a peer this member's configuration does not list).
   void step(const std::string& from_address, const std::vector<core::message>& messages);
   /// A client request; answered exactly once through the clients port.
   void submit(request_id id, request r);
@@ -109,8 +109,10 @@ class replica {
 
   // --- receiving a leader's snapshot ------------------------------------------
   /// Before a chunk of a leader's snapshot is written: empty if it may be,
-  /// else why not. Nothing is allocated or written for a refused chunk.
-  [[nodiscard]] std::string check_snapshot(const core::message& header, std::size_t chunk_bytes) const;
+  /// else why not. Nothing is allocated or written for a refused chunk. A
+  /// snapshot this member does not need (it committed its index already) is
+  /// answered as Raft answers an append, so the leader learns where it is.
+  [[nodiscard]] std::string check_snapshot(const core::message& header, std::size_t chunk_bytes);
   /// The whole snapshot is durable at `location`: put it in force, then step
   /// the header into the core. False (and nothing done) if it is no longer
   /// wanted. Once in force, on_installed has stepped it.
@@ -201,11 +203,17 @@ class replica {
   std::optional<core::log_index> removal_index_;
   bool removal_recorded_ = false;
 
-  // Peers: members known before the log says, leaders' own addresses (a
-  // leader this member's configuration does not list yet), what the
-  // transport was asked to connect to, and what is connected.
+  // Peers: members known before the log says, the addresses of peers that
+  // wrote to this member though its configuration does not list them (and
+  // when they last did, in ticks), what the transport was asked to connect
+  // to, and what is connected.
+  struct learned_peer {
+    std::string address;
+    std::uint64_t heard = 0;
+  };
   std::map<core::node_id, std::string> seeds_;
-  std::map<core::node_id, std::string> learned_;
+  std::map<core::node_id, learned_peer> learned_;
+  std::uint64_t ticks_ = 0;
   std::map<core::node_id, std::string> wanted_;
   std::set<core::node_id> connected_;
 
