@@ -1,6 +1,6 @@
 // The deterministic simulator against the real core: thousands of seeds of
 // faults, each checked after every step (see docs/testing.md).
-//   ACTRAFT_SIM_SEEDS=N        number of seeds (default 2000)
+//   ACTRAFT_SIM_SEEDS=N        number of seeds (default 5000)
 //   ACTRAFT_SIM_FIRST_SEED=S   first seed (default 1)
 #define BOOST_TEST_MODULE actraft_sim
 #include <boost/test/unit_test.hpp>
@@ -26,7 +26,7 @@ BOOST_AUTO_TEST_SUITE(simulation)
 
 BOOST_AUTO_TEST_CASE(random_seeds_keep_every_invariant) {
   using namespace actraft::sim;
-  const std::uint64_t seeds = env_or("ACTRAFT_SIM_SEEDS", 2000);
+  const std::uint64_t seeds = env_or("ACTRAFT_SIM_SEEDS", 5000);
   const std::uint64_t first = env_or("ACTRAFT_SIM_FIRST_SEED", 1);
   std::uint64_t steps = 0, failures = 0, ticks = 0, crashes = 0, window_crashes = 0;
   std::uint64_t committed = 0, acked = 0, terms = 0, drops = 0, dups = 0;
