@@ -17,8 +17,8 @@ void node_ports::connect(const std::map<core::node_id, std::string>& peers) {
   for (auto it = peers_.begin(); it != peers_.end();) {
     auto w = peers.find(it->first);
     if (w == peers.end() || w->second != it->second.address) {
+      // (The replica forgot the connection when it stopped wanting it.)
       self_->send(it->second.proxy, stop_signal{});
-      if (it->second.remote) replica().on_peer(it->first, false);
       it = peers_.erase(it);
     } else {
       ++it;
