@@ -120,7 +120,7 @@ node_actor::behavior_type node_actor_impl(node_actor::stateful_pointer<node_stat
       },
       [self](leave_atom) -> caf::result<std::uint64_t> {
         const auto* core = self->state.replica->core();
-        if (core == nullptr) return make_error(errc::not_leader, "this node has not joined a cluster yet");
+        if (core == nullptr) return make_error(errc::not_started, "this node has not joined a cluster yet");
         auto rp = self->make_response_promise<std::uint64_t>();
         driver::request r;
         r.kind = driver::request_kind::remove;

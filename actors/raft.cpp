@@ -78,6 +78,7 @@ struct raft::impl {
   /// A request from a thread that is not an actor, through the bridge.
   template <class T, class Handle, class... Ts>
   caf::expected<T> ask(const Handle& to, caf::timespan timeout, Ts... xs) {
+    if (!started) return make_error(errc::not_started, "call lead() or join() first");
     if (!node || !bridge) return make_error(errc::shutting_down, "node is not running");
     auto result = std::make_shared<std::promise<caf::expected<T>>>();
     auto answer = result->get_future();
@@ -87,6 +88,13 @@ struct raft::impl {
                 [result](caf::error& err) { result->set_value(std::move(err)); });
     });
     caf::anon_send(bridge, std::move(job));
+    // The bridge's request ends by its timeout. If no answer comes even
+    // then, the bridge itself cannot run: the caller is an actor (or one of
+    // several) holding the scheduler's threads while it waits.
+    if (answer.wait_for(timeout + std::chrono::seconds(2)) != std::future_status::ready)
+      return make_error(errc::timeout,
+                        "no answer: the blocking helpers are not for use inside an actor "
+                        "(send to node.mailbox() instead)");
     try {
       return answer.get();
     } catch (const std::future_error&) {

@@ -1,5 +1,6 @@
 // Composing with other CAF actors: an ordinary actor of the application (a
-// "ticket office") uses a node's mailbox with request(...).then(...), keeps
+// "ticket office") uses a node's mailbox with the typed actraft::propose (a
+// request whose answer comes back decoded), keeps
 // serving while proposals are in flight, and handles every error actraft
 // can answer with. Runs a single-member cluster in a temporary directory.
 #include <actraft/raft.hpp>
@@ -33,38 +34,35 @@ struct tickets : actraft::typed_store<reserve, outcome> {
     return {true, left};
   }
   actraft::bytes snapshot() override { return actraft::encode(left); }
-  void restore(const actraft::bytes& s) override { left = actraft::decode<int>(s).value_or(0); }
+  void restore(const actraft::bytes& s) override { left = actraft::decode_or_throw<int>(s); }
 };
 
 using buy_atom = caf::atom_constant<caf::atom("buy")>;
 
-/// The application's own actor: forwards purchases to the cluster.
+/// The application's own actor: forwards purchases to the cluster. Its
+/// own requests wait longer than the node's request_timeout (5 s), so the
+/// node's answer (an actraft error saying what happened) always comes first.
 caf::behavior office(caf::event_based_actor* self, actraft::mailbox cluster) {
   return {
       [=](buy_atom, int count) {
         auto rp = self->make_response_promise<std::string>();
-        self->request(cluster, 2s, actraft::propose_atom_v, actraft::encode(reserve{count}))
-            .then(
-                [rp](const actraft::bytes& reply) mutable {
-                  auto o = actraft::decode<outcome>(reply);
-                  if (!o) {
-                    rp.deliver(std::string("undecodable answer"));
-                    return;
-                  }
-                  rp.deliver(std::string(o->granted ? "granted" : "refused") + ", " +
-                             std::to_string(o->left) + " left");
-                },
-                [rp](const caf::error& err) mutable {
-                  // Each actraft error says what to do next.
-                  std::string what;
-                  switch (actraft::code_of(err).value_or(actraft::errc::timeout)) {
-                    case actraft::errc::apply_failed: what = "rejected by the store"; break;
-                    case actraft::errc::not_leader: what = "no leader now, retry later"; break;
-                    case actraft::errc::timeout: what = "outcome unknown (timed out)"; break;
-                    default: what = "failed";
-                  }
-                  rp.deliver(what + ": " + caf::to_string(err));
-                });
+        actraft::propose<outcome>(
+            self, cluster, reserve{count}, 6s,
+            [rp](const outcome& o) mutable {
+              rp.deliver(std::string(o.granted ? "granted" : "refused") + ", " +
+                         std::to_string(o.left) + " left");
+            },
+            [rp](const caf::error& err) mutable {
+              // Each actraft error says what to do next.
+              std::string what;
+              switch (actraft::code_of(err).value_or(actraft::errc::timeout)) {
+                case actraft::errc::apply_failed: what = "rejected by the store"; break;
+                case actraft::errc::not_leader: what = "no leader now, retry later"; break;
+                case actraft::errc::timeout: what = "outcome unknown (timed out)"; break;
+                default: what = "failed";
+              }
+              rp.deliver(what + ": " + caf::to_string(err));
+            });
         return rp;
       },
   };
@@ -86,7 +84,7 @@ int main() {
     auto shop = sys.spawn(office, node.mailbox());
     caf::scoped_actor self{sys};
     for (int count : {3, 4, 5, -1, 2}) {
-      self->request(shop, 5s, buy_atom::value, count)
+      self->request(shop, 10s, buy_atom::value, count)
           .receive([&](const std::string& s) { std::cout << "buy " << count << ": " << s << "\n"; },
                    [&](const caf::error& e) {
                      std::cout << "buy " << count << ": " << sys.render(e) << "\n";

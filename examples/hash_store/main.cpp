@@ -1,4 +1,4 @@
-// The README's program: a typed store in one screen.
+// The README's program: a typed store in one screen (hash_store.hpp).
 //   hash_store 127.0.0.1:9001 /tmp/h1                    (lead)
 //   hash_store 127.0.0.1:9002 /tmp/h2 127.0.0.1:9001     (join through any member)
 #include <actraft/raft.hpp>
@@ -6,21 +6,8 @@
 #include <caf/all.hpp>
 
 #include <iostream>
-#include <map>
 
-struct insert {                       // a command
-  std::string key, value;
-  template <class A> void serialize(A& a) { a(key, value); }
-};
-
-struct hash_store : actraft::typed_store<insert, std::string> {
-  std::map<std::string, std::string> data;
-  std::string execute(const insert& c) override {          // runs on every member, in log order
-    return std::exchange(data[c.key], c.value);             // result goes back to the proposer
-  }
-  actraft::bytes snapshot() override { return actraft::encode(data); }
-  void restore(const actraft::bytes& s) override { data = *actraft::decode<decltype(data)>(s); }
-};
+#include "hash_store.hpp"
 
 int main(int argc, char** argv) {
   if (argc < 3) {

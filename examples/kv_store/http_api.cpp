@@ -34,16 +34,18 @@ std::string json_escape(const std::string& s) {
 }
 
 /// The HTTP status of an actraft error (CAF's own, e.g. a request timeout,
-/// count as timeouts).
+/// count as timeouts). 503: certainly not carried out, safe to retry (on
+/// this member later, or on the leader); 504: the outcome is unknown.
 int status_of(const caf::error& err) {
   switch (actraft::code_of(err).value_or(actraft::errc::timeout)) {
     case actraft::errc::not_leader:
     case actraft::errc::shutting_down:
     case actraft::errc::removed:
     case actraft::errc::storage_failure:
+    case actraft::errc::dropped:
+    case actraft::errc::not_started:
       return 503;
     case actraft::errc::timeout:
-    case actraft::errc::dropped:
       return 504;
     case actraft::errc::bad_request:
     case actraft::errc::membership_refused:
@@ -60,9 +62,13 @@ struct call {
   actraft::mailbox node;
   http::responder done;
 
-  /// Answers an error; a 503 names the leader, if this member knows one.
+  /// Answers an error, named in X-Raft-Error (the actraft error code, or
+  /// "timeout" for any other); a 503 names the leader, if this member knows one.
   void fail(const caf::error& err) const {
     auto r = text(status_of(err), self->system().render(err) + "\n");
+    r.headers.emplace_back(
+        "X-Raft-Error",
+        std::string(actraft::to_string(actraft::code_of(err).value_or(actraft::errc::timeout))));
     if (r.status != 503) {
       done(std::move(r));
       return;

@@ -1,4 +1,5 @@
-// Errors a proposal, a join or a leave can end with.
+// Errors a proposal, a join or a leave can end with (codes are stable: new
+// ones are added at the end).
 #pragma once
 
 #include <cstdint>
@@ -28,6 +29,9 @@ enum class errc : std::uint8_t {
   storage_failure,
   /// A malformed request (e.g. an undecodable typed command or result).
   bad_request,
+  /// The node has not started yet: lead() or join() has not returned, or a
+  /// joining node has no id yet.
+  not_started,
 };
 
 std::string_view to_string(errc e);

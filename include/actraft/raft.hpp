@@ -59,7 +59,12 @@ class raft {
   /// This member's id (0 before lead() or join()).
   [[nodiscard]] std::uint64_t id() const;
 
-  /// Blocking helpers for code that is not an actor.
+  /// Blocking helpers for code that is not an actor (an HTTP worker, main):
+  /// each waits for its answer. Not for use inside an actor: it would block
+  /// the actor's thread, and with it possibly the answer; an actor sends to
+  /// mailbox() instead. Should it happen anyway, the helper gives up with
+  /// `timeout` shortly after the request's own deadline. Before lead() or
+  /// join(): `not_started`.
   caf::expected<bytes> propose(const bytes& command);
   caf::expected<node_status> status();
   caf::expected<std::uint64_t> leave();

@@ -7,12 +7,14 @@
 //     std::string execute(const put& p) override { ... }
 //   };
 //   auto previous = actraft::propose<std::string>(node, put{"k", "v"});   // blocking
-//   self->request(mailbox, 2s, actraft::propose_atom_v, actraft::encode(put{"k", "v"}))
-//     .then([](const actraft::bytes& b) { auto r = actraft::decode<std::string>(b); });
+//   actraft::propose<std::string>(self, mailbox, put{"k", "v"}, 6s,      // from an actor
+//                                 [](std::string previous) { ... },
+//                                 [](const caf::error& err) { ... });
 #pragma once
 
 #include <optional>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 
 #include <cereal/archives/portable_binary.hpp>
@@ -53,6 +55,16 @@ std::optional<T> decode(const bytes& data) {
   }
 }
 
+/// `data` decoded as a T, or std::invalid_argument naming `what`: for a
+/// store's `restore`, which must not go on with a state it could not read
+/// (the node then stops with a clear error instead of serving a wrong state).
+template <class T>
+T decode_or_throw(const bytes& data, const char* what = "snapshot") {
+  auto value = decode<T>(data);
+  if (!value) throw std::invalid_argument(std::string("the ") + what + " cannot be decoded");
+  return std::move(*value);
+}
+
 /// A store whose commands, results and snapshots are C++ values.
 template <class Command, class Result>
 class typed_store : public store {
@@ -69,7 +81,8 @@ class typed_store : public store {
   }
 };
 
-/// Proposes a typed command from blocking code; decodes the typed result.
+/// Proposes a typed command from blocking code (not from inside an actor:
+/// use the form below there); decodes the typed result.
 template <class Result, class Command>
 caf::expected<Result> propose(raft& node, const Command& command) {
   auto r = node.propose(encode(command));
@@ -77,6 +90,25 @@ caf::expected<Result> propose(raft& node, const Command& command) {
   auto decoded = decode<Result>(*r);
   if (!decoded) return make_error(errc::bad_request, "result cannot be decoded");
   return std::move(*decoded);
+}
+
+/// Proposes a typed command from an actor, without blocking it: exactly one
+/// of `on_result(Result)` and `on_error(const caf::error&)` is called later,
+/// on the actor. Give a `timeout` longer than options::request_timeout, or
+/// CAF's own request timeout answers before actraft can say what happened.
+template <class Result, class Self, class Command, class OnResult, class OnError>
+void propose(Self* self, const mailbox& node, const Command& command, caf::timespan timeout,
+             OnResult on_result, OnError on_error) {
+  self->request(node, timeout, propose_atom_v, encode(command))
+      .then(
+          [on_result, on_error](bytes& reply) mutable {
+            auto decoded = decode<Result>(reply);
+            if (!decoded)
+              on_error(make_error(errc::bad_request, "result cannot be decoded"));
+            else
+              on_result(std::move(*decoded));
+          },
+          [on_error](caf::error& err) mutable { on_error(err); });
 }
 
 }  // namespace actraft

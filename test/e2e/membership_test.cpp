@@ -181,6 +181,7 @@ BOOST_FIXTURE_TEST_CASE(a_removed_member_cannot_come_back_under_its_old_id, clus
   auto r = n3.client().Put("/kv/b", "x", "text/plain");
   BOOST_REQUIRE(r);
   BOOST_TEST(r->status == 503);  // the removed member answers, with an error
+  BOOST_TEST(r->get_header_value("X-Raft-Error") == "removed");
   n3.proc.kill(SIGKILL);
   n3.start();
   BOOST_TEST(n3.proc.wait() == 1);
