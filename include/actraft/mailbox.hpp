@@ -1,8 +1,10 @@
 // The mailbox: the CAF typed actor handle through which any actor (or
 // blocking code) talks to a node. Any member answers: followers forward
-// proposals to the leader and relay its answer.
+// proposals to the leader and relay its answer. Wait longer than
+// options::request_timeout (5 s): the node answers by then, saying what
+// happened.
 //
-//   self->request(mailbox, 2s, actraft::propose_atom_v, command)
+//   self->request(mailbox, 6s, actraft::propose_atom_v, command)
 //     .then([](const actraft::bytes& result) { ... },
 //           [](const caf::error& err) { if (actraft::is(err, actraft::errc::timeout)) ... });
 #pragma once
