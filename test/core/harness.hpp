@@ -92,6 +92,7 @@ struct knobs {
   int heartbeat_ticks = 1;
   std::size_t max_batch_bytes = 1024 * 1024;
   std::size_t max_inflight = 256;
+  int promote_lag = 64;  ///< negative: learners stay learners
   std::uint64_t seed_base = 0;
 };
 
@@ -104,6 +105,7 @@ inline options make_options(std::uint64_t id, const knobs& k = {}) {
   o.check_quorum = k.check_quorum;
   o.max_batch_bytes = k.max_batch_bytes;
   o.max_inflight = k.max_inflight;
+  o.promote_lag = k.promote_lag;
   o.seed = k.seed_base + id;  // distinct per node, same every run
 #ifdef ACTRAFT_PAPER_PLANTED_BUGS
   // Mutation check of these tests: build them with this macro against a core

@@ -7,6 +7,17 @@ using namespace actraft::test;
 using actraft::core::membership_change;
 using actraft::core::membership_op;
 
+namespace {
+
+void commit_proposals(network& net, std::uint64_t leader, int n, const std::string& tag) {
+  for (int i = 0; i < n; ++i) {
+    BOOST_REQUIRE(net.node(leader).propose(text(tag + std::to_string(i))).ok());
+    net.deliver_all();
+  }
+}
+
+}  // namespace
+
 // §4.2.2: the newest configuration is in force, committed or not, so a leader
 // that appends its own removal counts itself no more. Should it lose its
 // leadership before the removal commits, its log may be the only one that
@@ -75,4 +86,122 @@ BOOST_AUTO_TEST_CASE(s4_2_3_a_removed_member_that_does_not_know_it_does_not_disr
   BOOST_TEST(net.node(leader).current_role() == role::leader);
   BOOST_TEST(net.node(leader).term() == term);
   BOOST_TEST(net.node(3).current_role() != role::leader);
+}
+
+namespace {
+
+membership_change add(std::uint64_t id) {
+  return membership_change{membership_op::add_learner, node_id{id}, "n" + std::to_string(id)};
+}
+
+}  // namespace
+
+// §4.1 (single-server changes) and Ongaro's raft-dev note of 2015 on the bug
+// in it: one change at a time, and a new leader changes nothing before it has
+// committed an entry of its own term.
+BOOST_AUTO_TEST_CASE(s4_1_one_membership_change_at_a_time) {
+  network net(3);
+  net.elect(1);
+  net.isolate(1);  // nothing commits from here on
+  auto first = net.node(1).propose_membership(add(4));
+  BOOST_REQUIRE(first.ok());
+  BOOST_TEST(net.node(1).config().find(4_n) != nullptr);  // in force once appended
+  auto second = net.node(1).propose_membership(add(5));
+  BOOST_TEST(second.error == actraft::core::propose_error::change_in_progress);
+  BOOST_TEST(net.node(1).config().find(5_n) == nullptr);
+  // Commands still go in meanwhile.
+  BOOST_TEST(net.node(1).propose(text("x")).ok());
+  net.heal();
+  net.deliver_all();
+  net.tick(1, 2);
+  BOOST_REQUIRE(net.node(1).log().commit() >= first.index);
+  BOOST_TEST(net.node(1).propose_membership(add(5)).ok());
+}
+
+BOOST_AUTO_TEST_CASE(s4_1_a_new_leader_commits_its_own_entry_before_a_change) {
+  network net(3);
+  net.elect(1);
+  commit_proposals(net, 1, 2, "a");
+  // Node 2 wins term 2 but its no-op is not committed yet (cut off at once).
+  net.node(2).campaign();
+  net.drop_if = [](const message& m) { return m.type == message_type::append && m.from == 2_n; };
+  net.deliver_all();
+  BOOST_REQUIRE(net.node(2).current_role() == role::leader);
+  BOOST_REQUIRE(net.node(2).log().commit() < net.node(2).log().last_index());
+  auto r = net.node(2).propose_membership(add(4));
+  BOOST_TEST(r.error == actraft::core::propose_error::change_in_progress);
+  net.drop_if = nullptr;
+  net.tick(2, 2);
+  BOOST_REQUIRE(net.node(2).log().commit() == net.node(2).log().last_index());
+  BOOST_TEST(net.node(2).propose_membership(add(4)).ok());
+}
+
+// Learners are replicated to but are not voters: they never campaign and do
+// not count toward a commit. They do grant a vote when asked: a candidate
+// asks only the voters of its own configuration, which may already list the
+// learner as promoted when the learner's log does not yet (etcd's
+// campaign_learner_must_vote; thesis §4.2.1 makes new servers non-voting to
+// keep them out of majorities, not to keep them from answering).
+BOOST_AUTO_TEST_CASE(s4_2_1_learners_do_not_campaign_or_count_but_answer_votes) {
+  knobs k;
+  k.promote_lag = -1;  // a learner for good
+  network net(3, k);
+  net.elect(1);
+  net.add(4, persisted_state{hard_state{}, actraft::core::snapshot_meta{}, {}}, k);
+  auto r = net.node(1).propose_membership(add(4));
+  BOOST_REQUIRE(r.ok());
+  net.deliver_all();
+  net.tick(1, 2);
+  BOOST_REQUIRE(net.node(1).config().find(4_n) != nullptr);
+  BOOST_REQUIRE(!net.node(4).config().is_voter(4_n));
+  // No campaign, however long it hears nothing.
+  net.isolate(4);
+  const auto term = net.node(4).term();
+  net.tick(4, 100);
+  BOOST_TEST(net.node(4).current_role() == role::follower);
+  BOOST_TEST(net.node(4).term() == term);
+  net.heal();
+  // Not counted: with the two other voters cut off, the learner's
+  // acknowledgement does not commit anything.
+  net.cut(1, 2);
+  net.cut(1, 3);
+  const auto commit = net.node(1).log().commit();
+  BOOST_REQUIRE(net.node(1).propose(text("needs a voter")).ok());
+  net.deliver_all();
+  BOOST_TEST(net.node(4).log().last_index() == net.node(1).log().last_index());
+  BOOST_TEST(net.node(1).log().commit() == commit);
+  // It answers a vote request (here, one whose candidate lists it as a voter).
+  net.heal();
+  auto& learner = net.node(4);
+  learner.step(vote_request(2, 4, learner.term().value + 1, learner.log().last_index().value,
+                            learner.log().last_term().value));
+  auto out = net[4].drain();
+  auto votes = only(out.after, message_type::vote_response);
+  BOOST_REQUIRE(votes.size() == 1u);
+  BOOST_TEST(!votes[0].reject);
+}
+
+// §4.2.2: a leader removing itself replicates the change but does not count
+// itself toward its commit, and steps down once it is committed (etcd's
+// CommitAfterRemoveNode, confchange_v1_remove_leader).
+BOOST_AUTO_TEST_CASE(s4_2_2_a_leader_that_removes_itself_steps_down_once_committed) {
+  network net(3);
+  net.elect(1);
+  commit_proposals(net, 1, 1, "a");
+  // Only node 2 hears the leader: with itself not counted, one follower is
+  // not a majority of the new configuration {2, 3} (two voters).
+  net.cut(1, 3);
+  auto r = net.node(1).propose_membership(membership_change{membership_op::remove, 1_n, {}});
+  BOOST_REQUIRE(r.ok());
+  net.deliver_all();
+  BOOST_TEST(net.node(1).current_role() == role::leader);
+  BOOST_TEST(net.node(1).log().commit() < r.index);
+  net.heal();
+  net.tick(1, 3);
+  BOOST_TEST(net.node(1).log().commit() >= r.index);
+  BOOST_TEST(net.node(1).current_role() == role::follower);
+  for (int round = 0; round < 60 && !net.leader(); ++round) net.tick_all();
+  BOOST_REQUIRE(net.leader());
+  BOOST_TEST(*net.leader() != 1u);
+  BOOST_TEST(net.node(*net.leader()).config().voter_count() == 2u);
 }
