@@ -57,6 +57,10 @@ const std::vector<regression>& regressions() {
        "removed still led others in an older term and never heard of the newer one (now "
        "every peer that writes is answered)"},
       {15010, 5, 2000, "replica: same unanswered peer as seed 8016"},
+      {101956, 5, 2000,
+       "simulator: a peer the replica stopped wanting and wanted again before the transport's "
+       "next update was never reported connected again; the leader never sent it anything "
+       "(the real transport starts a new proxy, which reports it)"},
       {17382, 5, 2000,
        "replica: a follower refused a snapshot it no longer needed without telling the leader "
        "where it was; the leader offered it forever (the core now answers it like an append)"},

@@ -36,6 +36,9 @@ std::uint64_t cluster::member::machine_done_at() {
 
 void cluster::member::connect(const std::map<core::node_id, std::string>& peers) {
   wanted = peers;
+  // A peer no longer wanted is forgotten at once (the replica forgot it
+  // too), so one wanted again is reported again, as a new proxy does.
+  std::erase_if(connected, [&](const auto& kv) { return peers.count(kv.first) == 0; });
   // Connecting takes a round trip; the replica hears of it then.
   c.schedule(c.now_ + c.latency(), me(), [this](slot& s) { c.update_connections(s); });
 }

@@ -239,7 +239,7 @@ class fault_schedule {
           c_.fail(invariant::liveness,
                   "proposal \"" + cmd + "\" at index " + std::to_string(idx) +
                       " not applied on every node within " + std::to_string(commit_bound) +
-                      " ticks of a stable leader");
+                      " ticks of a stable leader" + progress_of(l));
         return;
       }
       check_acknowledged(idx);
@@ -250,6 +250,23 @@ class fault_schedule {
 
  private:
   std::uint64_t gap(std::uint64_t mean) { return r_.between(mean / 2 + 1, mean + mean / 2); }
+
+  /// The leader's view of each follower, for a liveness report.
+  std::string progress_of(node_id l) const {
+    const core::node* n = c_.get(l);
+    if (n == nullptr) return {};
+    std::string out = "; n" + std::to_string(l.value) + " sees";
+    for (const auto& [id, pr] : n->followers()) {
+      static const char* states[] = {"probe", "replicate", "snapshot"};
+      out += " n" + std::to_string(id.value) + ":" + states[static_cast<int>(pr.state)] +
+             " match=" + std::to_string(pr.match.value) + " next=" + std::to_string(pr.next.value) +
+             (pr.probe_sent ? " probe_sent" : "") + " inflight=" + std::to_string(pr.inflight.size());
+      const auto* rep = c_.replica_of(id);
+      if (rep != nullptr && rep->core() != nullptr)
+        out += " (its last=" + std::to_string(rep->core()->log().last_index().value) + ")";
+    }
+    return out;
+  }
 
   std::vector<node_id> up_nodes() const {
     std::vector<node_id> v;

@@ -92,7 +92,8 @@ class transport {
   virtual ~transport() = default;
   /// The members to keep connections to (id -> address), each time the set
   /// changes; the transport reports each connection's state through
-  /// replica::on_peer.
+  /// replica::on_peer. A peer left out of the set is forgotten (the replica
+  /// forgets it too): if it is wanted again, its connection is reported anew.
   virtual void connect(const std::map<core::node_id, std::string>& peers) = 0;
   /// Raft messages (several destinations). Messages to a peer that is not
   /// connected are lost; Raft retransmits what matters.
