@@ -227,7 +227,7 @@ void node::broadcast_heartbeat() {
 bool node::maybe_commit() {
   std::vector<log_index> matched;
   for (const auto& m : config_.members) {
-    if (!m.voter) continue;
+    if (!m.voter && !planted(planted_bug::learner_counts)) continue;
     if (m.id == opts_.id) {
       matched.push_back(log_.durable());  // our own log counts once durable
     } else {
@@ -287,7 +287,8 @@ bool node::membership_change_allowed() const {
   // leader must have committed an entry of its own term first, or a change
   // it makes could conflict with one an earlier leader left uncommitted
   // (the single-server membership change bug, raft-dev 2015).
-  return role_ == role::leader && log_.commit() >= config_index_ &&
+  return role_ == role::leader &&
+         (log_.commit() >= config_index_ || planted(planted_bug::concurrent_changes)) &&
          log_.commit() >= term_start_index_;
 }
 

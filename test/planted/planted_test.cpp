@@ -85,6 +85,14 @@ BOOST_AUTO_TEST_CASE(ack_before_persist_is_caught) {
   BOOST_TEST(seeds_to_detection(planted_bug::ack_before_persist) != 0u);
 }
 
+BOOST_AUTO_TEST_CASE(concurrent_changes_is_caught) {
+  BOOST_TEST(seeds_to_detection(planted_bug::concurrent_changes) != 0u);
+}
+
+BOOST_AUTO_TEST_CASE(learner_counts_is_caught) {
+  BOOST_TEST(seeds_to_detection(planted_bug::learner_counts) != 0u);
+}
+
 // Bugs in the driver (src/driver): only a simulator that runs the driver the
 // node actor runs can catch them.
 

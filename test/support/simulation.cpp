@@ -20,6 +20,8 @@ struct profile {
   std::uint64_t propose_gap = 15;  // mean time units between proposals
   int max_down = 1;                // crashed at once, at most
   int spares = 0;                  // slots for members added during the run
+  std::size_t min_members = 3;     // removals stop at this many members
+  std::uint32_t membership_pm = 0; // extra chance per fault of a membership change
   std::uint64_t snapshot_every = 0;  // a node snapshots after this many applied entries (0: never)
   std::uint64_t keep_entries = 0;    // entries a snapshot leaves in the log behind it
   std::uint64_t request_ticks = 0;   // a client request's deadline, in ticks
@@ -33,7 +35,8 @@ struct profile {
        << " max_batch_bytes=" << opts.max_batch_bytes << " max_inflight=" << opts.max_inflight
        << " bug=" << to_string(opts.bug) << "; fault every ~" << fault_gap
        << " units, proposal every ~" << propose_gap << " units, max_down=" << max_down
-       << ", spare slots=" << spares << ", snapshot every " << snapshot_every << " entries keeping "
+       << ", spare slots=" << spares << " (down to " << min_members << " members, "
+       << membership_pm << "/1000 extra changes), snapshot every " << snapshot_every << " entries keeping "
        << keep_entries << ", request deadline " << request_ticks << " ticks" 
        << "; network drop/dup/slow=" << network.drop_pm << "/" << network.duplicate_pm << "/"
        << network.slow_pm << " per mille; disk slow=" << disk.slow_pm << " per mille";
@@ -79,6 +82,14 @@ profile choose_profile(std::uint64_t seed, int nodes, core::planted_bug bug) {
   // Half the seeds change the membership: add members (learners, promoted
   // once caught up) into spare slots and remove members again.
   if (r.chance(500)) p.spares = nodes <= 3 ? 2 : 1;
+  // A quarter of the seeds shrink and grow the configuration much more,
+  // through every size from 1 member up (§4.1's single-server changes, and
+  // two of them asked for at once).
+  if (r.chance(250)) {
+    p.spares = nodes <= 3 ? 4 : 3;
+    p.min_members = 1;
+    p.membership_pm = 300;
+  }
   // Half the seeds snapshot and compact: lagging followers then catch up by
   // InstallSnapshot, and restarts begin from a snapshot.
   static const std::vector<std::uint64_t> snapshot_every{0, 0, 0, 4, 10, 30};
@@ -106,6 +117,7 @@ enum class fault : std::uint8_t {
   add_member,            // a spare asks to join; it starts with an empty disk once answered
   remove_member,         // remove a member (retired once the removal is answered)
   leave,                 // a member (the leader, often) asks to leave
+  membership_burst,      // a join and a removal asked for at once
   fill_disk,             // a member's writes fail for a while (no space left)
   restart,
   isolate_any,
@@ -324,11 +336,18 @@ class fault_schedule {
     return fault::heal;
   }
 
+  fault choose_with_membership() {
+    if (!r_.chance(p_.membership_pm)) return choose();
+    static const std::vector<fault> changes{fault::add_member, fault::remove_member, fault::leave,
+                                            fault::membership_burst};
+    return r_.pick(changes);
+  }
+
   void inject() {
     const auto up = up_nodes();
     const auto down = down_nodes();
     const node_id l = c_.leader();
-    switch (choose()) {
+    switch (choose_with_membership()) {
       case fault::crash_any:
         if (may_crash() && !up.empty()) c_.crash(r_.pick(up));
         break;
@@ -405,7 +424,7 @@ class fault_schedule {
             }
         break;
       case fault::remove_member:
-        if (l != core::no_node && c_.get(l)->config().members.size() > 3 && !up.empty()) {
+        if (l != core::no_node && c_.get(l)->config().members.size() > p_.min_members && !up.empty()) {
           const auto& ms = c_.get(l)->config().members;
           const node_id x = ms[static_cast<std::size_t>(r_.below(ms.size()))].id;
           c_.remove(r_.chance(700) ? l : r_.pick(up), x, request_timeout());
@@ -413,13 +432,29 @@ class fault_schedule {
         break;
       case fault::leave:
         // A leader leaving hands leadership over first.
-        if (l != core::no_node && c_.get(l)->config().members.size() > 3) {
+        if (l != core::no_node && c_.get(l)->config().members.size() > p_.min_members && !up.empty()) {
           const node_id x = r_.chance(500) ? l : r_.pick(up);
           if (c_.get(l)->config().find(x) != nullptr) c_.remove(x, x, request_timeout());
         }
         break;
       case fault::fill_disk:
         if (!up.empty()) c_.fill_disk(r_.pick(up), c_.now() + r_.between(5, 40) * c_.tick_units());
+        break;
+      case fault::membership_burst:
+        // Two changes at once, through different members: one must wait
+        // for the other to commit.
+        if (l != core::no_node && up.size() >= 2) {
+          for (auto id : c_.ids())
+            if (!c_.started(id)) {
+              c_.join(id, r_.pick(up), request_timeout());
+              break;
+            }
+          const auto& ms = c_.get(l)->config().members;
+          if (ms.size() > p_.min_members) {
+            const node_id x = ms[static_cast<std::size_t>(r_.below(ms.size()))].id;
+            c_.remove(r_.pick(up), x, request_timeout());
+          }
+        }
         break;
       case fault::restart:
         if (!down.empty()) c_.restart(r_.pick(down));
@@ -633,6 +668,8 @@ const char* to_string(core::planted_bug b) {
     case core::planted_bug::commit_previous_term: return "commit_previous_term";
     case core::planted_bug::skip_truncate: return "skip_truncate";
     case core::planted_bug::ack_before_persist: return "ack_before_persist";
+    case core::planted_bug::concurrent_changes: return "concurrent_changes";
+    case core::planted_bug::learner_counts: return "learner_counts";
     case core::planted_bug::answer_before_apply: return "answer_before_apply";
     case core::planted_bug::skip_vote_sync: return "skip_vote_sync";
     case core::planted_bug::answer_by_index: return "answer_by_index";

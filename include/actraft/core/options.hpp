@@ -21,6 +21,8 @@ enum class planted_bug : std::uint8_t {
   commit_previous_term,   ///< commit an earlier-term entry by counting replicas (Figure 8)
   skip_truncate,          ///< append without removing a conflicting suffix
   ack_before_persist,     ///< acknowledge appended entries before they are durable
+  concurrent_changes,     ///< accept a membership change while another is uncommitted
+  learner_counts,         ///< count a learner's copy toward a commit
   // In the driver (src/driver), found only because the simulator runs it.
   answer_before_apply,    ///< answer a proposal once committed, without waiting for apply
   skip_vote_sync,         ///< write only readies with entries: a new term or vote is not synced
