@@ -6,6 +6,8 @@
 // §6 and §9.6 of Ongaro's thesis for check-quorum and pre-vote.
 #include "actraft/core/node.hpp"
 
+#include "actraft/core/splitmix.hpp"
+
 #include <algorithm>
 #include <limits>
 #include <utility>
@@ -49,13 +51,7 @@ bool node::planted([[maybe_unused]] planted_bug b) const {
 #endif
 }
 
-std::uint64_t node::next_random() {
-  // splitmix64: small, fast and identical on every platform.
-  std::uint64_t z = (rng_state_ += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
+std::uint64_t node::next_random() { return splitmix64(rng_state_); }
 
 void node::reset_election_timeout() {
   // §5.2: randomized election timeouts make split votes rare.

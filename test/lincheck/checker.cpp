@@ -9,6 +9,8 @@
 #include <unordered_map>
 #include <utility>
 
+#include "actraft/core/splitmix.hpp"
+
 namespace actraft::lincheck {
 
 namespace {
@@ -107,12 +109,8 @@ bool blind_write(const cop& o) {
   return o.kind == op_kind::put || (o.kind == op_kind::del && (!o.definite || o.existed == existed_flag::not_recorded));
 }
 
-std::uint64_t splitmix(std::uint64_t x) {
-  std::uint64_t z = x + 0x9e3779b97f4a7c15ULL;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
+/// A 64-bit hash of `x` (splitmix64's output function).
+std::uint64_t splitmix(std::uint64_t x) { return actraft::core::splitmix64(x); }
 
 std::uint64_t state_hash(std::int32_t s) {
   return splitmix(0x5bd1e995ULL ^ static_cast<std::uint64_t>(static_cast<std::uint32_t>(s)));

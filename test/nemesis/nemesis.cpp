@@ -58,6 +58,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "actraft/core/splitmix.hpp"
 #include "e2e/process.hpp"
 #include "kv_client.hpp"
 #include "lincheck/checker.hpp"
@@ -194,12 +195,7 @@ options parse(int argc, char** argv) {
 
 struct prng {  // splitmix64: specified, so a seed means the same schedule everywhere
   std::uint64_t s;
-  std::uint64_t next() {
-    std::uint64_t z = (s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
+  std::uint64_t next() { return actraft::core::splitmix64(s); }
   int between(int lo, int hi) { return lo + static_cast<int>(next() % static_cast<std::uint64_t>(hi - lo + 1)); }
   template <class T>
   void shuffle(std::vector<T>& v) {

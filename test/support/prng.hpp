@@ -6,14 +6,11 @@
 #include <cstdint>
 #include <vector>
 
+#include "actraft/core/splitmix.hpp"
+
 namespace actraft::sim {
 
-inline std::uint64_t splitmix64(std::uint64_t& x) {
-  std::uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
+using core::splitmix64;
 
 /// A seed for an independent stream derived from a run seed (per node, per
 /// component), so adding a random draw in one place does not shift the others.
