@@ -432,6 +432,16 @@ class network {
   std::map<std::uint64_t, std::uint64_t> leader_of_term_;
 };
 
+/// Leader `leader` proposes `n` commands (`<tag><first>`, `<tag><first+1>`...),
+/// each delivered everywhere before the next.
+inline void commit_proposals(network& net, std::uint64_t leader, int n, const std::string& tag = "p",
+                             int first = 0) {
+  for (int i = first; i < first + n; ++i) {
+    BOOST_REQUIRE(net.node(leader).propose(text(tag + std::to_string(i))).ok());
+    net.deliver_all();
+  }
+}
+
 /// A message as a peer would send it; tests fill in the rest.
 inline message msg(message_type t, std::uint64_t from, std::uint64_t to, std::uint64_t term) {
   message m;

@@ -7,17 +7,6 @@ using namespace actraft::test;
 using actraft::core::membership_change;
 using actraft::core::membership_op;
 
-namespace {
-
-void commit_proposals(network& net, std::uint64_t leader, int n, const std::string& tag) {
-  for (int i = 0; i < n; ++i) {
-    BOOST_REQUIRE(net.node(leader).propose(text(tag + std::to_string(i))).ok());
-    net.deliver_all();
-  }
-}
-
-}  // namespace
-
 // §4.2.2: the newest configuration is in force, committed or not, so a leader
 // that appends its own removal counts itself no more. Should it lose its
 // leadership before the removal commits, its log may be the only one that

@@ -18,12 +18,6 @@ persisted_state empty_server() {
   return persisted_state{hard_state{}, actraft::core::snapshot_meta{}, {}};
 }
 
-void commit_proposals(network& net, std::uint64_t leader, int n, const std::string& tag) {
-  for (int i = 0; i < n; ++i) {
-    BOOST_REQUIRE(net.node(leader).propose(text(tag + std::to_string(i))).ok());
-    net.deliver_all();
-  }
-}
 
 /// Leader `leader` adds `id` as a learner; returns the index of the change.
 log_index add_learner(network& net, std::uint64_t leader, std::uint64_t id) {

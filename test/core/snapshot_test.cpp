@@ -8,14 +8,6 @@ using namespace actraft::test;
 
 namespace {
 
-/// Leader 1 of three, with `n` proposals committed everywhere.
-void commit_proposals(network& net, int n, int first = 0) {
-  for (int i = first; i < first + n; ++i) {
-    BOOST_REQUIRE(net.node(1).propose(text("p" + std::to_string(i))).ok());
-    net.deliver_all();
-  }
-}
-
 bool has_type(const std::vector<message>& ms, message_type t, std::uint64_t to) {
   for (const auto& m : ms)
     if (m.type == t && m.to == node_id{to}) return true;
@@ -27,7 +19,7 @@ bool has_type(const std::vector<message>& ms, message_type t, std::uint64_t to) 
 BOOST_AUTO_TEST_CASE(s7_compaction_forgets_applied_entries_only) {
   network net(3);
   net.elect(1);
-  commit_proposals(net, 10);
+  commit_proposals(net, 1, 10);
   auto& leader = net[1];
   const log_index applied = leader->applied();
   BOOST_TEST(applied == 11_i);  // the leader's no-op and ten proposals
@@ -39,16 +31,16 @@ BOOST_AUTO_TEST_CASE(s7_compaction_forgets_applied_entries_only) {
   BOOST_TEST(leader->log().snapshot().config.voter_count() == 3u);
   BOOST_TEST(!leader.compact(5_i));  // behind the snapshot: refused
   // Replication to up-to-date followers goes on from the log.
-  commit_proposals(net, 3, 10);
+  commit_proposals(net, 1, 3, "p", 10);
   BOOST_TEST(net.node(2).log().commit() == net.node(1).log().commit());
 }
 
 BOOST_AUTO_TEST_CASE(s7_lagging_follower_installs_a_snapshot_then_follows_the_log) {
   network net(3);
   net.elect(1);
-  commit_proposals(net, 2);
+  commit_proposals(net, 1, 2);
   net.isolate(3);
-  commit_proposals(net, 20, 2);
+  commit_proposals(net, 1, 20, "p", 2);
   BOOST_REQUIRE(net[1].compact(18_i));
   net.heal();
   net.trace.clear();
@@ -66,7 +58,7 @@ BOOST_AUTO_TEST_CASE(s7_lagging_follower_installs_a_snapshot_then_follows_the_lo
   BOOST_TEST((f->config() == net.node(1).config()));
   BOOST_TEST(net.node(1).followers().at(3_n).state == replication_state::replicate);
   // And it keeps following from the log.
-  commit_proposals(net, 2, 100);
+  commit_proposals(net, 1, 2, "p", 100);
   BOOST_TEST(f->log().last_index() == net.node(1).log().last_index());
   // It applied 1..3 before it was cut off, nothing the snapshot covers from
   // the log, and the leader's entries after it.
@@ -79,7 +71,7 @@ BOOST_AUTO_TEST_CASE(s7_lagging_follower_installs_a_snapshot_then_follows_the_lo
 BOOST_AUTO_TEST_CASE(s7_snapshot_the_log_already_covers_keeps_the_entries_after_it) {
   network net(3);
   net.elect(1);
-  commit_proposals(net, 10);
+  commit_proposals(net, 1, 10);
   const auto before = net.node(2).log().last_index();
   // The leader offers a snapshot of index 5 (its own), which node 2's log
   // already holds with the same term: node 2 keeps its entries after it.
@@ -106,7 +98,7 @@ BOOST_AUTO_TEST_CASE(s7_snapshot_the_log_already_covers_keeps_the_entries_after_
 BOOST_AUTO_TEST_CASE(s7_a_snapshot_over_an_entry_not_yet_durable_replaces_the_log) {
   network net(3);
   net.elect(1);
-  commit_proposals(net, 3);
+  commit_proposals(net, 1, 3);
   auto& f = net.node(2);
   const auto term = net.node(1).term().value;
   const auto last = f.log().last_index().value;
@@ -130,7 +122,7 @@ BOOST_AUTO_TEST_CASE(s7_a_snapshot_over_an_entry_not_yet_durable_replaces_the_lo
 BOOST_AUTO_TEST_CASE(s7_restart_from_a_snapshot_applies_only_what_follows_it) {
   network net(3);
   net.elect(1);
-  commit_proposals(net, 10);
+  commit_proposals(net, 1, 10);
   BOOST_REQUIRE(net[2].compact(6_i));
   net.crash(2);
   net.restart(2);
@@ -144,7 +136,7 @@ BOOST_AUTO_TEST_CASE(s7_a_failed_snapshot_transfer_is_offered_again) {
   network net(3);
   net.elect(1);
   net.isolate(3);
-  commit_proposals(net, 10);
+  commit_proposals(net, 1, 10);
   BOOST_REQUIRE(net[1].compact(9_i));
   net.heal();
   // The transport loses the snapshot and reports the failure.
@@ -173,7 +165,7 @@ BOOST_AUTO_TEST_CASE(s7_a_volatile_commit_index_is_never_taken_for_a_match) {
   network net(3);
   net.elect(1);
   net.isolate(3);
-  commit_proposals(net, 10);
+  commit_proposals(net, 1, 10);
   BOOST_REQUIRE(net[1].compact(9_i));
   net.heal();
   net.drop_if = [](const message& m) { return m.type == message_type::snapshot; };
@@ -199,7 +191,7 @@ BOOST_AUTO_TEST_CASE(s7_a_volatile_commit_index_is_never_taken_for_a_match) {
 BOOST_AUTO_TEST_CASE(hostile_snapshot_messages_are_dropped) {
   network net(3);
   net.elect(1);
-  commit_proposals(net, 3);
+  commit_proposals(net, 1, 3);
   auto& f = net[2];
   const auto before = observable(f.get());
   const auto term = net.node(1).term().value;
