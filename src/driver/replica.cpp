@@ -103,7 +103,11 @@ void replica::tick() {
   if (phase_ == phase::removed || phase_ == phase::stopped) return;
   const auto now = io_.clock->now();
   ++ticks_;
-  if (core_) core_->tick();
+  // While a leader's snapshot is put in force the core's clock stands still:
+  // nothing else could change its term then (no message is stepped), and an
+  // election started meanwhile would make it refuse the snapshot of the older
+  // term, which the disk has in force already.
+  if (core_ && phase_ != phase::installing) core_->tick();
   expire(now);
   retry_waiting();
   // A full disk or an I/O error: nothing is acknowledged before it is

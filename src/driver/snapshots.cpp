@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "actraft/core/invariant.hpp"
 #include "actraft/driver/replica.hpp"
 
 namespace actraft::driver {
@@ -74,6 +75,10 @@ void replica::on_installed(const core::snapshot_meta& meta, const std::string& l
       log(severity::info, "installed the snapshot at index " + std::to_string(meta.index.value) +
                               " from node " + std::to_string(header.from.value));
       core_->step(header);
+      // The disk holds the snapshot now: the core's log must start there too.
+      ACTRAFT_INVARIANT(core_->log().snapshot().index >= meta.index ||
+                            core_->log().matches(meta.index, meta.term),
+                        "the core takes the snapshot the disk put in force");
     }
     drive();
     return;
