@@ -155,11 +155,13 @@ void node::start_election(bool pre, bool transfer) {
     become_candidate();
   const raft_term request_term = pre ? term_ + 1 : term_;
   votes_[opts_.id] = true;
-  if (granted_votes() >= quorum()) {  // a single voter wins at once
-    if (pre)
-      start_election(false);
-    else
-      become_leader();
+  if (granted_votes() >= quorum()) {
+    // A lone voter has nobody to ask. A pre-vote changes no term: on to the
+    // real election at once. That one is won when the vote for itself is
+    // durable (advance()), as Figure 2 wants currentTerm and votedFor on
+    // stable storage before they are acted on; a candidate with peers gets
+    // there by itself, its requests leaving only once they are durable.
+    if (pre) start_election(false);
     return;
   }
   for (const auto& m : config_.members) {
@@ -439,6 +441,10 @@ void node::advance() {
   if (ready_must_sync_) durable_state_ = ready_state_;
   log_.mark_durable(ready_last_index_);
   applied_ = std::max(applied_, ready_committed_to_);
+  // A lone voter's own vote counts once it is durable (see start_election).
+  if (role_ == role::candidate && durable_state_.term == term_ && durable_state_.vote == opts_.id &&
+      granted_votes() >= quorum())
+    become_leader();
   // The leader's own append is now durable and counts toward a quorum.
   if (role_ == role::leader && maybe_commit()) broadcast_pending_ = true;
 }

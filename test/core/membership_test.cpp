@@ -194,3 +194,30 @@ BOOST_AUTO_TEST_CASE(s4_2_2_a_leader_that_removes_itself_steps_down_once_committ
   BOOST_TEST(*net.leader() != 1u);
   BOOST_TEST(net.node(*net.leader()).config().voter_count() == 2u);
 }
+
+// Figure 2 (persistent state on all servers, updated before responding) for
+// a lone voter: with nobody to ask it would win its election at once, in
+// memory. Crashing before its term and vote were durable, it would come back
+// in the old term, free to vote for another candidate of the term it led: two
+// leaders of one term (simulator seeds 36349 and 537011, a member left alone
+// in its configuration by removals, its writes stuck on a full disk). It
+// leads only once its vote for itself is durable.
+BOOST_AUTO_TEST_CASE(s5_2_a_lone_voter_leads_only_once_its_own_vote_is_durable) {
+  peer p{make_options(1), fresh_state(1)};
+  const auto before = p->term();
+  p->campaign();
+  BOOST_TEST(p->current_role() == role::candidate);
+  ready rd = p->take_ready();
+  BOOST_TEST(p->current_role() == role::candidate);
+  // The write never happens: a crash.
+  p.restart();
+  BOOST_TEST(p->term() == before);
+  BOOST_TEST(p->vote() == actraft::core::no_node);
+  // And with the write: leader.
+  p->campaign();
+  rd = p->take_ready();
+  p.persist(rd);
+  p->advance();
+  BOOST_TEST(p->current_role() == role::leader);
+  BOOST_TEST(p.disk().state.vote == 1_n);
+}

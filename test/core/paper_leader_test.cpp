@@ -174,6 +174,15 @@ BOOST_AUTO_TEST_CASE(s10_2_1_leader_counts_itself_only_after_persisting) {
   {  // a single node commits exactly when its own write is done
     peer p{make_options(1), fresh_state(1)};
     p->campaign();
+    // Figure 2: its term and its vote for itself are durable before it
+    // acts on them, even with nobody else to ask.
+    BOOST_REQUIRE(p->current_role() == role::candidate);
+    ready vote = p->take_ready();
+    BOOST_REQUIRE(vote.must_sync);
+    BOOST_REQUIRE(vote.state.has_value());
+    BOOST_TEST(vote.state->vote == 1_n);
+    p.persist(vote);
+    p->advance();
     BOOST_REQUIRE(p->current_role() == role::leader);
     ready rd = p->take_ready();
     BOOST_REQUIRE(!rd.entries.empty());

@@ -57,6 +57,12 @@ const std::vector<regression>& regressions() {
        "removed still led others in an older term and never heard of the newer one (now "
        "every peer that writes is answered)"},
       {15010, 5, 2000, "replica: same unanswered peer as seed 8016"},
+      {36349, 3, 1500,
+       "core: a lone voter (the others removed) won its election with its own vote before the "
+       "vote was durable; crashing with its write stuck on a full disk, it came back in the old "
+       "term and voted for another leader of the term it had led (it now leads once the vote "
+       "is durable)"},
+      {537011, 3, 1500, "core: same lone voter as seed 36349"},
       {159437, 3, 1500,
        "replica: a leader's snapshot waited behind a write failing on a full disk while the "
        "core's clock ran on; it campaigned into a newer term and refused the older-term "
