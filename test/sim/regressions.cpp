@@ -63,6 +63,7 @@ const std::vector<regression>& regressions() {
        "term and voted for another leader of the term it had led (it now leads once the vote "
        "is durable)"},
       {537011, 3, 1500, "core: same lone voter as seed 36349"},
+      {552199, 3, 1500, "core: same lone voter as seed 36349"},
       {159437, 3, 1500,
        "replica: a leader's snapshot waited behind a write failing on a full disk while the "
        "core's clock ran on; it campaigned into a newer term and refused the older-term "
