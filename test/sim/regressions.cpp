@@ -47,6 +47,9 @@ const std::vector<regression>& regressions() {
        "configuration)"},
       {379564, 5, 2000, "core: same joiner snapshot without a configuration as seed 360424"},
       // Found by the million-seed soak of the simulator running the replica.
+      {2217, 3, 1500,
+       "replica: a write failing on a full disk was retried after a leader's snapshot was put "
+       "in force, and fell below it (the install now waits for the write under way)"},
       {5008, 5, 2000,
        "core: a follower kept its log on a snapshot whose last entry it held only in memory, "
        "while its disk, which never had it, replaced its log: the next write fell below the "
