@@ -240,6 +240,16 @@ void node::send(message m) {
 
 void node::respond(message m) { send(std::move(m)); }
 
+void node::forget_acks_beyond(log_index last) {
+  // An acknowledgement waits for the next write, which no longer holds the
+  // entries it promised: sent, it would let a leader count this member for
+  // entries it never stored (and commit them, or send from past our log end
+  // forever). Dropped, it is a lost message; the leader probes again.
+  std::erase_if(persisted_messages_, [&](const message& m) {
+    return m.type == message_type::append_response && !m.reject && m.index > last;
+  });
+}
+
 bool node::valid(const message& m) const {
   if (m.to != opts_.id || m.from == no_node || m.from == opts_.id) return false;
   constexpr std::uint64_t limit = std::numeric_limits<std::uint64_t>::max() / 2;
@@ -354,6 +364,7 @@ void node::append_entries(const std::vector<entry>& es) {
 
 bool node::truncate_log(log_index from) {
   if (!log_.truncate_from(from)) return false;
+  forget_acks_beyond(from - 1);
   if (from > config_index_) return true;
   // The configuration in force was removed with the suffix: fall back to the
   // newest one left in the log, or the snapshot's.
@@ -416,6 +427,11 @@ ready node::take_ready() {
   rd.must_sync = !rd.entries.empty() || hs.term != durable_state_.term || hs.vote != durable_state_.vote;
   if (rd.must_sync ? hs != durable_state_ : hs != handed_state_) rd.state = hs;
   rd.messages = std::move(messages_);
+  // An acknowledgement promises entries this write makes durable (see
+  // forget_acks_beyond): they must be in the log.
+  for (const auto& m : persisted_messages_)
+    ACTRAFT_INVARIANT(m.type != message_type::append_response || m.reject || m.index <= log_.last_index(),
+                      "an acknowledgement covers only entries the log holds");
   rd.persisted_messages = std::move(persisted_messages_);
   messages_.clear();
   persisted_messages_.clear();

@@ -169,6 +169,7 @@ void node::handle_snapshot(const message& m) {
     // §7: "discard the entire log"; the state machine is reset from the
     // snapshot, and so is the configuration.
     log_.restore(meta);
+    forget_acks_beyond(meta.index);
     adopt_configuration(meta.config, meta.index);
     pending_install_ = meta;
     r.index = meta.index;

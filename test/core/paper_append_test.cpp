@@ -109,6 +109,33 @@ BOOST_AUTO_TEST_CASE(fig2_conflicting_entry_and_all_that_follow_are_deleted) {
   }
 }
 
+// Receiver 3 deletes entries an acknowledgement may still be waiting to
+// promise: appended in memory, acknowledged, and the next write not taken
+// yet (the driver writes one ready at a time). That write no longer holds
+// them, so the acknowledgement goes with them: the old leader would count
+// this member for entries it never stored, commit them, and a later leader
+// elected with this member's vote could overwrite them.
+BOOST_AUTO_TEST_CASE(fig2_acknowledgements_of_deleted_entries_are_never_sent) {
+  peer p{make_options(1), state_with(3, 1, 2, {1, 1}, 2)};
+  p->step(append(2, 1, 1, 2, 1, make_entries(3, {1, 1})));  // entries 3 and 4 of term 1
+  BOOST_REQUIRE(p->log().last_index() == 4_i);
+  BOOST_REQUIRE(p->log().durable() == 2_i);
+  // A leader of term 2 that never had them replaces them before the write.
+  p->step(append(3, 1, 2, 2, 1, make_entries(3, {2})));
+  BOOST_REQUIRE(log_terms(p->log()) == (std::vector<std::uint64_t>{1, 1, 2}));
+  ready rd = p->take_ready();
+  for (const auto& m : only(rd.persisted_messages, message_type::append_response))
+    BOOST_TEST_CONTEXT("answer to n" << m.to) {
+      BOOST_TEST((m.reject || m.index <= p->log().last_index()));
+      if (m.to == 2_n) BOOST_TEST(m.index <= 2_i);  // nothing of term 1 past what stays
+    }
+  const auto acks = only(rd.persisted_messages, message_type::append_response, 3_n);
+  BOOST_REQUIRE_EQUAL(acks.size(), 1u);
+  BOOST_TEST(acks.front().index == 3_i);
+  p.persist(rd);
+  p->advance();
+}
+
 // Figure 2, AppendEntries RPC, receiver 4: "Append any new entries not
 // already in the log" — entries already present are neither rewritten nor
 // persisted again.

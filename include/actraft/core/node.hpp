@@ -155,6 +155,8 @@ class node {
   [[nodiscard]] const raft_log& log() const { return log_; }
   [[nodiscard]] log_index applied() const { return applied_; }
   [[nodiscard]] const configuration& config() const { return config_; }
+  /// The index of the entry `config()` came from (the snapshot's, if none after it).
+  [[nodiscard]] log_index config_index() const { return config_index_; }
   [[nodiscard]] const options& opts() const { return opts_; }
   /// Leader only: per-follower replication progress.
   [[nodiscard]] const std::map<node_id, progress>& followers() const { return progress_; }
@@ -212,6 +214,8 @@ class node {
   propose_result append_own(entry_kind kind, payload data, propose_result r);
   void append_entries(const std::vector<entry>& es);
   bool truncate_log(log_index from);
+  /// Drops queued acknowledgements of entries past `last`, which the log lost.
+  void forget_acks_beyond(log_index last);
   void adopt_configuration(configuration c, log_index index);
   void maybe_promote(node_id id, const progress& pr);
   std::uint64_t next_random();
