@@ -79,6 +79,15 @@ const std::vector<regression>& regressions() {
       {17382, 5, 2000,
        "replica: a follower refused a snapshot it no longer needed without telling the leader "
        "where it was; the leader offered it forever (the core now answers it like an append)"},
+      {85922, 5, 2000,
+       "core: a follower acknowledged entries held in memory while a write was under way; a "
+       "leader's snapshot then replaced that tail, and the acknowledgements still went out with "
+       "the next write: the leader probed past the follower's log forever (queued "
+       "acknowledgements of entries the log loses are now dropped)"},
+      {563705, 3, 1500,
+       "simulator: after the heal, a leader of an old term nobody followed any more counted as "
+       "stable, and the members its uncommitted configuration left out were shut down "
+       "(a stable leader's configuration is now committed)"},
   };
   return list;
 }

@@ -182,7 +182,7 @@ class cluster {
   [[nodiscard]] const std::vector<core::entry>& applied(core::node_id n) const;
   /// The live leader with the highest term (no_node if none).
   [[nodiscard]] core::node_id leader() const;
-  /// A leader whose every live member (of the configuration in its log)
+  /// A leader whose configuration is committed and whose every live member
   /// follows it in its term (no_node if none).
   [[nodiscard]] core::node_id stable_leader() const;
   [[nodiscard]] bool partitioned() const { return !blocked_.empty(); }
