@@ -76,6 +76,9 @@ bool node::transfer_leadership(node_id to) {
   if (role_ != role::leader || to == opts_.id || !config_.is_voter(to)) return false;
   auto it = progress_.find(to);
   if (it == progress_.end()) return false;
+  // The handover under way already: commands are refused meanwhile, so a
+  // request repeated does not restart its clock (they would wait for ever).
+  if (transferee_ == to) return true;
   // §3.10: stop accepting commands (so the transferee can catch up), bring
   // its log up to date, then have it start an election at once.
   transferee_ = to;
