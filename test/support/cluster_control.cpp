@@ -227,10 +227,15 @@ core::node_id cluster::stable_leader() const {
   const core::node_id l = leader();
   if (l == core::no_node) return l;
   const core::node& ln = *get(l);
-  // A leader of an old term that nobody follows any more may hold an
-  // uncommitted configuration without the members that moved on; only a
-  // committed one says who the cluster is.
-  if (ln.config_index() > ln.log().commit()) return core::no_node;
+  // A leader of an old term that the others moved past is no leader of the
+  // cluster if its configuration is not committed: that one may leave out
+  // every member that moved on (a committed one leaves out only members
+  // removed for good, whose terms do not matter).
+  if (ln.config_index() > ln.log().commit())
+    for (const auto& s : slots_) {
+      const core::node* n = s.m ? s.m->replica.core() : nullptr;
+      if (n != nullptr && n->term() > ln.term()) return core::no_node;
+    }
   for (const auto& m : ln.config().members) {
     if (m.id == l || !valid_id(m.id)) continue;
     const core::node* n = get(m.id);
