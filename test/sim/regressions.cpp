@@ -87,7 +87,12 @@ const std::vector<regression>& regressions() {
       {563705, 3, 1500,
        "simulator: after the heal, a leader of an old term nobody followed any more counted as "
        "stable, and the members its uncommitted configuration left out were shut down "
-       "(a stable leader's configuration is now committed)"},
+       "(a leader with an uncommitted configuration is now stable only if no member is in a "
+       "newer term)"},
+      {17635, 3, 1500,
+       "simulator: requiring a committed configuration of a stable leader instead kept a "
+       "member being removed, not yet shut down, disrupting the leader that was committing "
+       "its removal (no pre-vote, no check-quorum): the cluster never settled"},
   };
   return list;
 }
