@@ -124,11 +124,7 @@ BOOST_AUTO_TEST_CASE(snapshot_succeed_via_app_resp_a_newer_snapshot_answer_resum
     if (m.type != message_type::snapshot || replaced) return false;
     BOOST_TEST(m.snapshot.index == compacted);
     replaced = true;
-    message newer_one = m;
-    newer_one.snapshot = *meta;
-    newer_one.index = meta->index;
-    newer_one.log_term = meta->term;
-    net.node(3).step(newer_one);
+    net.node(3).step(snapshot_message(1, 3, m.term.value, *meta));
     return true;
   };
   net.tick(1, 1);

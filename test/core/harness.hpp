@@ -463,6 +463,16 @@ inline message append(std::uint64_t from, std::uint64_t to, std::uint64_t term, 
   return m;
 }
 
+/// A leader's InstallSnapshot from `from` at `term`: header and metadata agree.
+inline message snapshot_message(std::uint64_t from, std::uint64_t to, std::uint64_t term,
+                                const core::snapshot_meta& meta) {
+  message m = msg(message_type::snapshot, from, to, term);
+  m.index = meta.index;
+  m.log_term = meta.term;
+  m.snapshot = meta;
+  return m;
+}
+
 /// A (pre-)vote request from a candidate whose log ends at (last_index, last_term).
 inline message vote_request(std::uint64_t from, std::uint64_t to, std::uint64_t term,
                             std::uint64_t last_index, std::uint64_t last_term, bool pre = false) {

@@ -5,6 +5,7 @@
 #include "harness.hpp"
 
 using namespace actraft::test;
+namespace core = actraft::core;
 
 namespace {
 
@@ -13,6 +14,27 @@ bool has_type(const std::vector<message>& ms, message_type t, std::uint64_t to) 
     if (m.type == t && m.to == node_id{to}) return true;
   return false;
 }
+
+/// Node 2 of a three-node cluster led by node 1, with three entries
+/// committed everywhere: a follower about to be sent a snapshot over a tail
+/// it holds only in memory.
+struct follower_in_term {
+  network net{3};
+  std::uint64_t term = 0;
+  std::uint64_t last = 0;  ///< node 2's last (durable) index
+  follower_in_term() {
+    net.elect(1);
+    commit_proposals(net, 1, 3);
+    term = net.node(1).term().value;
+    last = net.node(2).log().last_index().value;
+  }
+  core::node& f() { return net.node(2); }
+  /// The leader's snapshot at `index` of this term.
+  message snapshot_at(std::uint64_t index) const {
+    return snapshot_message(1, 2, term,
+                            core::snapshot_meta{log_index{index}, raft_term{term}, make_config(3)});
+  }
+};
 
 }  // namespace
 
@@ -77,11 +99,7 @@ BOOST_AUTO_TEST_CASE(s7_snapshot_the_log_already_covers_keeps_the_entries_after_
   // already holds with the same term: node 2 keeps its entries after it.
   auto meta = net.node(1).snapshot_meta_at(5_i);
   BOOST_REQUIRE(meta);
-  message m = msg(message_type::snapshot, 1, 2, net.node(1).term().value);
-  m.index = meta->index;
-  m.log_term = meta->term;
-  m.snapshot = *meta;
-  net.node(2).step(m);
+  net.node(2).step(snapshot_message(1, 2, net.node(1).term().value, *meta));
   auto out = net[2].drain();
   BOOST_TEST(net.node(2).log().last_index() == before);
   BOOST_TEST(net.node(2).log().snapshot().index == 0_i);  // nothing to install
@@ -95,22 +113,13 @@ BOOST_AUTO_TEST_CASE(s7_snapshot_the_log_already_covers_keeps_the_entries_after_
 // core hears of it, and the disk kept its log only if it held that entry: an
 // entry still waiting to be written went with the rest. The core must not
 // keep, in memory, a log its disk no longer has (simulator seed 5008).
-BOOST_AUTO_TEST_CASE(s7_a_snapshot_over_an_entry_not_yet_durable_replaces_the_log) {
-  network net(3);
-  net.elect(1);
-  commit_proposals(net, 1, 3);
-  auto& f = net.node(2);
-  const auto term = net.node(1).term().value;
-  const auto last = f.log().last_index().value;
+BOOST_FIXTURE_TEST_CASE(s7_a_snapshot_over_an_entry_not_yet_durable_replaces_the_log, follower_in_term) {
+  auto& f = this->f();
   // An append arrives, and its entry is not written yet (no drain).
   f.step(append(1, 2, term, last, term, make_entries(last + 1, {term}), last));
   BOOST_REQUIRE(f.log().last_index().value == last + 1);
   BOOST_REQUIRE(f.log().durable().value == last);
-  message m = msg(message_type::snapshot, 1, 2, term);
-  m.snapshot = actraft::core::snapshot_meta{log_index{last + 1}, raft_term{term}, make_config(3)};
-  m.index = m.snapshot.index;
-  m.log_term = m.snapshot.term;
-  f.step(m);
+  f.step(snapshot_at(last + 1));
   auto rd = f.take_ready();
   BOOST_REQUIRE(rd.snapshot.has_value());  // installed: the whole log replaced
   BOOST_TEST(rd.snapshot->index.value == last + 1);
@@ -124,23 +133,14 @@ BOOST_AUTO_TEST_CASE(s7_a_snapshot_over_an_entry_not_yet_durable_replaces_the_lo
 // wait for a write that no longer holds them, and must go with the entries.
 // Sent, the leader took the member for holding entries past its log and
 // probed from there forever (simulator seed 85922).
-BOOST_AUTO_TEST_CASE(s7_acknowledgements_of_entries_a_snapshot_replaced_are_never_sent) {
-  network net(3);
-  net.elect(1);
-  commit_proposals(net, 1, 3);
-  auto& f = net.node(2);
-  const auto term = net.node(1).term().value;
-  const auto last = f.log().last_index().value;
+BOOST_FIXTURE_TEST_CASE(s7_acknowledgements_of_entries_a_snapshot_replaced_are_never_sent, follower_in_term) {
+  auto& f = this->f();
   // One entry per append, each acknowledged in memory: no write taken yet.
   for (std::uint64_t k = 1; k <= 3; ++k)
     f.step(append(1, 2, term, last + k - 1, term, make_entries(last + k, {term}), last));
   BOOST_REQUIRE(f.log().last_index().value == last + 3);
   BOOST_REQUIRE(f.log().durable().value == last);
-  message m = msg(message_type::snapshot, 1, 2, term);
-  m.snapshot = actraft::core::snapshot_meta{log_index{last + 1}, raft_term{term}, make_config(3)};
-  m.index = m.snapshot.index;
-  m.log_term = m.snapshot.term;
-  f.step(m);
+  f.step(snapshot_at(last + 1));
   auto rd = f.take_ready();
   BOOST_REQUIRE(rd.snapshot.has_value());
   const auto acks = only(rd.persisted_messages, message_type::append_response, 1_n);
@@ -226,11 +226,8 @@ BOOST_AUTO_TEST_CASE(hostile_snapshot_messages_are_dropped) {
   const auto before = observable(f.get());
   const auto term = net.node(1).term().value;
   auto base = [&] {
-    message m = msg(message_type::snapshot, 1, 2, term);
-    m.snapshot = actraft::core::snapshot_meta{100_i, raft_term{term}, make_config(3)};
-    m.index = 100_i;
-    m.log_term = raft_term{term};
-    return m;
+    return snapshot_message(1, 2, term,
+                            actraft::core::snapshot_meta{100_i, raft_term{term}, make_config(3)});
   };
   std::vector<message> bad;
   bad.push_back(base());
