@@ -1,0 +1,272 @@
+#include "process_cluster.hpp"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <stdexcept>
+#include <thread>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "e2e/process.hpp"
+#include "events.hpp"
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using actraft::test::free_port;
+
+namespace actraft::nemesis {
+
+cluster::cluster(const options& o, network& net, const fs::path& root,
+                 lincheck::history_recorder& rec)
+    : opts_(o), net_(net), rec_(rec) {
+  for (int i = 0; i < o.nodes; ++i) {
+    node n;
+    n.index = i;
+    const std::string host = net.active() ? net.ip(i) : "127.0.0.1";
+    // Own addresses in namespaces; on loopback, ports nobody uses right now.
+    const int raft_port = net.active() ? 7000 : free_port();
+    n.http_port = net.active() ? 8000 : free_port();
+    n.raft_addr = host + ":" + std::to_string(raft_port);
+    n.http_host = host;
+    n.dir = (root / ("n" + std::to_string(i + 1))).string();
+    n.log = (root / ("n" + std::to_string(i + 1) + ".log")).string();
+    nodes_.push_back(n);
+  }
+  pause_intervals_.resize(nodes_.size());
+}
+
+std::vector<endpoint> cluster::endpoints() const {
+  std::vector<endpoint> out;
+  for (const auto& n : nodes_) out.push_back({n.http_host, n.http_port});
+  return out;
+}
+
+bool cluster::form() {
+  start(0, false);
+  for (int i = 1; i < opts_.nodes && !interrupted(); ++i) {
+    const auto deadline = std::chrono::steady_clock::now() + 60s;
+    while (!get_status(i - 1) && std::chrono::steady_clock::now() < deadline)
+      wait_for(*this, 100ms);
+    start(i, true);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  bool formed = false;
+  while (!formed && !interrupted() && std::chrono::steady_clock::now() < deadline) {
+    auto s = get_status(0);
+    formed = s && s->voters == opts_.nodes && s->members == opts_.nodes;
+    if (!formed) wait_for(*this, 100ms);
+  }
+  return formed && crashes().empty();
+}
+
+void cluster::start(int i, bool join) {
+  auto& n = at(i);
+  std::vector<std::string> args{opts_.kv_store,
+                                "--raft-addr=" + n.raft_addr,
+                                "--http-addr=" + n.http_host + ":" + std::to_string(n.http_port),
+                                "--data-dir=" + n.dir,
+                                "--heartbeat-ms=" + std::to_string(opts_.heartbeat_ms),
+                                "--election-ms=" + std::to_string(opts_.election_ms),
+                                "--request-timeout-ms=" + std::to_string(opts_.request_timeout_ms),
+                                "--snapshot-entries=" + std::to_string(opts_.snapshot_entries),
+                                "--snapshot-keep=50"};
+  if (join) args.push_back("--peer-addr=" + at(0).raft_addr);
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const std::string ns = net_.active() ? net_.netns_path(i) : std::string{};
+  {
+    std::ofstream(n.log, std::ios::app)
+        << "=== nemesis: start " << ++n.starts << " (t=" << rec_.now() << ")\n";
+  }
+  const pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    // Only async-signal-safe calls from here on.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    // Its own process group: a Ctrl-C or hangup meant for the driver must
+    // not reach the nodes (the driver cleans up, and reports, itself).
+    ::setpgid(0, 0);
+    if (!ns.empty()) {
+      const int fd = ::open(ns.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0 || ::setns(fd, CLONE_NEWNET) != 0) ::_exit(120);
+    }
+    const int log = ::open(n.log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    const int null = ::open("/dev/null", O_RDWR);
+    if (log < 0 || null < 0) ::_exit(121);
+    ::dup2(null, 0);
+    ::dup2(null, 1);
+    ::dup2(log, 2);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  n.pid = pid;
+  n.paused = false;
+}
+
+void cluster::kill(int i) {
+  auto& n = at(i);
+  if (n.pid <= 0) return;
+  if (n.paused) resume(i);  // a stopped process dies all the same; keep the books straight
+  ::kill(n.pid, SIGKILL);
+  int st = 0;
+  ::waitpid(n.pid, &st, 0);
+  n.pid = -1;
+}
+
+void cluster::pause(int i) {
+  auto& n = at(i);
+  if (n.pid <= 0 || n.paused) return;
+  std::lock_guard lock(mu_);
+  pause_intervals_[static_cast<std::size_t>(i)].push_back({rec_.now(), INT64_MAX});
+  ::kill(n.pid, SIGSTOP);
+  n.paused = true;
+}
+
+void cluster::resume(int i) {
+  auto& n = at(i);
+  if (n.pid <= 0 || !n.paused) return;
+  ::kill(n.pid, SIGCONT);
+  n.paused = false;
+  std::lock_guard lock(mu_);
+  pause_intervals_[static_cast<std::size_t>(i)].back().second = rec_.now();
+}
+
+bool cluster::paused_during(std::size_t i, std::int64_t from, std::int64_t to) {
+  std::lock_guard lock(mu_);
+  for (const auto& [a, b] : pause_intervals_[i])
+    if (a <= to && b >= from) return true;
+  return false;
+}
+
+void cluster::reap() {
+  for (auto& n : nodes_) {
+    if (n.pid <= 0) continue;
+    int st = 0;
+    const pid_t r = ::waitpid(n.pid, &st, WNOHANG);
+    if (r != n.pid) continue;
+    const int code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    crashes_.push_back("node " + std::to_string(n.index + 1) + " exited by itself with status " +
+                       std::to_string(code) + " at t=" + std::to_string(rec_.now()) + " (log " +
+                       n.log + ")");
+    say("!!! " + crashes_.back());
+    n.pid = -1;
+    n.paused = false;
+  }
+}
+
+void cluster::dump_stacks(const node& n) {
+  if (!std::filesystem::exists("/usr/bin/gdb")) return;
+  std::ofstream(n.log, std::ios::app) << "=== nemesis: stacks of the hung process\n";
+  const auto cmd = "/usr/bin/gdb -p " + std::to_string(n.pid) +
+                   " -batch -ex 'thread apply all bt' >> '" + n.log + "' 2>&1";
+  if (std::system(cmd.c_str()) != 0)
+    say("gdb could not read the stacks of pid " + std::to_string(n.pid));
+}
+
+std::vector<std::string> cluster::shutdown() {
+  std::vector<std::string> problems;
+  for (auto& n : nodes_) {
+    if (n.pid <= 0) continue;
+    if (n.paused) resume(n.index);
+    ::kill(n.pid, SIGTERM);
+  }
+  for (auto& n : nodes_) {
+    if (n.pid <= 0) continue;
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    int st = 0;
+    pid_t r = 0;
+    while ((r = ::waitpid(n.pid, &st, WNOHANG)) == 0 &&
+           std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(20ms);
+    if (r == 0) {
+      problems.push_back("node " + std::to_string(n.index + 1) +
+                         " did not exit within 20 s of SIGTERM");
+      dump_stacks(n);
+      hard_kill(n);
+      continue;
+    }
+    const int code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    if (code != 0)
+      problems.push_back("node " + std::to_string(n.index + 1) + " exited with status " +
+                         std::to_string(code) + " on SIGTERM (log " + n.log + ")");
+    n.pid = -1;
+  }
+  return problems;
+}
+
+std::optional<status> cluster::get_status(int i, std::chrono::milliseconds timeout) {
+  auto& n = at(i);
+  if (n.pid <= 0 || n.paused) return std::nullopt;
+  httplib::Client c(n.http_host, n.http_port);
+  c.set_connection_timeout(timeout);
+  c.set_read_timeout(timeout);
+  auto r = c.Get("/status");
+  if (!r || r->status != 200) return std::nullopt;
+  try {
+    auto j = nlohmann::json::parse(r->body);
+    status s;
+    s.role = j.at("role").get<std::string>();
+    s.id = j.at("id").get<std::uint64_t>();
+    s.term = j.at("term").get<std::uint64_t>();
+    s.leader_id = j.at("leader_id").get<std::uint64_t>();
+    s.commit = j.at("commit_index").get<std::uint64_t>();
+    s.applied = j.at("applied_index").get<std::uint64_t>();
+    for (const auto& m : j.at("members")) {
+      ++s.members;
+      if (m.at("voter").get<bool>()) ++s.voters;
+    }
+    return s;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+std::optional<int> cluster::leader(std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  do {
+    std::optional<int> best;
+    std::uint64_t best_term = 0;
+    for (int i = 0; i < size(); ++i)
+      if (auto s = get_status(i); s && s->role == "leader" && s->term >= best_term) {
+        best = i;
+        best_term = s->term;
+      }
+    if (best) return best;
+    reap();
+    std::this_thread::sleep_for(100ms);
+  } while (std::chrono::steady_clock::now() < deadline && !interrupted());
+  return std::nullopt;
+}
+
+void cluster::hard_kill(node& n) {
+  if (n.pid <= 0) return;
+  ::kill(n.pid, SIGKILL);
+  ::kill(n.pid, SIGCONT);
+  int st = 0;
+  ::waitpid(n.pid, &st, 0);
+  n.pid = -1;
+}
+
+void wait_for(cluster& c, std::chrono::milliseconds d) {
+  const auto until = std::chrono::steady_clock::now() + d;
+  while (std::chrono::steady_clock::now() < until && !interrupted()) {
+    c.reap();
+    std::this_thread::sleep_for(
+        std::min<std::chrono::nanoseconds>(50ms, until - std::chrono::steady_clock::now()));
+  }
+}
+
+}  // namespace actraft::nemesis
