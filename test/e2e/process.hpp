@@ -1,8 +1,11 @@
-// Real node processes for end-to-end tests: spawn, signal, wait.
+// Real node processes for the end-to-end tests and the nemesis: launch,
+// signal, wait.
 #pragma once
 
+#include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
@@ -16,8 +19,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-extern char** environ;
 
 namespace actraft::test {
 
@@ -47,6 +48,46 @@ inline std::uint16_t free_port() {
   throw std::runtime_error("cannot find a free port");
 }
 
+/// How a node process is started besides its arguments and log.
+struct launch_options {
+  /// A network namespace to enter (a path under /var/run/netns), or none.
+  std::string netns;
+};
+
+/// Starts `args[0]` with `args`: stdin and stdout on /dev/null, stderr
+/// appended to `log_file`, in its own process group (a Ctrl-C or hangup
+/// meant for the test must not reach the nodes: the test cleans up
+/// itself), killed if the test dies, with no signal blocked. Returns its
+/// pid; throws if it cannot fork. A child that cannot set itself up exits
+/// with 120 (namespace), 121 (log) or 127 (exec).
+inline pid_t launch(const std::vector<std::string>& args, const std::string& log_file,
+                    const launch_options& o = {}) {
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  const pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("cannot start " + args.at(0) + ": fork failed");
+  if (pid > 0) return pid;
+  // Only async-signal-safe calls from here on (the parent has threads).
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  ::setpgid(0, 0);
+  if (!o.netns.empty()) {
+    const int fd = ::open(o.netns.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || ::setns(fd, CLONE_NEWNET) != 0) ::_exit(120);
+  }
+  const int log = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  const int null = ::open("/dev/null", O_RDWR);
+  if (log < 0 || null < 0) ::_exit(121);
+  ::dup2(null, 0);
+  ::dup2(null, 1);
+  ::dup2(log, 2);
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  ::execv(argv[0], argv.data());
+  ::_exit(127);
+}
+
 class process {
  public:
   process() = default;
@@ -56,16 +97,7 @@ class process {
 
   /// Starts `args[0]` with `args`, stderr appended to `log_file`.
   void start(const std::vector<std::string>& args, const std::string& log_file) {
-    std::vector<char*> argv;
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 2, log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    if (posix_spawn(&pid_, argv[0], &fa, nullptr, argv.data(), environ) != 0)
-      throw std::runtime_error("cannot start " + args[0]);
-    posix_spawn_file_actions_destroy(&fa);
+    pid_ = launch(args, log_file);
   }
   [[nodiscard]] bool running() const { return pid_ > 0; }
   void kill(int sig) {

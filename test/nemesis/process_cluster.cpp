@@ -80,38 +80,12 @@ void cluster::start(int i, bool join) {
                                 "--snapshot-entries=" + std::to_string(opts_.snapshot_entries),
                                 "--snapshot-keep=50"};
   if (join) args.push_back("--peer-addr=" + at(0).raft_addr);
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
   const std::string ns = net_.active() ? net_.netns_path(i) : std::string{};
   {
     std::ofstream(n.log, std::ios::app)
         << "=== nemesis: start " << ++n.starts << " (t=" << rec_.now() << ")\n";
   }
-  const pid_t pid = ::fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid == 0) {
-    // Only async-signal-safe calls from here on.
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    // Its own process group: a Ctrl-C or hangup meant for the driver must
-    // not reach the nodes (the driver cleans up, and reports, itself).
-    ::setpgid(0, 0);
-    if (!ns.empty()) {
-      const int fd = ::open(ns.c_str(), O_RDONLY | O_CLOEXEC);
-      if (fd < 0 || ::setns(fd, CLONE_NEWNET) != 0) ::_exit(120);
-    }
-    const int log = ::open(n.log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    const int null = ::open("/dev/null", O_RDWR);
-    if (log < 0 || null < 0) ::_exit(121);
-    ::dup2(null, 0);
-    ::dup2(null, 1);
-    ::dup2(log, 2);
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
+  const pid_t pid = actraft::test::launch(args, n.log, {ns});
   n.pid = pid;
   n.paused = false;
 }
