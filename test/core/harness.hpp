@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "actraft/core/node.hpp"
+#include "support/memory_storage.hpp"
 
 namespace actraft::core {
 
@@ -229,7 +230,7 @@ class peer {
   const core::node& get() const { return *n_; }
   core::node* operator->() { return &*n_; }
   const core::node* operator->() const { return &*n_; }
-  const persisted_state& disk() const { return disk_; }
+  const memory_storage& disk() const { return disk_; }
   const options& opts() const { return opts_; }
 
   /// Carries out ready batches until there is nothing left: persist, then
@@ -247,19 +248,13 @@ class peer {
     return out;
   }
 
-  /// Writes a ready's hard state and entries to the fake disk.
+  /// Writes a ready's snapshot, hard state and entries to the fake disk.
   void persist(const ready& rd) {
-    if (rd.snapshot) {
-      // An installed snapshot replaces the stored log (§7).
-      disk_.snapshot = *rd.snapshot;
-      disk_.entries.clear();
-    }
+    // The core installs a snapshot only over a log the disk does not hold
+    // it in: the stored log goes with it (§7).
+    if (rd.snapshot) BOOST_REQUIRE(disk_.install(*rd.snapshot));
     if (rd.state) disk_.state = *rd.state;
-    if (!rd.entries.empty()) {
-      const log_index first = rd.entries.front().index;
-      while (!disk_.entries.empty() && disk_.entries.back().index >= first) disk_.entries.pop_back();
-      disk_.entries.insert(disk_.entries.end(), rd.entries.begin(), rd.entries.end());
-    }
+    BOOST_REQUIRE_MESSAGE(disk_.append(rd.entries), "node " << opts_.id << " wrote entries with a gap");
   }
 
   /// Compacts the node's log up to `index` as if the application had saved
@@ -267,8 +262,7 @@ class peer {
   bool compact(log_index index) {
     auto meta = n_->snapshot_meta_at(index);
     if (!meta || !n_->compact(index)) return false;
-    disk_.snapshot = *meta;
-    std::erase_if(disk_.entries, [&](const entry& e) { return e.index <= index; });
+    BOOST_REQUIRE(disk_.install(*meta));
     return true;
   }
 
@@ -289,7 +283,7 @@ class peer {
   }
 
   options opts_;
-  persisted_state disk_;
+  memory_storage disk_;
   std::optional<core::node> n_;
   std::map<std::uint64_t, entry> applied_;
 };

@@ -70,7 +70,7 @@ void cluster::start(slot& s) {
   driver::start_state st;
   st.id = s.id;
   st.address = s.address;
-  st.persisted = core::persisted_state{s.disk.state, s.disk.snapshot, s.disk.entries};
+  st.persisted = static_cast<const core::persisted_state&>(s.disk);
   st.seeds = s.disk.seeds;
   st.snapshot_location = s.disk.snapshot_location;
   guarded(s, [&](driver::replica& r) { r.start(std::move(st)); });

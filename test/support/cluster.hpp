@@ -27,6 +27,7 @@
 #include "actraft/driver/replica.hpp"
 #include "support/clients.hpp"
 #include "support/invariants.hpp"
+#include "support/memory_storage.hpp"
 #include "support/prng.hpp"
 #include "support/trace.hpp"
 
@@ -83,14 +84,11 @@ struct snapshot_file {
 };
 
 /// What a member has made durable.
-struct disk_state {
-  core::hard_state state;
-  /// The snapshot in force: index 0 is the bootstrap configuration.
-  core::snapshot_meta snapshot;
-  /// The file that holds it ("" for the bootstrap snapshot).
+/// A member's disk: the log (hard state, the snapshot in force — index 0 is
+/// the bootstrap configuration — and the entries after it), plus files.
+struct disk_state : test::memory_storage {
+  /// The file that holds the snapshot in force ("" for the bootstrap one).
   std::string snapshot_location;
-  /// The entries after snapshot.index, in order.
-  std::vector<core::entry> entries;
   /// Snapshot files, by location: the one in force, and any written (taken,
   /// or received from a leader) but not in force yet.
   std::map<std::string, snapshot_file> files;
@@ -99,7 +97,6 @@ struct disk_state {
   std::map<core::node_id, std::string> seeds;
   bool removed = false;
 
-  [[nodiscard]] std::uint64_t last_index() const { return snapshot.index.value + entries.size(); }
   /// The state machine the snapshot in force captures.
   [[nodiscard]] const std::vector<core::entry>& snapshot_data() const;
 };

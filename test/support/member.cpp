@@ -82,21 +82,11 @@ void cluster::member::write(const driver::write_batch& batch) {
 void cluster::member::store_write(slot& s, const driver::write_batch& batch) {
   const std::string who = "n" + std::to_string(s.id.value);
   if (batch.state) s.disk.state = *batch.state;
-  if (!batch.entries.empty()) {
-    const std::uint64_t first = batch.entries.front().index.value;
-    const std::uint64_t base = s.disk.snapshot.index.value;
-    const std::uint64_t stored = s.disk.last_index();
-    bool consecutive = true;
-    for (std::size_t k = 1; k < batch.entries.size(); ++k)
-      consecutive = consecutive && batch.entries[k].index == batch.entries[k - 1].index + 1;
-    if (first <= base || first > stored + 1 || !consecutive) {
-      c.contract(who + ": a write of entries " + std::to_string(first) + ".. but the disk holds " +
-                 std::to_string(base + 1) + ".." + std::to_string(stored));
-    } else {
-      s.disk.entries.resize(first - 1 - base);
-      s.disk.entries.insert(s.disk.entries.end(), batch.entries.begin(), batch.entries.end());
-    }
-  }
+  if (!s.disk.append(batch.entries))
+    c.contract(who + ": a write of entries " + std::to_string(batch.entries.front().index.value) +
+               ".. (consecutive or not) but the disk holds " +
+               std::to_string(s.disk.snapshot.index.value + 1) + ".." +
+               std::to_string(s.disk.last_index()));
   ++c.stats_.writes;
   trace_event t;
   t.kind = trace_kind::persist;
@@ -117,21 +107,11 @@ void cluster::member::install(const core::snapshot_meta& meta, const std::string
       return;
     }
     auto& d = s.disk;
-    if (meta.index < d.snapshot.index) {
+    const std::string before = d.snapshot_location;
+    if (!d.install(meta)) {
       d.files.erase(f);  // a newer one is in force: this one is of no use
     } else {
-      // §7: the log after the snapshot stays if it holds the snapshot's last
-      // entry with the same term; otherwise the whole log goes.
-      const std::uint64_t base = d.snapshot.index.value;
-      const std::uint64_t i = meta.index.value;
-      const bool holds = i > base && i <= d.last_index() && d.entries[i - base - 1].term == meta.term;
-      if (holds)
-        d.entries.erase(d.entries.begin(), d.entries.begin() + static_cast<std::ptrdiff_t>(i - base));
-      else
-        d.entries.clear();
-      if (!d.snapshot_location.empty() && d.snapshot_location != location)
-        d.files.erase(d.snapshot_location);
-      d.snapshot = meta;
+      if (!before.empty() && before != location) d.files.erase(before);
       d.snapshot_location = location;
     }
     const core::log_index in_force = d.snapshot.index;
