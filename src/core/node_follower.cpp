@@ -167,7 +167,10 @@ void node::handle_snapshot(const message& m) {
     r.index = meta.index;
   } else {
     // §7: "discard the entire log"; the state machine is reset from the
-    // snapshot, and so is the configuration.
+    // snapshot, and so is the configuration. Acknowledgements of the entries
+    // that go can be dropped only while queued: one handed out with a ready
+    // still being written could not be taken back (see node.hpp).
+    ACTRAFT_INVARIANT(!ready_outstanding_, "a snapshot is stepped in only between two readies");
     log_.restore(meta);
     forget_acks_beyond(meta.index);
     adopt_configuration(meta.config, meta.index);

@@ -20,6 +20,9 @@
 // tick/step/propose may be called between take_ready and advance (the actor
 // layer keeps serving while the disk writes); their effects show up in the
 // next ready, which is how proposals batch into one append and one fsync.
+// A leader's snapshot is the exception: it is stepped in only between two
+// readies (after the write under way, once the caller put it in force), as
+// it may replace entries the outstanding ready acknowledges.
 #pragma once
 
 #include <cstdint>
