@@ -250,8 +250,9 @@ class peer {
 
   /// Writes a ready's snapshot, hard state and entries to the fake disk.
   void persist(const ready& rd) {
-    // The core installs a snapshot only over a log the disk does not hold
-    // it in: the stored log goes with it (§7).
+    // The core installs a leader's snapshot only over a log whose durable
+    // part does not hold its last entry (and only between two readies): the
+    // stored log goes with it (§7).
     if (rd.snapshot) BOOST_REQUIRE(disk_.install(*rd.snapshot));
     if (rd.state) disk_.state = *rd.state;
     BOOST_REQUIRE_MESSAGE(disk_.append(rd.entries), "node " << opts_.id << " wrote entries with a gap");

@@ -112,9 +112,9 @@ BOOST_AUTO_TEST_CASE(fig2_conflicting_entry_and_all_that_follow_are_deleted) {
 // Receiver 3 deletes entries an acknowledgement may still be waiting to
 // promise: appended in memory, acknowledged, and the next write not taken
 // yet (the driver writes one ready at a time). That write no longer holds
-// them, so the acknowledgement goes with them: the old leader would count
-// this member for entries it never stored, commit them, and a later leader
-// elected with this member's vote could overwrite them.
+// them, so the acknowledgement goes with them: an acknowledgement promises
+// entries this member stores, and the old leader must not count it for
+// entries it never stored.
 BOOST_AUTO_TEST_CASE(fig2_acknowledgements_of_deleted_entries_are_never_sent) {
   peer p{make_options(1), state_with(3, 1, 2, {1, 1}, 2)};
   p->step(append(2, 1, 1, 2, 1, make_entries(3, {1, 1})));  // entries 3 and 4 of term 1

@@ -179,9 +179,8 @@ class cluster {
   [[nodiscard]] const std::vector<core::entry>& applied(core::node_id n) const;
   /// The live leader with the highest term (no_node if none).
   [[nodiscard]] core::node_id leader() const;
-  /// A leader whose every live member follows it in its term, and, if its
-  /// configuration is not committed, no live node is in a newer term
-  /// (no_node if none).
+  /// A leader whose every live member follows it in its term, while no live
+  /// node holds an entry of a newer term (no_node if none).
   [[nodiscard]] core::node_id stable_leader() const;
   [[nodiscard]] bool partitioned() const { return !blocked_.empty(); }
   [[nodiscard]] bool blocked(core::node_id from, core::node_id to) const;

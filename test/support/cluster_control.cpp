@@ -227,15 +227,16 @@ core::node_id cluster::stable_leader() const {
   const core::node_id l = leader();
   if (l == core::no_node) return l;
   const core::node& ln = *get(l);
-  // A leader of an old term that the others moved past is no leader of the
-  // cluster if its configuration is not committed: that one may leave out
-  // every member that moved on (a committed one leaves out only members
-  // removed for good, whose terms do not matter).
-  if (ln.config_index() > ln.log().commit())
-    for (const auto& s : slots_) {
-      const core::node* n = s.m ? s.m->replica.core() : nullptr;
-      if (n != nullptr && n->term() > ln.term()) return core::no_node;
-    }
+  // A leader that a newer one followed is no leader of the cluster, even if
+  // nobody it lists tells it so: its configuration, committed in its own
+  // view or not, may leave out every member that moved on. Any live node
+  // holding an entry of a newer term proves a newer leader existed. (A
+  // removed member that keeps campaigning raises its term, not its log's:
+  // it does not hold the heal back.)
+  for (const auto& s : slots_) {
+    const core::node* n = s.m ? s.m->replica.core() : nullptr;
+    if (n != nullptr && n->log().last_term() > ln.term()) return core::no_node;
+  }
   for (const auto& m : ln.config().members) {
     if (m.id == l || !valid_id(m.id)) continue;
     const core::node* n = get(m.id);
