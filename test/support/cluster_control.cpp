@@ -234,7 +234,7 @@ core::node_id cluster::stable_leader() const {
   // removed member that keeps campaigning raises its term, not its log's:
   // it does not hold the heal back.)
   for (const auto& s : slots_) {
-    const core::node* n = s.m ? s.m->replica.core() : nullptr;
+    const core::node* n = get(s.id);
     if (n != nullptr && n->log().last_term() > ln.term()) return core::no_node;
   }
   for (const auto& m : ln.config().members) {
