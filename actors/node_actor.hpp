@@ -29,8 +29,9 @@ struct node_setup {
   store_actor store;
   snapshot_io_actor snapshot_io;
   std::string snapshot_path;  ///< the file of state.snapshot, if any
-  /// Null: peers are reached through CAF's middleman.
+  /// Null: peers are reached through the transport.
   std::shared_ptr<peer_directory> directory;
+  caf::actor transport;  ///< the member transport (transport.hpp)
 };
 
 struct node_state {

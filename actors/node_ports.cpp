@@ -2,11 +2,13 @@
 // store and snapshot io actors and the clients' response promises.
 #include "node_ports.hpp"
 
+
 #include <cstdio>
 #include <utility>
 
 #include "actraft/core/invariant.hpp"
 #include "logging.hpp"
+#include "transport.hpp"
 
 namespace actraft::actors {
 
@@ -24,6 +26,7 @@ node_ports::node_ports(self_ptr self, const node_setup& setup)
       store_(setup.store),
       snapshot_io_(setup.snapshot_io),
       directory_(setup.directory),
+      transport_(setup.transport),
       logger_(make_logger("starting")) {}
 
 void node_ports::start(core::node_id id, const std::string& address) {
@@ -35,10 +38,24 @@ driver::replica& node_ports::replica() { return *self_->state.replica; }
 
 void node_ports::settle() {
   auto& st = self_->state;
+  publish_roster();
   if (st.stopping || !st.replica || st.replica->current_phase() != driver::phase::stopped) return;
   st.stopping = true;
   stop_all();
   self_->quit();
+}
+
+void node_ports::publish_roster() {
+  const auto* core = self_->state.replica ? self_->state.replica->core() : nullptr;
+  if (!transport_ || core == nullptr) return;
+  // Only a committed configuration: a removal still in doubt may be undone
+  // by a new leader, and the member then talked to again.
+  if (core->config_index() > core->log().commit() || core->config_index() == roster_index_) return;
+  roster_index_ = core->config_index();
+  roster_signal r;
+  for (const auto& m : core->config().members) r.members.push_back(m.id.value);
+  r.max_assigned = core->config().max_assigned_id.value;
+  caf::anon_send(transport_, std::move(r));
 }
 
 driver::reply node_ports::reply_of(const caf::error& err) const {

@@ -91,6 +91,8 @@ class node_ports final : public driver::clock_port,
   driver::replica& replica();
   /// Groups messages by connected peer: one batch per destination.
   std::vector<peer_batch> batches(std::vector<core::message> messages) const;
+  /// Tells the transport who the members are once a configuration commits.
+  void publish_roster();
   /// A failed request to another actor, as the replica's reply.
   driver::reply reply_of(const caf::error& err) const;
 
@@ -101,6 +103,8 @@ class node_ports final : public driver::clock_port,
   store_actor store_;
   snapshot_io_actor snapshot_io_;
   std::shared_ptr<peer_directory> directory_;
+  caf::actor transport_;
+  core::log_index roster_index_;  ///< of the configuration the transport knows
   std::shared_ptr<spdlog::logger> logger_;
   std::map<core::node_id, peer_link> peers_;
   std::map<core::node_id, snapshot_sender_actor> senders_;

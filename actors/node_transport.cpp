@@ -27,7 +27,7 @@ void node_ports::connect(const std::map<core::node_id, std::string>& peers) {
   for (const auto& [id, address] : peers) {
     if (peers_.count(id) != 0) continue;
     auto proxy = self_->spawn(peer_proxy_impl, id.value, address, caf::actor_cast<node_actor>(self_),
-                              opts_, logger_, directory_);
+                              opts_, logger_, directory_, transport_);
     peers_.emplace(id, peer_link{address, std::move(proxy), {}});
   }
 }

@@ -3,9 +3,8 @@
 #include <algorithm>
 #include <set>
 
-#include <caf/io/middleman.hpp>
-
 #include "actraft/address.hpp"
+#include "transport.hpp"
 
 namespace actraft::actors {
 
@@ -41,23 +40,18 @@ void connect(self_ptr self) {
   }
   st.connecting = true;
   const auto gen = st.generation;
-  auto mm = self->home_system().middleman().actor_handle();
-  self->request(mm, st.opts.request_timeout, caf::connect_atom::value, st.host, st.port)
+  // The transport dials, runs TLS and the hellos, and answers a stub
+  // standing for the member's node once it proved to be member `id`.
+  self->request(st.transport, st.opts.request_timeout, dial_request{st.address, st.id})
       .then(
-          [self, gen](const caf::node_id&, caf::strong_actor_ptr& ptr,
-                      const std::set<std::string>& interface) {
+          [self, gen](peer_interface& stub) {
             auto& s = self->state;
-            if (gen != s.generation) return;  // stopped meanwhile
-            s.connecting = false;
-            auto expected = self->home_system().message_types<peer_interface>();
-            if (!ptr || !std::includes(interface.begin(), interface.end(), expected.begin(),
-                                       expected.end())) {
-              s.logger->warn("{} is not an actraft node (unexpected interface); retrying",
-                           s.address);
-              schedule_retry(self);
+            if (gen != s.generation) {
+              caf::anon_send_exit(stub, caf::exit_reason::user_shutdown);
               return;
             }
-            on_connected(self, caf::actor_cast<peer_interface>(std::move(ptr)));
+            s.connecting = false;
+            on_connected(self, std::move(stub));
           },
           [self, gen](const caf::error& err) {
             auto& s = self->state;
@@ -65,7 +59,7 @@ void connect(self_ptr self) {
             s.connecting = false;
             if (!s.reported_unreachable)
               s.logger->warn("node {} at {} is unreachable ({}); retrying with backoff", s.id,
-                           s.address, self->home_system().render(err));
+                             s.address, self->home_system().render(err));
             s.reported_unreachable = true;
             schedule_retry(self);
           });
@@ -77,7 +71,8 @@ peer_proxy_actor::behavior_type peer_proxy_impl(peer_proxy_actor::stateful_point
                                                 std::uint64_t id, std::string address,
                                                 node_actor node, options opts,
                                                 std::shared_ptr<spdlog::logger> logger,
-                                                std::shared_ptr<peer_directory> directory) {
+                                                std::shared_ptr<peer_directory> directory,
+                                                caf::actor transport) {
   auto& st = self->state;
   st.id = id;
   st.address = address;
@@ -85,14 +80,10 @@ peer_proxy_actor::behavior_type peer_proxy_impl(peer_proxy_actor::stateful_point
   st.opts = opts;
   st.logger = std::move(logger);
   st.directory = std::move(directory);
-  if (st.directory) {
-    // Addresses are names the directory knows; nothing to parse.
-  } else if (auto parsed = parse_address(address)) {
-    st.host = parsed->host;
-    st.port = parsed->port;
-  } else {
-    st.logger->error("node {} has an invalid address '{}'; not connecting", id, address);
-  }
+  st.transport = std::move(transport);
+  // Addresses are names the directory knows; nothing to parse then.
+  st.valid = st.directory || parse_address(address).has_value();
+  if (!st.valid) st.logger->error("node {} has an invalid address '{}'; not connecting", id, address);
   self->set_down_handler([self](const caf::down_msg& dm) {
     auto& s = self->state;
     if (!s.remote || dm.source != s.remote.address()) return;
@@ -106,16 +97,21 @@ peer_proxy_actor::behavior_type peer_proxy_impl(peer_proxy_actor::stateful_point
     self->send(s.node, peer_down_signal{s.id});
     schedule_retry(self);
   });
-  if (st.port != 0 || st.directory) connect(self);
+  if (st.valid) connect(self);
   return {
       [self](retry_signal r) {
         auto& s = self->state;
-        if (r.generation == s.generation && (s.port != 0 || s.directory)) connect(self);
+        if (r.generation == s.generation && s.valid) connect(self);
       },
       [self](stop_signal) {
         auto& s = self->state;
         ++s.generation;  // ignore answers and timers of earlier attempts
-        if (s.remote) self->demonitor(s.remote.address());
+        if (s.remote) {
+          self->demonitor(s.remote.address());
+          // A stub's end closes its connection (a directory's node is the
+          // member itself, not ours to stop).
+          if (!s.directory) caf::anon_send_exit(s.remote, caf::exit_reason::user_shutdown);
+        }
         self->quit();
       },
   };

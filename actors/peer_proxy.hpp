@@ -1,5 +1,5 @@
 // A peer proxy owns the connection to one remote member: it connects
-// asynchronously through the middleman (never blocking a scheduler thread),
+// asynchronously through the transport (never blocking a scheduler thread),
 // monitors the peer, reconnects with exponential backoff after a restart or
 // a partition, and tells the node when the peer is up (with its handle) or
 // down. The node sends Raft messages itself and drops them while the peer is
@@ -32,13 +32,13 @@ struct peer_state {
   static inline const char* name = "actraft.peer";
 
   std::uint64_t id = 0;
-  std::string host;
-  std::uint16_t port = 0;
   std::string address;
+  bool valid = false;  ///< the address can be dialed
   node_actor node;
   options opts;
   std::shared_ptr<spdlog::logger> logger;
-  std::shared_ptr<peer_directory> directory;  ///< null: CAF's middleman
+  std::shared_ptr<peer_directory> directory;  ///< null: the transport
+  caf::actor transport;
 
   peer_interface remote;
   bool connecting = false;
@@ -51,6 +51,7 @@ peer_proxy_actor::behavior_type peer_proxy_impl(peer_proxy_actor::stateful_point
                                                 std::uint64_t id, std::string address,
                                                 node_actor node, options opts,
                                                 std::shared_ptr<spdlog::logger> logger,
-                                                std::shared_ptr<peer_directory> directory);
+                                                std::shared_ptr<peer_directory> directory,
+                                                caf::actor transport);
 
 }  // namespace actraft::actors

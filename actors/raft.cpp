@@ -16,6 +16,8 @@
 #include "actraft/storage/identity.hpp"
 #include "actraft/storage/engine.hpp"
 #include "io_thread.hpp"
+#include "member_security.hpp"
+#include "transport.hpp"
 #include "log_actor.hpp"
 #include "logging.hpp"
 #include "node_actor.hpp"
@@ -53,6 +55,8 @@ struct raft::impl {
   actors::store_actor store_a;
   actors::snapshot_io_actor snapshot_io;
   caf::actor bridge;
+  caf::actor transport;
+  net::member_security security;
   std::uint16_t port = 0;
   std::string advertised;
   std::uint64_t id = 0;
@@ -107,6 +111,16 @@ struct raft::impl {
     throw startup_error(why);
   }
 
+  [[nodiscard]] actors::transport_identity wire_identity() const {
+    actors::transport_identity w;
+    w.member = id;
+    w.cluster_id = security.cluster_id;
+    w.address = advertised;
+    w.tls = security.tls;
+    w.secrets = security.secrets;
+    return w;
+  }
+
   void start(const std::string* join_through) {
     if (started) throw startup_error("this node was already started");
     if (auto err = opts.validate(); !err.empty()) throw startup_error("invalid options: " + err);
@@ -143,6 +157,13 @@ struct raft::impl {
       throw startup_error("node " + std::to_string((*identity)->id.value) +
                           " was removed from its cluster; the data directory '" + opts.data_dir +
                           "' cannot bring it back (start with an empty directory to join anew)");
+    if (auto err = net::load_security(opts, identity->has_value(), peer.has_value(), security);
+        !err.empty())
+      throw startup_error(err);
+    if (opts.insecure)
+      logger->warn("INSECURE: members talk in plaintext and nobody is authenticated; anyone who "
+                   "reaches {} can act as a member. Use this only on a trusted network.",
+                   listen_text);
     // A restarted member's store starts from the newest snapshot; the log
     // after it is applied again as the commit index is learned.
     std::uint64_t restored = 0;
@@ -175,19 +196,26 @@ struct raft::impl {
     // Listen before bootstrapping or joining: with port 0 the port is known
     // only now, and it is part of the address the other members will use.
     // The node actor answers nothing but status until it has an id.
-    node = opts.node_on_io_thread ? actors::spawn_on_io_thread(sys, actors::node_actor_impl, setup)
-                                  : sys.spawn(actors::node_actor_impl, setup);
-    bridge = sys.spawn(bridge_impl);
-    // SO_REUSEADDR: a restarted node gets its port back although connections
-    // of its previous life linger in TIME_WAIT; a live listener still refuses.
-    // Only the mailbox and the peer protocol: the node's local signals are
-    // not part of what a peer learns it may send.
-    auto published = sys.middleman().publish(caf::actor_cast<actors::published_node>(node),
-                                              listen->port, listen->host.c_str(), true);
+    // Only the peer protocol, through the member transport: the node
+    // itself is not published, so none of its local signals, and not the
+    // mailbox, can be reached from the network.
+    actors::transport_limits limits;
+    limits.handshake_timeout = opts.handshake_timeout;
+    limits.connect_timeout = std::min<std::chrono::milliseconds>(opts.request_timeout, 5s);
+    limits.max_frame_bytes = opts.max_message_bytes;
+    limits.stall_timeout = opts.peer_stall_timeout;
+    limits.max_connections = opts.max_connections;
+    std::uint16_t bound = listen->port;
+    auto published = actors::spawn_transport(sys, listen->host, bound, wire_identity(), limits, logger);
     if (!published)
       abort_start("cannot listen on " + listen_text + ": " + sys.render(published.error()) +
                   (listen->port != 0 ? " (is the port in use?)" : ""));
-    port = *published;
+    transport = *published;
+    setup->transport = transport;
+    node = opts.node_on_io_thread ? actors::spawn_on_io_thread(sys, actors::node_actor_impl, setup)
+                                  : sys.spawn(actors::node_actor_impl, setup);
+    bridge = sys.spawn(bridge_impl);
+    port = bound;
     advertised = endpoint{listen->host, port}.to_string();
     setup->address = advertised;
 
@@ -204,6 +232,8 @@ struct raft::impl {
                     " but cannot record it in '" + opts.data_dir + "': " + saved.error().what());
     }
     id = me.id.value;
+    caf::anon_send(transport, actors::serve_signal{caf::actor_cast<actors::peer_interface>(node),
+                                                   wire_identity()});
     setup->state = disk->state();
     std::vector<member_status> seeds;
     for (const auto& m : me.seed_members) seeds.push_back({m.id.value, m.address, m.voter});
@@ -214,6 +244,8 @@ struct raft::impl {
   /// A new single-member cluster: its first log entry is its configuration,
   /// so every member that ever joins replicates how the cluster began.
   storage::node_identity bootstrap(storage::engine& disk) {
+    if (auto err = net::create_cluster_security(opts, security); !err.empty())
+      abort_start("cannot create the cluster's identity in '" + opts.data_dir + "': " + err);
     core::configuration c;
     c.members.push_back(core::member{core::node_id{1}, advertised, true});
     c.max_assigned_id = core::node_id{1};
@@ -227,7 +259,7 @@ struct raft::impl {
     }
     if (ok) ok = storage::save_identity(opts.data_dir, me);
     if (!ok) abort_start("cannot initialize '" + opts.data_dir + "': " + ok.error().what());
-    logger->info("started a new cluster as node 1 at {}", advertised);
+    logger->info("started a new cluster {} as node 1 at {}", security.cluster_id, advertised);
     return me;
   }
 
@@ -239,42 +271,30 @@ struct raft::impl {
     const auto deadline = std::chrono::steady_clock::now() + 2 * opts.request_timeout;
     std::string last_error = "no answer";
     auto backoff = opts.reconnect_min;
+    net::join_body body;
+    std::shared_ptr<net::tls_context> tls;
+    if (auto err = net::join_credentials(opts, advertised, security, body, tls); !err.empty())
+      abort_start(err);
     while (std::chrono::steady_clock::now() < deadline) {
-      actors::peer_interface remote;
-      self->request(sys.middleman().actor_handle(), opts.request_timeout, caf::connect_atom::value,
-                    peer.host, peer.port)
-          .receive(
-              [&](const caf::node_id&, caf::strong_actor_ptr& ptr,
-                  const std::set<std::string>& ifs) {
-                auto expected = sys.message_types<actors::peer_interface>();
-                if (ptr && std::includes(ifs.begin(), ifs.end(), expected.begin(), expected.end()))
-                  remote = caf::actor_cast<actors::peer_interface>(std::move(ptr));
-                else
-                  last_error = peer.to_string() + " is not an actraft node";
-              },
-              [&](const caf::error& err) { last_error = sys.render(err); });
-      if (remote) {
-        std::optional<storage::node_identity> joined;
-        bool refused = false;
-        self->request(remote, opts.request_timeout, actors::join_atom::value, advertised)
-            .receive(
-                [&](std::uint64_t new_id, std::vector<member_status>& members) {
-                  storage::node_identity me{core::node_id{new_id}, {}};
-                  for (const auto& m : members)
-                    me.seed_members.push_back({core::node_id{m.id}, m.address, m.voter});
-                  joined = std::move(me);
-                },
-                [&](const caf::error& err) {
-                  last_error = sys.render(err);
-                  refused = is(err, errc::membership_refused);
-                });
-        if (joined) {
-          logger->info("joined the cluster through {} as node {}", peer.to_string(),
-                     joined->id.value);
-          return *joined;
-        }
-        if (refused) break;
+      std::optional<net::join_answer> joined;
+      bool refused = false;
+      actors::guest_join_request r{peer.to_string(), tls,
+                                   security.token ? security.token->cluster_id : std::string(), body};
+      self->request(transport, opts.request_timeout + 5s, std::move(r))
+          .receive([&](net::join_answer& a) { joined = std::move(a); },
+                   [&](const caf::error& err) {
+                     last_error = sys.render(err);
+                     refused = is(err, errc::membership_refused) || is(err, errc::unauthorized);
+                   });
+      if (joined) {
+        if (auto err = net::adopt_join_answer(opts, *joined, security); !err.empty())
+          abort_start("joined as node " + std::to_string(joined->id) + " but: " + err);
+        storage::node_identity me{core::node_id{joined->id}, joined->members};
+        logger->info("joined cluster {} through {} as node {}", security.cluster_id, peer.to_string(),
+                     joined->id);
+        return me;
       }
+      if (refused) break;
       std::this_thread::sleep_for(backoff);
       backoff = std::min(backoff * 2, opts.reconnect_max);
     }
@@ -292,7 +312,6 @@ struct raft::impl {
       waiting.push_back(a.address());
     }
     if (node) {
-      if (port != 0) sys.middleman().unpublish(node, port);
       self->send(node, actors::stop_signal{});
     } else {
       if (log) self->send(log, actors::stop_signal{});
@@ -308,6 +327,12 @@ struct raft::impl {
                     caf::after(std::chrono::seconds(10)) >> [&] { timed_out = true; });
     }
     if (timed_out) logger->warn("shutdown: some actors did not stop within 10 s");
+    // The transport last: the node's stubs closed their connections first.
+    if (transport) {
+      self->send(transport, actors::stop_signal{});
+      self->wait_for(transport);
+      transport = nullptr;
+    }
     if (bridge) {
       // Requests still waiting on the bridge end with a broken promise,
       // answered as shutting_down by ask().
@@ -357,6 +382,17 @@ raft::~raft() { shutdown(); }
 void raft::lead() { impl_->start(nullptr); }
 
 void raft::join(const std::string& peer_address) { impl_->start(&peer_address); }
+
+void raft::join(const std::string& peer_address, const std::string& token) {
+  impl_->opts.join_token = token;
+  impl_->start(&peer_address);
+}
+
+std::string raft::join_token() const {
+  return impl_->security.secrets ? net::make_join_token(*impl_->security.secrets) : std::string();
+}
+
+std::string raft::cluster_id() const { return impl_->security.cluster_id; }
 
 actraft::mailbox raft::mailbox() const { return caf::actor_cast<actraft::mailbox>(impl_->node); }
 

@@ -40,11 +40,8 @@ void add_types(caf::actor_system_config& cfg) {
     if (ctx.match_elements<std::string>()) s += ": " + ctx.get_as<std::string>(0);
     return s;
   });
+  // The member transport is a broker of CAF's network layer.
   cfg.load<caf::io::middleman>();
-  // Without a heartbeat CAF never notices a silent peer (a paused process,
-  // a partition): its requests would hang until their own timeouts.
-  cfg.set("middleman.heartbeat-interval", caf::timespan{std::chrono::milliseconds(200)});
-  cfg.set("middleman.connection-timeout", caf::timespan{std::chrono::seconds(2)});
 }
 
 }  // namespace actraft

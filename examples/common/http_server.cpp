@@ -111,6 +111,8 @@ void dispatch(server_actor* self, caf::io::connection_handle hdl, connection& c)
   req.path = std::move(target->first);
   req.query = std::move(target->second);
   req.body = std::move(msg.body());
+  if (auto auth = msg.find(boost::beast::http::field::authorization); auth != msg.end())
+    req.authorization = std::string(auth->value().data(), auth->value().size());
   const auto serial = c.serial;
   self->state.serve(self, std::move(req), [self, hdl, serial](response r) {
     finish(self, hdl, serial, std::move(r));

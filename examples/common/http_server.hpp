@@ -42,6 +42,7 @@ struct request {
   std::string path;    ///< percent-decoded, without the query
   std::map<std::string, std::string> query;  ///< percent-decoded
   std::string body;
+  std::string authorization;  ///< the Authorization header, if any
 
   [[nodiscard]] bool has_param(const std::string& name) const { return query.count(name) > 0; }
   [[nodiscard]] std::string param(const std::string& name) const {

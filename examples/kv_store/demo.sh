@@ -21,7 +21,8 @@ start_node() {  # start_node N [peer-node]
   local n=$1 peer=${2:-}
   local args=(--raft-addr="127.0.0.1:$(raft_port "$n")" --http-addr="$(http "$n")"
               --data-dir="$WORK/node$n")
-  [ -n "$peer" ] && args+=(--peer-addr="127.0.0.1:$(raft_port "$peer")")
+  [ -n "$peer" ] && args+=(--peer-addr="127.0.0.1:$(raft_port "$peer")"
+                            --join-token-file="$WORK/node$peer/join-token")
   "$BIN" "${args[@]}" 2>>"$WORK/node$n.log" &
   PID[$n]=$!
   for _ in $(seq 1 100); do

@@ -50,6 +50,8 @@ int status_of(const caf::error& err) {
     case actraft::errc::bad_request:
     case actraft::errc::membership_refused:
       return 400;
+    case actraft::errc::unauthorized:
+      return 403;
     case actraft::errc::apply_failed:
       return 500;
   }
@@ -151,6 +153,21 @@ void serve_leave(const call& ctx) {
             [ctx](const caf::error& err) { ctx.fail(err); });
 }
 
+/// Nothing if `req` may use an admin route, else the answer that refuses it.
+std::optional<http::response> check_admin(const http::request& req, const std::string& token) {
+  if (token.empty()) return std::nullopt;
+  constexpr std::string_view bearer = "Bearer ";
+  if (req.authorization.compare(0, bearer.size(), bearer) != 0)
+    return text(401, "admin routes need 'Authorization: Bearer <admin token>' (<data-dir>/admin-token)\n");
+  const auto given = req.authorization.substr(bearer.size());
+  // Constant time: the comparison must not tell how much of it was right.
+  unsigned char diff = given.size() == token.size() ? 0 : 1;
+  for (std::size_t i = 0; i < given.size() && i < token.size(); ++i)
+    diff |= static_cast<unsigned char>(given[i] ^ token[i]);
+  if (diff != 0) return text(403, "wrong admin token\n");
+  return std::nullopt;
+}
+
 /// The key in "/kv/{key}" or "/cas/{key}"; nothing if `path` is not below `prefix`.
 std::optional<std::string> key_below(const std::string& path, std::string_view prefix) {
   if (path.size() <= prefix.size() || path.compare(0, prefix.size(), prefix) != 0) return std::nullopt;
@@ -175,8 +192,8 @@ std::string status_json(const actraft::node_status& s) {
   return j + "]}";
 }
 
-http::handler http_api(actraft::mailbox node, const store* state) {
-  return [node, state](caf::io::broker* self, http::request req, http::responder done) {
+http::handler http_api(actraft::mailbox node, const store* state, std::string admin_token) {
+  return [node, state, admin_token](caf::io::broker* self, http::request req, http::responder done) {
     const call ctx{self, node, std::move(done)};
     if (auto key = key_below(req.path, "/kv/")) {
       serve_key(ctx, req, *key, state);
@@ -186,8 +203,9 @@ http::handler http_api(actraft::mailbox node, const store* state) {
       if (req.method == "GET") serve_status(ctx);
       else ctx.done(text(405, "use GET on /status\n"));
     } else if (req.path == "/leave") {
-      if (req.method == "POST") serve_leave(ctx);
-      else ctx.done(text(405, "use POST on /leave\n"));
+      if (req.method != "POST") ctx.done(text(405, "use POST on /leave\n"));
+      else if (auto denied = check_admin(req, admin_token)) ctx.done(std::move(*denied));
+      else serve_leave(ctx);
     } else {
       ctx.done(text(404, "no such path\n"));
     }

@@ -8,6 +8,8 @@
 //   POST   /cas/{key}?expect=V  body = new value (no expect: key must be absent) -> 204 | 412
 //   GET    /status              JSON: id, role, term, leader, commit/applied, members
 //   POST   /leave               removes this member
+// Admin routes (POST /leave) need `Authorization: Bearer <admin token>`
+// (401 without it, 403 with a wrong one).
 // Errors: 400 bad request, 404 unknown path, 405 wrong method, 503 no leader
 // (X-Raft-Leader: hint), 504 timeout, 500 apply failed.
 #pragma once
@@ -22,7 +24,10 @@ namespace kv {
 /// stale reads only. Requests to the node carry no timeout of their own: the
 /// node answers every request by its request timeout, and the server
 /// answers 504 for any that is still open a little later.
-actraft::examples::http::handler http_api(actraft::mailbox node, const store* state);
+/// `admin_token`: what `Authorization: Bearer` must carry on the admin
+/// routes (POST /leave); empty: they are open (an insecure cluster).
+actraft::examples::http::handler http_api(actraft::mailbox node, const store* state,
+                                          std::string admin_token);
 
 /// The JSON of GET /status.
 std::string status_json(const actraft::node_status& s);

@@ -2,11 +2,21 @@
 //
 //   kv_store --raft-addr=127.0.0.1:9001 --http-addr=127.0.0.1:8001 --data-dir=/tmp/n1
 //   kv_store --raft-addr=127.0.0.1:9002 --http-addr=127.0.0.1:8002 --data-dir=/tmp/n2
-//            --peer-addr=127.0.0.1:9001
+//            --peer-addr=127.0.0.1:9001 --join-token-file=/tmp/n1/join-token
+//
+// Members talk over mutual TLS: the first member creates the cluster's CA
+// and writes the join token to <data-dir>/join-token (owner-only); a new
+// member presents it. --tls-ca/--tls-cert/--tls-key use the operator's own
+// certificates instead; --insecure turns security off (trusted networks only).
 //
 // The HTTP API is in http_api.hpp; it runs inside the actor system (see
 // ../common/http_server.hpp), so a request costs no thread and no blocking.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <csignal>
+#include <fstream>
 #include <iostream>
 
 #include <caf/all.hpp>
@@ -35,6 +45,12 @@ struct config : caf::actor_system_config {
   std::uint64_t snapshot_entries = 8192;
   std::uint64_t snapshot_bytes = 64ull * 1024 * 1024;
   std::uint64_t snapshot_keep = 1024;
+  std::string join_token;
+  std::string join_token_file;
+  std::string tls_ca;
+  std::string tls_cert;
+  std::string tls_key;
+  bool insecure = false;
 
   config() {
     actraft::add_types(*this);
@@ -56,9 +72,24 @@ struct config : caf::actor_system_config {
         .add(request_timeout_ms, "request-timeout-ms", "deadline of every request")
         .add(snapshot_entries, "snapshot-entries", "snapshot after this many entries (0: never by count)")
         .add(snapshot_bytes, "snapshot-bytes", "snapshot after this many command bytes (0: never by size)")
-        .add(snapshot_keep, "snapshot-keep", "entries kept in the log behind a snapshot");
+        .add(snapshot_keep, "snapshot-keep", "entries kept in the log behind a snapshot")
+        .add(join_token, "join-token", "the cluster's join token (prefer --join-token-file)")
+        .add(join_token_file, "join-token-file", "file holding the join token (<first member's data-dir>/join-token)")
+        .add(tls_ca, "tls-ca", "the operator's CA certificate (PEM), instead of the cluster's own CA")
+        .add(tls_cert, "tls-cert", "this member's certificate (PEM; serverAuth and clientAuth)")
+        .add(tls_key, "tls-key", "this member's private key (PEM, unencrypted)")
+        .add(insecure, "insecure", "no TLS, no authentication: anyone reaching the port is a member");
   }
 };
+
+/// A secret for the operator: readable by the owner only, from the start.
+void write_private(const std::string& path, const std::string& text) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return;
+  const auto line = text + "\n";
+  if (::write(fd, line.data(), line.size()) < 0) std::cerr << "kv_store: cannot write " << path << "\n";
+  ::close(fd);
+}
 
 }  // namespace
 
@@ -69,6 +100,13 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (cfg.cli_helptext_printed) return 0;
+  if (!cfg.join_token_file.empty()) {
+    std::ifstream in(cfg.join_token_file);
+    if (!(in >> cfg.join_token)) {
+      std::cerr << "kv_store: cannot read a join token from '" << cfg.join_token_file << "'\n";
+      return 2;
+    }
+  }
   auto http = actraft::parse_address(cfg.http_addr);
   if (!http) {
     std::cerr << "kv_store: invalid --http-addr '" << cfg.http_addr << "' (expected host:port)\n";
@@ -93,6 +131,11 @@ int main(int argc, char** argv) {
   opts.snapshot_entries = cfg.snapshot_entries;
   opts.snapshot_bytes = cfg.snapshot_bytes;
   opts.snapshot_keep_entries = cfg.snapshot_keep;
+  opts.join_token = cfg.join_token;
+  opts.tls_ca_file = cfg.tls_ca;
+  opts.tls_cert_file = cfg.tls_cert;
+  opts.tls_key_file = cfg.tls_key;
+  opts.insecure = cfg.insecure;
   // kv::store's apply is an in-memory map update under a lock: it may run
   // beside the node, sparing a thread hand-off per commit.
   opts.apply_on_own_thread = false;
@@ -117,10 +160,36 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  // Where a script (or the operator) finds the token for the next member.
+  if (auto token = node.join_token(); !token.empty()) {
+    const auto path = cfg.data_dir + "/join-token";
+    write_private(path, token);
+    std::cerr << "kv_store: cluster " << node.cluster_id() << "; a new member joins with --join-token-file="
+              << path << "\n";
+  }
+
+  // The admin routes' bearer token: made once, kept in the data directory.
+  std::string admin_token;
+  {
+    const auto path = cfg.data_dir + "/admin-token";
+    std::ifstream in(path);
+    if (!(in >> admin_token)) {
+      std::ifstream random("/dev/urandom", std::ios::binary);
+      unsigned char raw[32];
+      random.read(reinterpret_cast<char*>(raw), sizeof raw);
+      static constexpr char digits[] = "0123456789abcdef";
+      for (unsigned char b : raw) {
+        admin_token.push_back(digits[b >> 4]);
+        admin_token.push_back(digits[b & 15]);
+      }
+      write_private(path, admin_token);
+    }
+  }
+
   actraft::examples::http::server_options http_opts;
   http_opts.answer_timeout = opts.request_timeout + 2s;
   auto server = actraft::examples::http::serve(sys, std::move(*http_port),
-                                               kv::http_api(node.mailbox(), state), http_opts);
+                                               kv::http_api(node.mailbox(), state, admin_token), http_opts);
   std::cerr << "kv_store: node " << node.id() << " raft " << node.address() << " http "
             << cfg.http_addr << "\n";
   int sig = 0;

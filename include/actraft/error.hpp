@@ -32,6 +32,9 @@ enum class errc : std::uint8_t {
   /// The node has not started yet: lead() or join() has not returned, or a
   /// joining node has no id yet.
   not_started,
+  /// The sender is not allowed to ask this: not an authenticated member of
+  /// this cluster, or not the member it claims to be.
+  unauthorized,
 };
 
 std::string_view to_string(errc e);

@@ -52,6 +52,32 @@ struct options {
   /// thread a slow apply would also hold up all network traffic. snapshot()
   /// and restore() run on a thread of their own either way.
   bool apply_on_own_thread = true;
+  // --- security (docs/security.md) ---
+  /// Certificates from the operator's own CA, all three or none: the CA's
+  /// certificate, this member's certificate (EKU serverAuth and clientAuth)
+  /// and its unencrypted key, as PEM files. None: the cluster runs its own
+  /// CA, created by lead() in the data directory, and join() needs the join
+  /// token lead() printed.
+  std::string tls_ca_file;
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  /// The join token (`actraft-join-1....`) join() presents to be admitted
+  /// to a cluster that runs its own CA.
+  std::string join_token;
+  /// Plaintext and no authentication: anyone who reaches the port can act
+  /// as a member. Only for a network where every process is trusted.
+  bool insecure = false;
+  /// A connection must finish its TLS handshake and hello within this.
+  std::chrono::milliseconds handshake_timeout{5000};
+  /// Largest frame a member accepts from another (an append of
+  /// max_batch_bytes, a snapshot chunk, with room for one large entry).
+  std::size_t max_message_bytes = 64 * 1024 * 1024;
+  /// A connection to a peer that reads nothing we sent for this long (it is
+  /// paused, or the network dropped it) is closed and dialed again: what
+  /// Raft sends meanwhile is not buffered without end.
+  std::chrono::milliseconds peer_stall_timeout{3000};
+  /// Connections a member accepts at once (members and joiners).
+  std::size_t max_connections = 512;
   /// Peer connection retry backoff bounds.
   std::chrono::milliseconds reconnect_min{50};
   std::chrono::milliseconds reconnect_max{2000};

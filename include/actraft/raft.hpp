@@ -49,6 +49,9 @@ class raft {
   /// caught up. Resumes instead if the data directory holds a member.
   /// Throws startup_error.
   void join(const std::string& peer_address);
+  /// The same with the join token of a cluster that runs its own CA (what
+  /// join_token() answers on any member).
+  void join(const std::string& peer_address, const std::string& token);
 
   /// The handle any actor sends propose, leave and status to.
   [[nodiscard]] actraft::mailbox mailbox() const;
@@ -58,6 +61,12 @@ class raft {
   [[nodiscard]] std::string address() const;
   /// This member's id (0 before lead() or join()).
   [[nodiscard]] std::uint64_t id() const;
+  /// The token a new member passes to join() (`actraft-join-1....`): the
+  /// cluster's id, its CA's fingerprint and the secret that admits members.
+  /// Empty with operator certificates or `insecure`. Keep it secret.
+  [[nodiscard]] std::string join_token() const;
+  /// The cluster's id, fixed by lead() (empty before lead() or join()).
+  [[nodiscard]] std::string cluster_id() const;
 
   /// Blocking helpers for code that is not an actor (an HTTP worker, main):
   /// each waits for its answer. Not for use inside an actor: it would block

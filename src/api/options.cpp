@@ -19,6 +19,18 @@ std::string options::validate() const {
     return "snapshot_chunk_bytes must be between 4 KiB and 64 MiB";
   if (reconnect_min < milliseconds(1) || reconnect_max < reconnect_min)
     return "reconnect_min must be at least 1 ms and reconnect_max at least reconnect_min";
+  const int files = !tls_ca_file.empty() + !tls_cert_file.empty() + !tls_key_file.empty();
+  if (files != 0 && files != 3)
+    return "tls_ca_file, tls_cert_file and tls_key_file go together (all three or none)";
+  if (insecure && files != 0) return "insecure and TLS files exclude each other";
+  if (handshake_timeout < milliseconds(100)) return "handshake_timeout must be at least 100 ms";
+  if (max_message_bytes < max_batch_bytes + 64 * 1024 ||
+      max_message_bytes < snapshot_chunk_bytes + 64 * 1024)
+    return "max_message_bytes must exceed max_batch_bytes and snapshot_chunk_bytes by 64 KiB";
+  if (max_message_bytes > 1024ull * 1024 * 1024) return "max_message_bytes must be at most 1 GiB";
+  if (peer_stall_timeout < election_timeout)
+    return "peer_stall_timeout must be at least the election_timeout";
+  if (max_connections < 4) return "max_connections must be at least 4";
   return {};
 }
 

@@ -14,6 +14,7 @@ std::string_view to_string(errc e) {
     case errc::storage_failure: return "storage_failure";
     case errc::bad_request: return "bad_request";
     case errc::not_started: return "not_started";
+    case errc::unauthorized: return "unauthorized";
   }
   return "unknown";
 }

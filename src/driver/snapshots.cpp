@@ -147,6 +147,10 @@ std::string replica::check_snapshot(const core::message& header, std::size_t chu
     return "malformed snapshot header";
   if (chunk_bytes > max_chunk_bytes) return "snapshot chunk larger than 64 MiB";
   if (header.term < core_->term()) return "snapshot from a leader of an old term";
+  // In this member's term only its leader sends snapshots (in a newer term
+  // the core learns of the new leader from the message itself).
+  if (header.term == core_->term() && core_->leader() != header.from)
+    return "snapshot from a member that is not this member's leader";
   if (meta.index <= core_->log().commit()) {
     // Nothing to install, but the leader must learn how far this member
     // is, or it offers the snapshot again and again: the core answers it as

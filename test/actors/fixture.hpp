@@ -158,7 +158,7 @@ inline std::string expect_ok(caf::expected<bytes> r, caf::actor_system& sys) {
 /// all are voters.
 inline void form_cluster(member_process& first, const std::vector<member_process*>& others) {
   first.node->lead();
-  for (auto* m : others) m->node->join(first.node->address());
+  for (auto* m : others) m->node->join(first.node->address(), first.node->join_token());
   const auto size = others.size() + 1;
   BOOST_REQUIRE(eventually([&] {
     auto st = first.node->status();

@@ -100,7 +100,7 @@ BOOST_AUTO_TEST_CASE(a_new_member_joins_a_compacted_cluster_and_restarts_restore
   BOOST_REQUIRE(eventually([&] { return newest_snapshot(tmp.sub("a")) >= 150; }));
 
   member_process b{tmp.sub("b"), "127.0.0.1:0", small_snapshots};
-  b.node->join(a->node->address());
+  b.node->join(a->node->address(), a->node->join_token());
   BOOST_REQUIRE(eventually([&] { return b.store->applied().size() == 200; }, 20s));
   BOOST_TEST(b.store->applied() == a->store->applied());
   BOOST_REQUIRE(eventually([&] {

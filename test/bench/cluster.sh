@@ -10,7 +10,7 @@ http() { echo "127.0.0.1:$((BASE + 100 + $1))"; }
 start_node() {  # start_node N [peer]
   local n=$1 peer=${2:-}
   local args=(--raft-addr="127.0.0.1:$((BASE + n))" --http-addr="$(http "$n")" --data-dir="$WORK/n$n")
-  [ -n "$peer" ] && args+=(--peer-addr="127.0.0.1:$((BASE + peer))")
+  [ -n "$peer" ] && args+=(--peer-addr="127.0.0.1:$((BASE + peer))" --join-token-file="$WORK/n$peer/join-token")
   # KV_ARGS: extra kv_store flags for every node (experiments).
   # shellcheck disable=SC2086
   ACTRAFT_LOG=${ACTRAFT_LOG:-warn} "$BIN" "${args[@]}" ${KV_ARGS:-} 2>>"$WORK/n$n.log" &

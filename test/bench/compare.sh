@@ -149,7 +149,7 @@ KV_FLAGS=()  # kv_store's defaults: heartbeat 50 ms, election 250 ms, 64 HTTP th
 start_kv() {  # start_kv N [peer-node]
   local n=$1 peer=${2:-}
   local args=(--raft-addr="$(kv_raft "$n")" --http-addr="$(kv_http "$n")" --data-dir="$WORK/kv$n" "${KV_FLAGS[@]}")
-  [ -n "$peer" ] && args+=(--peer-addr="$(kv_raft "$peer")")
+  [ -n "$peer" ] && args+=(--peer-addr="$(kv_raft "$peer")" --join-token-file="$WORK/kv$peer/join-token")
   "$KV" "${args[@]}" 2>"$WORK/kv$n.log" &
   PIDS+=($!)
   wait_for 30 curl -sf "http://$(kv_http "$n")/status" ||

@@ -85,8 +85,8 @@ int main(int argc, char** argv) {
   for (int i = 0; i < 3; ++i)
     ms.push_back(std::make_unique<member>((dir / ("n" + std::to_string(i))).string(), threads, node_on_io));
   ms[0]->node->lead();
-  ms[1]->node->join(ms[0]->node->address());
-  ms[2]->node->join(ms[0]->node->address());
+  ms[1]->node->join(ms[0]->node->address(), ms[0]->node->join_token());
+  ms[2]->node->join(ms[0]->node->address(), ms[0]->node->join_token());
   // Wait for both learners to become voters.
   for (int i = 0; i < 500; ++i) {
     auto st = ms[0]->node->status();

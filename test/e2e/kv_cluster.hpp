@@ -35,12 +35,15 @@ struct kv_node {
 
   [[nodiscard]] std::string raft_addr() const { return "127.0.0.1:" + std::to_string(raft_port); }
 
-  void start(const std::string& peer = {}) {
+  /// Joins through `through`, with the join token every member writes.
+  void start(const kv_node& through) { start(through.raft_addr(), through.dir + "/join-token"); }
+  void start(const std::string& peer = {}, const std::string& token_file = {}) {
     std::vector<std::string> args{KV_STORE_BINARY, "--raft-addr=" + raft_addr(),
                                   "--http-addr=127.0.0.1:" + std::to_string(http_port),
                                   "--data-dir=" + dir, "--heartbeat-ms=20", "--election-ms=150",
                                   "--request-timeout-ms=3000"};
     if (!peer.empty()) args.push_back("--peer-addr=" + peer);
+    if (!token_file.empty()) args.push_back("--join-token-file=" + token_file);
     args.insert(args.end(), extra_args.begin(), extra_args.end());
     proc.start(args, log);
   }
@@ -49,6 +52,15 @@ struct kv_node {
     c.set_connection_timeout(1, 0);
     c.set_read_timeout(6, 0);
     return c;
+  }
+  /// POST /leave with the member's admin token; the response.
+  httplib::Result leave() const {
+    std::ifstream in(dir + "/admin-token");
+    std::string token;
+    in >> token;
+    auto c = client();
+    c.set_read_timeout(15, 0);
+    return c.Post("/leave", httplib::Headers{{"Authorization", "Bearer " + token}}, "", "text/plain");
   }
   /// GET /status, or empty if the node does not answer.
   [[nodiscard]] std::string status() const {

@@ -14,9 +14,9 @@ BOOST_FIXTURE_TEST_CASE(three_processes_survive_kill_9_of_the_leader, cluster_fi
   auto& n3 = *nodes[2];
   n1.start();
   BOOST_REQUIRE(eventually([&] { return !n1.status().empty(); }));
-  n2.start(n1.raft_addr());
+  n2.start(n1);
   BOOST_REQUIRE(eventually([&] { return !n2.status().empty(); }));
-  n3.start(n2.raft_addr());  // joins through a follower
+  n3.start(n2);  // joins through a follower
   BOOST_REQUIRE(eventually([&] {
     auto s = n1.status();
     return s.find("\"voter\":false") == std::string::npos &&
@@ -98,8 +98,8 @@ BOOST_FIXTURE_TEST_CASE(a_paused_leader_is_replaced_and_steps_down_when_it_resum
   auto& n1 = *nodes[0];
   n1.start();
   BOOST_REQUIRE(eventually([&] { return !n1.status().empty(); }));
-  nodes[1]->start(n1.raft_addr());
-  nodes[2]->start(n1.raft_addr());
+  nodes[1]->start(n1);
+  nodes[2]->start(n1);
   BOOST_REQUIRE(eventually([&] {
     auto s = n1.status();
     return s.find("\"voter\":false") == std::string::npos &&

@@ -74,9 +74,7 @@ class writer {
 };
 
 bool leaves(kv_node& n) {
-  auto c = n.client();
-  c.set_read_timeout(15, 0);
-  auto r = c.Post("/leave", "", "text/plain");
+  auto r = n.leave();
   if (!r || r->status != 200) {
     BOOST_TEST_MESSAGE("leave of " << n.raft_addr() << " answered "
                                    << (r ? std::to_string(r->status) + " " + r->body : "nothing"));
@@ -97,12 +95,12 @@ BOOST_FIXTURE_TEST_CASE(grow_to_five_and_shrink_to_one_while_writes_flow, cluste
   writer w{{&n1}};
 
   // Grow: 1 -> 3 -> 5, joining through the first member and through followers.
-  nodes[1]->start(n1.raft_addr());
-  nodes[2]->start(n1.raft_addr());
+  nodes[1]->start(n1);
+  nodes[2]->start(n1);
   BOOST_REQUIRE(eventually([&] { return voter_count(leader().status()) == 3; }));
   w.set_targets({nodes[0].get(), nodes[1].get(), nodes[2].get()});
-  nodes[3]->start(nodes[1]->raft_addr());
-  nodes[4]->start(nodes[2]->raft_addr());
+  nodes[3]->start(*nodes[1]);
+  nodes[4]->start(*nodes[2]);
   BOOST_REQUIRE(eventually([&] { return voter_count(leader().status()) == 5; }, 30s));
   std::vector<kv_node*> members;
   for (auto& n : nodes) members.push_back(n.get());
@@ -167,8 +165,8 @@ BOOST_FIXTURE_TEST_CASE(a_removed_member_cannot_come_back_under_its_old_id, clus
   auto& n3 = *nodes[2];
   n1.start();
   BOOST_REQUIRE(eventually([&] { return !n1.status().empty(); }));
-  nodes[1]->start(n1.raft_addr());
-  n3.start(n1.raft_addr());
+  nodes[1]->start(n1);
+  n3.start(n1);
   BOOST_REQUIRE(eventually([&] { return voter_count(n1.status()) == 3; }));
   BOOST_REQUIRE(put_acknowledged(n1, "a", "1"));
   const auto old_id = json_number(n3.status(), "id");
@@ -193,7 +191,7 @@ BOOST_FIXTURE_TEST_CASE(a_removed_member_cannot_come_back_under_its_old_id, clus
 
   // A new member (a fresh directory) gets a new id, never the old one.
   auto& n4 = add_node();
-  n4.start(n1.raft_addr());
+  n4.start(n1);
   BOOST_REQUIRE(eventually([&] { return voter_count(leader().status()) == 3; }));
   BOOST_TEST(json_number(n4.status(), "id") > old_id);
   auto g = get_answered(n4, "a");
@@ -235,7 +233,7 @@ BOOST_FIXTURE_TEST_CASE(a_new_member_catches_up_with_a_large_state, cluster_fixt
   const auto commit = json_number(n1.status(), "commit_index");
 
   const auto started = std::chrono::steady_clock::now();
-  n2.start(n1.raft_addr());
+  n2.start(n1);
   BOOST_REQUIRE(eventually([&] { return json_number(n2.status(), "applied_index") >= commit; }, 120s));
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   BOOST_TEST_MESSAGE("catch-up of " << mb << " MB (" << keys << " keys of 64 KiB) took " << secs

@@ -100,6 +100,7 @@ class process {
     pid_ = launch(args, log_file);
   }
   [[nodiscard]] bool running() const { return pid_ > 0; }
+  [[nodiscard]] pid_t pid() const { return pid_; }
   void kill(int sig) {
     if (pid_ <= 0) return;
     ::kill(pid_, sig);

@@ -79,7 +79,10 @@ void cluster::start(int i, bool join) {
                                 "--request-timeout-ms=" + std::to_string(opts_.request_timeout_ms),
                                 "--snapshot-entries=" + std::to_string(opts_.snapshot_entries),
                                 "--snapshot-keep=50"};
-  if (join) args.push_back("--peer-addr=" + at(0).raft_addr);
+  if (join) {
+    args.push_back("--peer-addr=" + at(0).raft_addr);
+    args.push_back("--join-token-file=" + at(0).dir + "/join-token");
+  }
   const std::string ns = net_.active() ? net_.netns_path(i) : std::string{};
   {
     std::ofstream(n.log, std::ios::app)

@@ -1,0 +1,689 @@
+// The member transport's broker (see transport.hpp): connections, TLS,
+// hellos, frames, and the checks that bind what arrives to the member that
+// sent it.
+#include "transport.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <map>
+
+#include "actraft/address.hpp"
+#include "dial.hpp"
+
+namespace actraft::actors {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+/// Frames before a connection is open (hellos, refusals) and every frame
+/// of a joiner: small.
+constexpr std::size_t max_small_frame = 256 * 1024;
+
+struct dialed {
+  std::uint64_t key = 0;
+  int fd = -1;
+  std::string error;
+};
+struct deadline_signal {
+  std::uint64_t connection = 0;
+};
+struct sweep_signal {};
+using clock = std::chrono::steady_clock;
+
+enum class phase { handshake, hello, open };
+
+struct connection {
+  bool inbound = true;
+  std::unique_ptr<net::tls_session> tls;  ///< null: plaintext
+  phase at = phase::handshake;
+  std::vector<char> plain;  ///< received, not yet a whole frame
+  std::string remote;       ///< host:port of the socket, for logs
+  // Who the peer is, once its hello is in.
+  std::uint64_t member = 0;
+  std::string address;
+  /// A joiner: may only ask to join (by the token's secret, or by an
+  /// operator's certificate that names no member).
+  bool joiner = false;
+  bool certified = false;  ///< holds a certificate of the CA
+  // Outbound only: what the connection is for.
+  std::uint64_t expected = 0;  ///< the member we dialed (0: any, for a join)
+  caf::response_promise dial;  ///< answers the stub
+  std::optional<net::join_body> join;
+  std::string join_cluster;  ///< the token's cluster id
+  caf::response_promise join_rp;
+  caf::actor stub;
+  // What the peer has not read yet: a peer that stops reading (paused,
+  // cut off) is dropped instead of buffered for without end.
+  std::uint64_t unsent = 0;
+  clock::time_point last_progress;
+};
+
+struct pending_dial {
+  dial_request what;
+  std::shared_ptr<net::tls_context> tls;
+  caf::response_promise rp;
+  std::optional<guest_join_request> join;
+};
+
+struct transport_state {
+  static inline const char* name = "actraft.transport";
+  transport_identity me;
+  transport_limits limits;
+  std::shared_ptr<spdlog::logger> logger;
+  peer_interface node;  ///< null until serve_signal
+  std::map<std::uint64_t, connection> conns;
+  std::map<std::uint64_t, pending_dial> dials;
+  std::uint64_t next_dial = 1;
+  roster_signal roster;
+
+  /// Removed from the cluster, by a committed configuration.
+  [[nodiscard]] bool retired(std::uint64_t member) const {
+    return member != 0 && member <= roster.max_assigned &&
+           std::find(roster.members.begin(), roster.members.end(), member) == roster.members.end();
+  }
+};
+
+using broker_ptr = caf::io::stateful_broker<transport_state>*;
+using caf::io::connection_handle;
+
+connection_handle handle_of(std::uint64_t id) {
+  return connection_handle::from_int(static_cast<std::int64_t>(id));
+}
+
+std::string who(const connection& c) {
+  if (c.member != 0) return "member " + std::to_string(c.member) + " (" + c.remote + ")";
+  return c.remote;
+}
+
+void drop(broker_ptr self, std::uint64_t id, const std::string& why);
+
+void write_raw(broker_ptr self, std::uint64_t id, const std::vector<char>& bytes) {
+  if (bytes.empty()) return;
+  auto it = self->state.conns.find(id);
+  if (it != self->state.conns.end()) {
+    auto& c = it->second;
+    if (c.unsent == 0) c.last_progress = clock::now();
+    c.unsent += bytes.size();
+    if (c.unsent > 2 * self->state.limits.max_frame_bytes + max_small_frame) {
+      self->state.logger->warn("dropped the connection with {}: {} bytes it has not read", who(c), c.unsent);
+      return drop(self, id, "the peer does not read");
+    }
+  }
+  const auto hdl = handle_of(id);
+  self->write(hdl, bytes.size(), bytes.data());
+  self->flush(hdl);
+}
+
+/// Puts what TLS produced (handshake records, encrypted frames) on the wire.
+void flush_tls(broker_ptr self, std::uint64_t id, connection& c) {
+  if (!c.tls) return;
+  std::vector<char> out;
+  c.tls->take_output(out);
+  write_raw(self, id, out);
+}
+
+void send_frame(broker_ptr self, std::uint64_t id, connection& c, const std::vector<char>& frame) {
+  if (c.tls) {
+    c.tls->send(frame.data(), frame.size());
+    flush_tls(self, id, c);
+  } else {
+    write_raw(self, id, frame);
+  }
+}
+
+/// Ends a connection: everyone waiting on it hears why.
+void drop(broker_ptr self, std::uint64_t id, const std::string& why) {
+  auto it = self->state.conns.find(id);
+  if (it == self->state.conns.end()) return;
+  auto c = std::move(it->second);
+  self->state.conns.erase(it);
+  self->close(handle_of(id));
+  if (c.stub) self->send(c.stub, connection_lost{why});
+  if (c.dial.pending()) c.dial.deliver(make_error(errc::timeout, why));
+  if (c.join_rp.pending()) c.join_rp.deliver(make_error(errc::timeout, why));
+}
+
+/// Tells the peer why, then ends the connection.
+void refuse(broker_ptr self, std::uint64_t id, const std::string& why) {
+  auto it = self->state.conns.find(id);
+  if (it == self->state.conns.end()) return;
+  self->state.logger->warn("refused {}: {}", who(it->second), why);
+  if (it->second.at != phase::handshake) send_frame(self, id, it->second, net::encode_refuse(why));
+  drop(self, id, why);
+}
+
+caf::error as_error(const net::response& r) {
+  return make_error(r.code >= 1 && r.code <= static_cast<std::uint8_t>(errc::unauthorized)
+                        ? static_cast<errc>(r.code)
+                        : errc::bad_request,
+                    r.why);
+}
+
+net::response failure_of(std::uint64_t id, const caf::error& err, caf::actor_system& sys) {
+  net::response r;
+  r.id = id;
+  r.ok = false;
+  if (auto code = code_of(err)) {
+    r.code = static_cast<std::uint8_t>(*code);
+    if (err.context().match_elements<std::string>()) r.why = err.context().get_as<std::string>(0);
+  } else {
+    r.code = static_cast<std::uint8_t>(errc::timeout);
+    r.why = sys.render(err);
+  }
+  return r;
+}
+
+net::response failure_of(std::uint64_t id, errc code, std::string why) {
+  net::response r;
+  r.id = id;
+  r.code = static_cast<std::uint8_t>(code);
+  r.why = std::move(why);
+  return r;
+}
+
+/// Answers request `req_id` of op `kind` on connection `id`, if it is still there.
+void answer(broker_ptr self, std::uint64_t id, net::op kind, const net::response& r) {
+  auto it = self->state.conns.find(id);
+  if (it == self->state.conns.end()) return;
+  send_frame(self, id, it->second, net::encode(r, kind));
+}
+
+// --- requests from peers ---------------------------------------------------------------
+
+void serve_join(broker_ptr self, std::uint64_t id, net::request q) {
+  auto& st = self->state;
+  auto& c = st.conns.at(id);
+  const bool by_token = c.joiner && !c.certified;
+  if (by_token) {
+    if (!st.me.secrets || !net::same_secret(q.join.secret, st.me.secrets->join_secret)) {
+      answer(self, id, net::op::join, failure_of(q.id, errc::unauthorized, "wrong join token"));
+      refuse(self, id, "a join with a wrong token");
+      return;
+    }
+    if (q.join.public_key.empty()) {
+      answer(self, id, net::op::join, failure_of(q.id, errc::bad_request, "no public key"));
+      return;
+    }
+  }
+  const auto timeout = st.limits.connect_timeout + 30s;
+  self->request(st.node, timeout, join_atom::value, q.join.address)
+      .then(
+          [self, id, q, by_token](std::uint64_t member, std::vector<member_status>& ms) {
+            auto& s = self->state;
+            net::response r;
+            r.id = q.id;
+            r.ok = true;
+            r.join.id = member;
+            for (const auto& m : ms) r.join.members.push_back({core::node_id{m.id}, m.address, m.voter});
+            r.join.cluster_id = s.me.cluster_id;
+            if (by_token) {
+              // The joiner's certificate names the id it was just given.
+              std::string cert;
+              if (auto err = net::issue_member_certificate(*s.me.secrets, member, q.join.public_key, cert);
+                  !err.empty()) {
+                s.logger->error("cannot issue a certificate for member {}: {}", member, err);
+                answer(self, id, net::op::join, failure_of(q.id, errc::bad_request, err));
+                return;
+              }
+              r.join.ca_pem = s.me.secrets->ca_pem;
+              r.join.cert_pem = std::move(cert);
+              r.join.ca_key_pem = s.me.secrets->ca_key_pem;
+              r.join.join_secret = s.me.secrets->join_secret;
+            }
+            answer(self, id, net::op::join, r);
+          },
+          [self, id, q](const caf::error& err) {
+            answer(self, id, net::op::join, failure_of(q.id, err, self->system()));
+          });
+}
+
+void serve_request(broker_ptr self, std::uint64_t id, net::request q) {
+  auto& st = self->state;
+  auto& c = st.conns.at(id);
+  if (q.kind == net::op::join) {
+    serve_join(self, id, std::move(q));
+    return;
+  }
+  if (c.joiner) {
+    answer(self, id, q.kind, failure_of(q.id, errc::unauthorized, "a joiner may only ask to join"));
+    refuse(self, id, "a joiner sent a request other than join");
+    return;
+  }
+  const auto timeout = st.limits.connect_timeout + 60s;
+  auto failed = [self, id, q](const caf::error& err) {
+    answer(self, id, q.kind, failure_of(q.id, err, self->system()));
+  };
+  auto ok_number = [self, id, q](std::uint64_t n) {
+    net::response r;
+    r.id = q.id;
+    r.ok = true;
+    r.number = n;
+    answer(self, id, q.kind, r);
+  };
+  switch (q.kind) {
+    case net::op::forward:
+      self->request(st.node, timeout, fwd_atom::value, std::move(q.command))
+          .then(
+              [self, id, q](bytes& value) {
+                net::response r;
+                r.id = q.id;
+                r.ok = true;
+                r.value = std::move(value);
+                answer(self, id, q.kind, r);
+              },
+              failed);
+      break;
+    case net::op::remove:
+      self->request(st.node, timeout, remove_atom::value, q.member).then(ok_number, failed);
+      break;
+    case net::op::chunk:
+      // A snapshot only from the member this connection authenticated; the
+      // replica checks the rest (its leader, its term) before any byte is
+      // written.
+      if (q.chunk.header.from.value != c.member || q.chunk.header.type != core::message_type::snapshot) {
+        answer(self, id, q.kind, failure_of(q.id, errc::unauthorized, "a snapshot from another member"));
+        refuse(self, id, "a snapshot chunk whose sender is not the connection's member");
+        return;
+      }
+      self->request(st.node, timeout, chunk_atom::value, q.chunk.header, q.chunk.offset,
+                    std::move(q.chunk.data), q.chunk.last)
+          .then(ok_number, failed);
+      break;
+    case net::op::join: break;  // above
+  }
+}
+
+// --- hellos ----------------------------------------------------------------------------
+
+net::hello my_hello(const transport_state& st) {
+  net::hello h;
+  h.cluster_id = st.me.cluster_id;
+  h.member = st.me.member;
+  h.address = st.me.address;
+  return h;
+}
+
+/// A peer's hello on a connection it opened to us.
+void inbound_hello(broker_ptr self, std::uint64_t id, const net::hello& h) {
+  auto& st = self->state;
+  auto& c = st.conns.at(id);
+  if (h.version != net::wire_version)
+    return refuse(self, id, "speaks wire version " + std::to_string(h.version) + ", this member " +
+                                std::to_string(net::wire_version));
+  if (!st.node) return refuse(self, id, "this member is still starting");
+  // A joiner names the cluster its token is for; one with an operator's
+  // certificate (or on an insecure cluster) learns the id from our hello.
+  const bool learns_id = h.member == 0 && h.cluster_id.empty() &&
+                         (!c.tls || c.tls->peer().has_certificate);
+  if (h.cluster_id != st.me.cluster_id && !learns_id)
+    return refuse(self, id, "belongs to another cluster (" + (h.cluster_id.empty() ? "none" : h.cluster_id) +
+                                "; this is cluster " + st.me.cluster_id + ")");
+  if (c.tls) {
+    const auto& peer = c.tls->peer();
+    c.certified = peer.has_certificate;
+    if (peer.has_certificate && peer.member != 0) {
+      // A certificate of the cluster CA names its member and cluster.
+      if (peer.organization != net::cluster_organization(st.me.cluster_id))
+        return refuse(self, id, "holds a certificate of another cluster");
+      if (h.member != peer.member)
+        return refuse(self, id, "claims to be member " + std::to_string(h.member) +
+                                    " with the certificate of member " + std::to_string(peer.member));
+    }
+    if (!peer.has_certificate && h.member != 0)
+      return refuse(self, id, "claims to be member " + std::to_string(h.member) + " without a certificate");
+  }
+  if (st.retired(h.member))
+    return refuse(self, id, "is member " + std::to_string(h.member) + ", which was removed from the cluster");
+  c.member = h.member;
+  c.address = h.address;
+  c.joiner = h.member == 0;
+  if (h.address.size() > 1024 || (!c.joiner && !parse_address(h.address)))
+    return refuse(self, id, "has an invalid address");
+  c.at = phase::open;
+  send_frame(self, id, c, net::encode(my_hello(st)));
+}
+
+/// The peer's hello on a connection we opened.
+void outbound_hello(broker_ptr self, std::uint64_t id, const net::hello& h) {
+  auto& st = self->state;
+  auto& c = st.conns.at(id);
+  if (h.version != net::wire_version) return refuse(self, id, "speaks another wire version");
+  const auto& ours = c.join ? c.join_cluster : st.me.cluster_id;
+  if (!ours.empty() && h.cluster_id != ours)
+    return refuse(self, id, "belongs to another cluster (" + h.cluster_id + ")");
+  if (c.expected != 0 && h.member != c.expected)
+    return refuse(self, id, "is member " + std::to_string(h.member) + ", not member " +
+                                std::to_string(c.expected) + " (the address now belongs to another member)");
+  if (c.tls && c.tls->peer().member != 0 && c.tls->peer().member != h.member)
+    return refuse(self, id, "claims another member's id than its certificate's");
+  c.member = h.member;
+  c.address = h.address;
+  c.at = phase::open;
+  if (c.join) {
+    net::request q;
+    q.id = 1;
+    q.kind = net::op::join;
+    q.join = *c.join;
+    send_frame(self, id, c, net::encode(q));
+    return;
+  }
+  c.stub = caf::actor_cast<caf::actor>(spawn_stub(self->system(), caf::actor_cast<caf::actor>(self), id,
+                                                   st.logger));
+  c.dial.deliver(caf::actor_cast<peer_interface>(c.stub));
+}
+
+// --- frames ----------------------------------------------------------------------------
+
+void on_frame(broker_ptr self, std::uint64_t id, const char* body, std::size_t n) {
+  auto& st = self->state;
+  auto& c = st.conns.at(id);
+  const auto kind = net::kind_of(body, n);
+  if (!kind) return refuse(self, id, "sent a frame of an unknown kind");
+  if (*kind == net::frame_kind::refuse) {
+    auto why = net::decode_refuse(body, n);
+    st.logger->warn("{} refused this member: {}", who(c), why ? *why : "(no reason)");
+    // A joiner's caller is told the reason itself.
+    if (c.join_rp.pending()) c.join_rp.deliver(make_error(errc::unauthorized, why ? *why : "refused"));
+    return drop(self, id, why ? *why : "refused");
+  }
+  if (c.at == phase::hello) {
+    auto h = *kind == net::frame_kind::hello ? net::decode_hello(body, n) : std::nullopt;
+    if (!h) return refuse(self, id, "sent something else than a hello first");
+    return c.inbound ? inbound_hello(self, id, *h) : outbound_hello(self, id, *h);
+  }
+  if (!c.inbound) {
+    if (*kind != net::frame_kind::response) return refuse(self, id, "sent a frame a server does not send");
+    if (c.stub) {
+      self->send(c.stub, response_in{std::vector<char>(body, body + n)});
+      return;
+    }
+    auto r = net::decode_response(body, n, net::op::join);
+    if (!r) return refuse(self, id, "sent a malformed join answer");
+    if (r->ok)
+      c.join_rp.deliver(std::move(r->join));
+    else
+      c.join_rp.deliver(as_error(*r));
+    return drop(self, id, "join answered");
+  }
+  if (st.retired(c.member)) {
+    // Removed since it connected: nothing it sends reaches the node any
+    // more, but the connection stays, so that answers still owed to it
+    // (its own leave's) reach it.
+    if (*kind == net::frame_kind::request)
+      if (auto q = net::decode_request(body, n))
+        answer(self, id, q->kind, failure_of(q->id, errc::removed, "this member was removed from the cluster"));
+    return;
+  }
+  switch (*kind) {
+    case net::frame_kind::raft: {
+      if (c.joiner) return refuse(self, id, "a joiner sent Raft messages");
+      auto ms = net::decode_raft(body, n);
+      if (!ms) return refuse(self, id, "sent malformed Raft messages");
+      for (const auto& m : *ms)
+        if (m.from.value != c.member)
+          return refuse(self, id, "sent a Raft message from member " + std::to_string(m.from.value));
+      self->send(st.node, raft_atom::value, c.address, std::move(*ms));
+      return;
+    }
+    case net::frame_kind::request: {
+      auto q = net::decode_request(body, n);
+      if (!q) return refuse(self, id, "sent a malformed request");
+      return serve_request(self, id, std::move(*q));
+    }
+    default: return refuse(self, id, "sent a frame a client does not send");
+  }
+}
+
+/// Cuts whole frames out of the plaintext received so far.
+void on_plain(broker_ptr self, std::uint64_t id) {
+  auto& st = self->state;
+  for (;;) {
+    auto it = st.conns.find(id);
+    if (it == st.conns.end()) return;
+    auto& c = it->second;
+    if (c.plain.size() < net::frame_header_bytes) return;
+    const std::size_t len = net::frame_length(c.plain.data());
+    const std::size_t limit = (c.at == phase::open && !c.joiner) ? st.limits.max_frame_bytes : max_small_frame;
+    if (len > limit)
+      return refuse(self, id, "sent a frame of " + std::to_string(len) + " bytes (the limit is " +
+                                  std::to_string(limit) + ")");
+    if (c.plain.size() < net::frame_header_bytes + len) return;
+    std::vector<char> frame(c.plain.begin() + net::frame_header_bytes,
+                            c.plain.begin() + static_cast<std::ptrdiff_t>(net::frame_header_bytes + len));
+    c.plain.erase(c.plain.begin(), c.plain.begin() + static_cast<std::ptrdiff_t>(net::frame_header_bytes + len));
+    on_frame(self, id, frame.data(), frame.size());
+  }
+}
+
+void on_data(broker_ptr self, std::uint64_t id, const std::vector<char>& buf) {
+  auto& st = self->state;
+  auto it = st.conns.find(id);
+  if (it == st.conns.end()) return;
+  auto& c = it->second;
+  if (c.tls) {
+    const bool was = c.tls->established();
+    const bool ok = c.tls->receive(buf.data(), buf.size(), c.plain);
+    flush_tls(self, id, c);
+    if (!ok) {
+      st.logger->log(c.at == phase::open ? spdlog::level::info : spdlog::level::warn,
+                     "connection with {} ended: {}", who(c), c.tls->error());
+      return drop(self, id, c.tls->error());
+    }
+    if (!was && c.tls->established()) {
+      if (c.inbound && !st.me.tls->server()) return drop(self, id, "not serving yet");
+      c.at = phase::hello;
+    }
+    if (c.at == phase::handshake) return;
+  } else {
+    c.plain.insert(c.plain.end(), buf.begin(), buf.end());
+  }
+  on_plain(self, id);
+}
+
+/// A connection, ours or a peer's, from its first byte.
+void adopt(broker_ptr self, connection_handle hdl, connection c,
+           const std::shared_ptr<net::tls_context>& tls) {
+  auto& st = self->state;
+  const auto id = static_cast<std::uint64_t>(hdl.id());
+  c.remote = self->remote_addr(hdl) + ":" + std::to_string(self->remote_port(hdl));
+  if (tls) {
+    c.tls = std::make_unique<net::tls_session>(
+        tls, c.inbound ? net::tls_session::side::server : net::tls_session::side::client);
+    c.at = phase::handshake;
+  } else {
+    c.at = phase::hello;
+  }
+  self->configure_read(hdl, caf::io::receive_policy::at_most(64 * 1024));
+  self->ack_writes(hdl, true);
+  auto& placed = st.conns.emplace(id, std::move(c)).first->second;
+  // The peer's hello is answered; ours opens a connection we made.
+  if (!placed.inbound) {
+    auto h = my_hello(st);
+    if (placed.join) h.cluster_id = placed.join_cluster;
+    send_frame(self, id, placed, net::encode(h));
+  }
+  else flush_tls(self, id, placed);
+  self->delayed_send(self, st.limits.handshake_timeout, deadline_signal{id});
+}
+
+void start_dial(broker_ptr self, pending_dial d) {
+  auto& st = self->state;
+  auto parsed = parse_address(d.what.address);
+  if (!parsed) {
+    d.rp.deliver(make_error(errc::bad_request, "invalid address '" + d.what.address + "'"));
+    return;
+  }
+  const auto key = st.next_dial++;
+  st.dials.emplace(key, std::move(d));
+  auto broker = caf::actor_cast<caf::actor>(self);
+  const auto timeout = st.limits.connect_timeout;
+  // The connect blocks: on a thread of its own, never on the I/O thread.
+  self->spawn<caf::detached>([broker, key, host = parsed->host, port = parsed->port,
+                              timeout](caf::event_based_actor*) -> caf::behavior {
+    dialed r;
+    r.key = key;
+    r.fd = net::dial(host, port, timeout, r.error);
+    caf::anon_send(broker, std::move(r));
+    return {};
+  });
+}
+
+}  // namespace
+}  // namespace actraft::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actraft::actors::dialed)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actraft::actors::deadline_signal)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actraft::actors::sweep_signal)
+
+namespace actraft::actors {
+namespace {
+
+caf::behavior transport_impl(caf::io::stateful_broker<transport_state>* self,
+                             caf::io::doorman_ptr door, transport_identity identity,
+                             transport_limits limits, std::shared_ptr<spdlog::logger> logger) {
+  auto& st = self->state;
+  st.me = std::move(identity);
+  st.limits = limits;
+  st.logger = std::move(logger);
+  self->add_doorman(std::move(door));
+  self->set_down_handler([](const caf::down_msg&) {});
+  self->send(self, sweep_signal{});
+  return {
+      [self](const caf::io::data_transferred_msg& msg) {
+        auto it = self->state.conns.find(static_cast<std::uint64_t>(msg.handle.id()));
+        if (it == self->state.conns.end()) return;
+        it->second.unsent = msg.remaining;
+        it->second.last_progress = clock::now();
+      },
+      [self](sweep_signal) {
+        auto& s = self->state;
+        const auto now = clock::now();
+        std::vector<std::uint64_t> stalled;
+        for (const auto& [id, c] : s.conns)
+          if (c.unsent > 0 && now - c.last_progress > s.limits.stall_timeout) stalled.push_back(id);
+        for (auto id : stalled) {
+          s.logger->info("dropped the connection with {}: it read nothing for {} ms (paused or cut off)",
+                         who(s.conns.at(id)), s.limits.stall_timeout.count());
+          drop(self, id, "the peer stopped reading");
+        }
+        self->delayed_send(self, s.limits.stall_timeout / 4, sweep_signal{});
+      },
+      [self](const caf::io::new_connection_msg& msg) {
+        auto& s = self->state;
+        // Nobody is let in before the member knows who it is, nor beyond
+        // the connection limit.
+        if (!s.node || s.conns.size() >= s.limits.max_connections ||
+            (s.me.tls && !s.me.tls->server())) {
+          self->close(msg.handle);
+          return;
+        }
+        connection c;
+        c.inbound = true;
+        adopt(self, msg.handle, std::move(c), s.me.tls);
+      },
+      [self](const caf::io::new_data_msg& msg) {
+        on_data(self, static_cast<std::uint64_t>(msg.handle.id()), msg.buf);
+      },
+      [self](const caf::io::connection_closed_msg& msg) {
+        const auto id = static_cast<std::uint64_t>(msg.handle.id());
+        auto it = self->state.conns.find(id);
+        if (it != self->state.conns.end() && it->second.at == phase::open)
+          self->state.logger->debug("connection with {} closed", who(it->second));
+        drop(self, id, "connection closed");
+      },
+      [](const caf::io::acceptor_closed_msg&) {},
+      [self](deadline_signal d) {
+        auto it = self->state.conns.find(d.connection);
+        if (it == self->state.conns.end() || it->second.at == phase::open) return;
+        self->state.logger->info("closed the connection from {}: no handshake within {} ms", it->second.remote,
+                                 self->state.limits.handshake_timeout.count());
+        drop(self, d.connection, "no handshake in time");
+      },
+      [self](serve_signal& s) {
+        self->state.node = std::move(s.node);
+        self->state.me = std::move(s.identity);
+      },
+      [self](roster_signal& r) {
+        // Connections of a member removed since are refused at their next
+        // frame (answers still owed to it, such as its own leave, go out).
+        self->state.roster = std::move(r);
+      },
+      [self](dial_request& r) {
+        pending_dial d;
+        d.what = std::move(r);
+        d.tls = self->state.me.tls;
+        d.rp = self->make_response_promise();
+        auto rp = d.rp;
+        start_dial(self, std::move(d));
+        return rp;
+      },
+      [self](guest_join_request& r) {
+        pending_dial d;
+        d.what.address = r.address;
+        d.tls = r.tls;
+        d.rp = self->make_response_promise();
+        auto rp = d.rp;
+        d.join = std::move(r);
+        start_dial(self, std::move(d));
+        return rp;
+      },
+      [self](dialed& r) {
+        auto& s = self->state;
+        auto it = s.dials.find(r.key);
+        if (it == s.dials.end()) {
+          if (r.fd >= 0) ::close(r.fd);
+          return;
+        }
+        auto d = std::move(it->second);
+        s.dials.erase(it);
+        if (r.fd < 0) {
+          d.rp.deliver(make_error(errc::timeout, "cannot connect to " + d.what.address + ": " + r.error));
+          return;
+        }
+        auto hdl = self->add_scribe(r.fd);
+        connection c;
+        c.inbound = false;
+        c.expected = d.what.member;
+        if (d.join) {
+          c.join = d.join->body;
+          c.join_cluster = d.join->cluster_id;
+          c.join_rp = d.rp;
+        } else {
+          c.dial = d.rp;
+        }
+        adopt(self, hdl, std::move(c), d.tls);
+      },
+      [self](frame_out& f) {
+        auto it = self->state.conns.find(f.connection);
+        if (it == self->state.conns.end() || it->second.at != phase::open) return;
+        send_frame(self, f.connection, it->second, f.frame);
+      },
+      [self](close_request c) { drop(self, c.connection, "closed by this member"); },
+      [self](stop_signal) {
+        for (auto& [id, c] : self->state.conns)
+          if (c.stub) self->send(c.stub, connection_lost{"shutting down"});
+        self->state.conns.clear();
+        self->close_all();
+        self->quit();
+      },
+  };
+}
+
+}  // namespace
+
+caf::expected<caf::actor> spawn_transport(caf::actor_system& sys, const std::string& host,
+                                          std::uint16_t& port, transport_identity identity,
+                                          transport_limits limits,
+                                          std::shared_ptr<spdlog::logger> logger) {
+  // SO_REUSEADDR: a restarted node gets its port back although connections
+  // of its previous life linger in TIME_WAIT; a live listener still refuses.
+  auto door = sys.middleman().backend().new_tcp_doorman(port, host.c_str(), true);
+  if (!door) return door.error();
+  port = (*door)->port();
+  return sys.middleman().spawn_broker(transport_impl, std::move(*door), std::move(identity), limits,
+                                      std::move(logger));
+}
+
+}  // namespace actraft::actors
