@@ -10,7 +10,7 @@ packages=(
   libboost-dev      # Boost.CRC (checksums), Boost.Beast (HTTP in the examples and loadgen)
   libboost-test-dev # Boost.Test
   libspdlog-dev     # logging
-  libssl-dev        # needed by CAF's TLS module headers
+  libssl-dev        # OpenSSL: TLS between members, the cluster CA
   libcpp-httplib-dev pkg-config # HTTP API of the kv_store example
   libjemalloc-dev   # the kv_store example's allocator (a tenth less CPU per request)
   curl              # the demo talks to the cluster with it

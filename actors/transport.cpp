@@ -97,7 +97,7 @@ std::string who(const connection& c) {
   return c.remote;
 }
 
-void drop(broker_ptr self, std::uint64_t id, const std::string& why);
+void drop(broker_ptr self, std::uint64_t id, const std::string& why, errc code = errc::timeout);
 
 void write_raw(broker_ptr self, std::uint64_t id, const std::vector<char>& bytes) {
   if (bytes.empty()) return;
@@ -134,15 +134,15 @@ void send_frame(broker_ptr self, std::uint64_t id, connection& c, const std::vec
 }
 
 /// Ends a connection: everyone waiting on it hears why.
-void drop(broker_ptr self, std::uint64_t id, const std::string& why) {
+void drop(broker_ptr self, std::uint64_t id, const std::string& why, errc code) {
   auto it = self->state.conns.find(id);
   if (it == self->state.conns.end()) return;
   auto c = std::move(it->second);
   self->state.conns.erase(it);
   self->close(handle_of(id));
   if (c.stub) self->send(c.stub, connection_lost{why});
-  if (c.dial.pending()) c.dial.deliver(make_error(errc::timeout, why));
-  if (c.join_rp.pending()) c.join_rp.deliver(make_error(errc::timeout, why));
+  if (c.dial.pending()) c.dial.deliver(make_error(code, why));
+  if (c.join_rp.pending()) c.join_rp.deliver(make_error(code, why));
 }
 
 /// Tells the peer why, then ends the connection.
@@ -469,7 +469,9 @@ void on_data(broker_ptr self, std::uint64_t id, const std::vector<char>& buf) {
     if (!ok) {
       st.logger->log(c.at == phase::open ? spdlog::level::info : spdlog::level::warn,
                      "connection with {} ended: {}", who(c), c.tls->error());
-      return drop(self, id, c.tls->error());
+      // A handshake that fails is an authentication that failed.
+      return drop(self, id, c.tls->error(),
+                  c.at == phase::handshake ? errc::unauthorized : errc::timeout);
     }
     if (!was && c.tls->established()) {
       if (c.inbound && !st.me.tls->server()) return drop(self, id, "not serving yet");

@@ -55,10 +55,26 @@ leader_of() {  # prints the node number (1-3) that is leader, if any
 
 step "Starting a 3-node cluster in $WORK"
 start_node 1;   say "node 1 leads a new cluster   (raft 127.0.0.1:$(raft_port 1), http $(http 1))"
-start_node 2 1; say "node 2 joins through node 1  (raft 127.0.0.1:$(raft_port 2), http $(http 2))"
-start_node 3 2; say "node 3 joins through node 2  (raft 127.0.0.1:$(raft_port 3), http $(http 3))"
+say "it created the cluster's CA and a join token: $WORK/node1/join-token"
+start_node 2 1; say "node 2 joins through node 1 with the token  (raft 127.0.0.1:$(raft_port 2), http $(http 2))"
+start_node 3 2; say "node 3 joins through node 2 with the token  (raft 127.0.0.1:$(raft_port 3), http $(http 3))"
 sleep 0.5
 for n in 1 2 3; do say "$(status_line "$n")"; done
+
+step "Strangers cannot join (members talk over mutual TLS)"
+stranger() {  # stranger DESCRIPTION [extra flags...]
+  local what=$1; shift
+  local out
+  out=$("$BIN" --raft-addr="127.0.0.1:$(raft_port 4)" --http-addr="$(http 4)" --data-dir="$WORK/stranger" \
+        --peer-addr="127.0.0.1:$(raft_port 1)" --request-timeout-ms=1000 "$@" 2>&1 | grep 'kv_store:' | tail -n 1) || true
+  rm -rf "$WORK/stranger"
+  say "$what -> ${out:-no answer}"
+}
+stranger "a node without the join token"
+stranger "a node with a forged token" \
+  --join-token="actraft-join-1.$(cat "$WORK/node1/cluster-id").$(printf 'f%.0s' $(seq 64)).$(printf '0%.0s' $(seq 64))"
+stranger "a node with the right CA but a wrong secret" \
+  --join-token="$(cut -d. -f1-3 "$WORK/node1/join-token").$(printf '0%.0s' $(seq 64))"
 
 step "Writing through different members (followers forward to the leader)"
 declare -A acked

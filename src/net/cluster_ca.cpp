@@ -150,13 +150,17 @@ std::variant<cluster_secrets, std::string> create_cluster() {
 
 std::string issue_member_certificate(const cluster_secrets& s, std::uint64_t member,
                                      const std::string& public_key_pem, std::string& cert_pem) {
+  return issue_certificate(s, "member " + std::to_string(member), public_key_pem, cert_pem);
+}
+
+std::string issue_certificate(const cluster_secrets& s, const std::string& common_name,
+                              const std::string& public_key_pem, std::string& cert_pem) {
   auto ca = parse_certificate(s.ca_pem);
   auto ca_key = parse_private_key(s.ca_key_pem);
   if (!ca || !ca_key) return "the cluster's CA files are damaged";
   auto subject = parse_public_key(public_key_pem);
   if (!subject) return "the joiner's public key is not a PEM public key";
-  auto cert = new_certificate(subject.get(), "member " + std::to_string(member),
-                              cluster_organization(s.cluster_id), 20 * year);
+  auto cert = new_certificate(subject.get(), common_name, cluster_organization(s.cluster_id), 20 * year);
   X509_set_issuer_name(cert.get(), X509_get_subject_name(ca.get()));
   if (!add_extension(cert.get(), ca.get(), NID_basic_constraints, "critical,CA:FALSE") ||
       !add_extension(cert.get(), ca.get(), NID_key_usage, "critical,digitalSignature,keyAgreement") ||

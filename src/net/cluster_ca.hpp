@@ -35,6 +35,11 @@ std::string public_key_of(const std::string& private_key_pem);
 std::string issue_member_certificate(const cluster_secrets& s, std::uint64_t member,
                                      const std::string& public_key_pem, std::string& cert_pem);
 
+/// The same with any common name (an operator's CA in tests and tools:
+/// a name that is not "member <id>" binds no member id).
+std::string issue_certificate(const cluster_secrets& s, const std::string& common_name,
+                              const std::string& public_key_pem, std::string& cert_pem);
+
 /// The organization every certificate of the cluster's CA carries.
 std::string cluster_organization(const std::string& cluster_id);
 

@@ -45,8 +45,8 @@ std::string load_security(const options& o, bool existing, bool joining, member_
            "start with an empty directory and join anew";
   if (joining) {
     if (o.join_token.empty())
-      return "joining a cluster that runs its own CA needs its join token (printed by the first "
-             "member, `join_token()`), or the operator's TLS files";
+      return "joining needs the cluster's join token (any member's join_token(); kv_store keeps it "
+             "in <data-dir>/join-token), or the operator's TLS files";
     out.token = parse_join_token(o.join_token);
     if (!out.token) return "the join token is malformed (expected actraft-join-1.<cluster>.<ca>.<secret>)";
   }

@@ -11,6 +11,9 @@
 # Environment (all optional): RUN_SECONDS=10 WARMUP=2 PAYLOAD=256 KEYS=10000
 # CLIENTS="1 64" ENDPOINTS=leader|all DOC=docs/benchmarks.md (DOC=- prints the
 # table instead of writing it) KEEP_WORK=1 (keep the temp dir and its logs).
+# Security: etcd's members talk over mutual TLS (certificates made here with
+# openssl) and actraft runs twice, as it starts by default (mutual TLS, its own
+# CA) and with --insecure, to show what TLS costs. Clients use plain HTTP on both.
 # etcd comes from Debian's etcd-server; it is installed with apt-get if missing.
 set -euo pipefail
 
@@ -84,18 +87,18 @@ load1() { cut -d' ' -f1 /proc/loadavg; }
 # field NAME LINE: the value of NAME=... in a RESULT line
 field() { sed -n "s/.*[ ]$1=\([^ ]*\).*/\1/p" <<<"$2"; }
 
-# run_loadgen TARGET CLIENTS URLS -> stores the RESULT line (or "") in R[TARGET,CLIENTS]
+# run_loadgen LABEL TARGET CLIENTS URLS -> stores the RESULT line (or "") in R[LABEL,CLIENTS]
 declare -A R LOAD
 run_loadgen() {
-  local target=$1 clients=$2 urls=$3 out
-  LOAD[$target,$clients]=$(load1)
+  local label=$1 target=$2 clients=$3 urls=$4 out
+  LOAD[$label,$clients]=$(load1)
   local cmd=("$LOADGEN" --target="$target" --urls="$urls" --clients="$clients" --payload="$PAYLOAD"
              --keys="$KEYS" --seconds="$RUN_SECONDS" --warmup="$WARMUP" --op=put)
-  log "$target, $clients client(s): ${cmd[*]##*/}"
+  log "$label, $clients client(s): ${cmd[*]##*/}"
   out=$(timeout $((RUN_SECONDS + WARMUP + 60)) "${cmd[@]}" 2>&1) || true
   printf '%s\n' "$out" | grep -v '^RESULT' >&2 || true
-  R[$target,$clients]=$(grep '^RESULT' <<<"$out" || true)
-  printf '%s\n' "${R[$target,$clients]}" >>"$WORK/results.txt"
+  R[$label,$clients]=$(grep '^RESULT' <<<"$out" || true)
+  printf '%s %s\n' "$label" "${R[$label,$clients]}" >>"$WORK/results.txt"
 }
 
 wait_for() {  # wait_for SECONDS CMD...: retry CMD every 0.1 s
@@ -107,12 +110,26 @@ wait_for() {  # wait_for SECONDS CMD...: retry CMD every 0.1 s
 # --- (a) etcd ---------------------------------------------------------------------
 etcd_client() { echo "127.0.0.1:$((BASE + $1))"; }
 etcd_peer() { echo "127.0.0.1:$((BASE + 10 + $1))"; }
-log "etcd $ETCD_VERSION: 3 members in $WORK (client ports $((BASE + 1))-$((BASE + 3)))"
-CLUSTER="e1=http://$(etcd_peer 1),e2=http://$(etcd_peer 2),e3=http://$(etcd_peer 3)"
+log "etcd $ETCD_VERSION: 3 members in $WORK (client ports $((BASE + 1))-$((BASE + 3))), peers over mutual TLS"
+# A CA and one certificate per member (EC P-256, SAN 127.0.0.1, server and client auth).
+PKI=$WORK/etcd-pki
+mkdir -p "$PKI"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj /CN=etcd-ca \
+  -keyout "$PKI/ca.key" -out "$PKI/ca.crt" 2>/dev/null
+printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n' >"$PKI/ext.cnf"
+for i in 1 2 3; do
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=e$i" \
+    -keyout "$PKI/e$i.key" -out "$PKI/e$i.csr" 2>/dev/null
+  openssl x509 -req -in "$PKI/e$i.csr" -CA "$PKI/ca.crt" -CAkey "$PKI/ca.key" -CAcreateserial -days 30 \
+    -extfile "$PKI/ext.cnf" -out "$PKI/e$i.crt" 2>/dev/null
+done
+CLUSTER="e1=https://$(etcd_peer 1),e2=https://$(etcd_peer 2),e3=https://$(etcd_peer 3)"
 for i in 1 2 3; do
   etcd --name "e$i" --data-dir "$WORK/etcd$i" \
     --listen-client-urls "http://$(etcd_client "$i")" --advertise-client-urls "http://$(etcd_client "$i")" \
-    --listen-peer-urls "http://$(etcd_peer "$i")" --initial-advertise-peer-urls "http://$(etcd_peer "$i")" \
+    --listen-peer-urls "https://$(etcd_peer "$i")" --initial-advertise-peer-urls "https://$(etcd_peer "$i")" \
+    --peer-cert-file "$PKI/e$i.crt" --peer-key-file "$PKI/e$i.key" --peer-trusted-ca-file "$PKI/ca.crt" \
+    --peer-client-cert-auth \
     --initial-cluster "$CLUSTER" --initial-cluster-state new --initial-cluster-token actraft-compare \
     --quota-backend-bytes=$((8 * 1024 * 1024 * 1024)) --logger=zap --log-outputs=stderr --log-level=warn \
     2>"$WORK/etcd$i.log" &
@@ -138,18 +155,19 @@ if [ "$ENDPOINTS" = all ]; then
 else
   ETCD_URLS=$(etcd_client "$EL")
 fi
-for c in $CLIENTS; do run_loadgen etcd "$c" "$ETCD_URLS"; done
+for c in $CLIENTS; do run_loadgen etcd etcd "$c" "$ETCD_URLS"; done
 stop_all
 
 # --- (b) actraft kv_store ---------------------------------------------------------------
 kv_raft() { echo "127.0.0.1:$((BASE + 20 + $1))"; }
 kv_http() { echo "127.0.0.1:$((BASE + 30 + $1))"; }
-log "actraft kv_store: 3 members in $WORK (http ports $((BASE + 31))-$((BASE + 33)))"
-KV_FLAGS=()  # kv_store's defaults: heartbeat 50 ms, election 250 ms, 64 HTTP threads
+log "actraft kv_store: 3 members in $WORK (http ports $((BASE + 31))-$((BASE + 33))), twice"
+KV_FLAGS=()  # kv_store's defaults: heartbeat 50 ms, election 250 ms, mutual TLS
 start_kv() {  # start_kv N [peer-node]
   local n=$1 peer=${2:-}
-  local args=(--raft-addr="$(kv_raft "$n")" --http-addr="$(kv_http "$n")" --data-dir="$WORK/kv$n" "${KV_FLAGS[@]}")
-  [ -n "$peer" ] && args+=(--peer-addr="$(kv_raft "$peer")" --join-token-file="$WORK/kv$peer/join-token")
+  local args=(--raft-addr="$(kv_raft "$n")" --http-addr="$(kv_http "$n")" --data-dir="$WORK/kv$n" ${KV_FLAGS[@]+"${KV_FLAGS[@]}"})
+  [ -n "$peer" ] && args+=(--peer-addr="$(kv_raft "$peer")")
+  [ -n "$peer" ] && [ -f "$WORK/kv$peer/join-token" ] && args+=(--join-token-file="$WORK/kv$peer/join-token")
   "$KV" "${args[@]}" 2>"$WORK/kv$n.log" &
   PIDS+=($!)
   wait_for 30 curl -sf "http://$(kv_http "$n")/status" ||
@@ -159,10 +177,6 @@ kv_three_voters() {
   local s; s=$(curl -sf "http://$(kv_http 1)/status") || return 1
   [ "$(grep -o '"voter":true' <<<"$s" | wc -l)" = 3 ] && ! grep -q '"voter":false' <<<"$s"
 }
-start_kv 1
-start_kv 2 1
-start_kv 3 1
-wait_for 30 kv_three_voters || die "kv_store cluster did not reach 3 voters"
 kv_leader() {
   local i
   for i in 1 2 3; do
@@ -170,15 +184,27 @@ kv_leader() {
   done
   return 1
 }
-wait_for 10 kv_leader || die "kv_store has no leader"
-KL=$(kv_leader)
-if [ "$ENDPOINTS" = all ]; then
-  KV_URLS="$(kv_http 1),$(kv_http 2),$(kv_http 3)"
-else
-  KV_URLS=$(kv_http "$KL")
-fi
-for c in $CLIENTS; do run_loadgen kv "$c" "$KV_URLS"; done
-stop_all
+run_kv() {  # run_kv LABEL [flags...]: a fresh 3-member cluster, every client count
+  local label=$1; shift
+  KV_FLAGS=("$@")
+  rm -rf "$WORK"/kv[123]
+  log "actraft kv_store ($label): 3 members"
+  start_kv 1
+  start_kv 2 1
+  start_kv 3 1
+  wait_for 30 kv_three_voters || die "kv_store cluster did not reach 3 voters"
+  wait_for 10 kv_leader || die "kv_store has no leader"
+  KL=$(kv_leader)
+  if [ "$ENDPOINTS" = all ]; then
+    KV_URLS="$(kv_http 1),$(kv_http 2),$(kv_http 3)"
+  else
+    KV_URLS=$(kv_http "$KL")
+  fi
+  for c in $CLIENTS; do run_loadgen "$label" kv "$c" "$KV_URLS"; done
+  stop_all
+}
+run_kv kv
+run_kv kvi --insecure
 
 # --- (c) actraft mailbox path, no HTTP ------------------------------------------------
 declare -A MB MBLOAD
@@ -215,7 +241,9 @@ MODE=$([ "$ENDPOINTS" = all ] && echo "spread over the 3 members" || echo "all t
   echo "# each case: loadgen --target=etcd|kv --urls=LEADER --clients=N --payload=$PAYLOAD --keys=$KEYS --seconds=$RUN_SECONDS --warmup=$WARMUP --op=put"
   echo '```'
   echo
-  echo "3 members each on 127.0.0.1, fsync on, PUTs of $PAYLOAD-byte values over HTTP/1.1 keep-alive,"
+  echo "3 members each on 127.0.0.1, fsync on, members talking over mutual TLS (etcd: \\`--peer-client-cert-auth\\`"
+  echo "with certificates of one CA; actraft: its own CA and join token, and once more \\`--insecure\\` for comparison),"
+  echo "PUTs of $PAYLOAD-byte values over HTTP/1.1 keep-alive,"
   echo "requests $MODE; etcd through its v3 JSON gateway (\`POST /v3/kv/put\`, base64 key and value),"
   echo "actraft through kv_store (\`PUT /kv/{key}\`). Latencies in µs. \"load\" is the 1-minute load"
   echo "average just before the case started."
@@ -223,9 +251,13 @@ MODE=$([ "$ENDPOINTS" = all ] && echo "spread over the 3 members" || echo "all t
   echo "| case | system | ops/s | p50 | p90 | p99 | p99.9 | errors | load |"
   echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
   for c in $CLIENTS; do
-    for t in etcd kv; do
+    for t in etcd kv kvi; do
       r=${R[$t,$c]:-}
-      name=$([ $t = kv ] && echo "actraft kv_store" || echo "etcd $ETCD_VERSION")
+      case $t in
+        kv) name="actraft kv_store" ;;
+        kvi) name="actraft kv_store --insecure" ;;
+        *) name="etcd $ETCD_VERSION" ;;
+      esac
       if [ -z "$r" ]; then
         echo "| $c client(s) | $name | failed | | | | | | ${LOAD[$t,$c]:-} |"
       else
@@ -234,11 +266,11 @@ MODE=$([ "$ENDPOINTS" = all ] && echo "spread over the 3 members" || echo "all t
     done
   done
   echo
-  echo "| case | throughput actraft/etcd | p50 actraft/etcd | p99 actraft/etcd |"
-  echo "|---|---:|---:|---:|"
+  echo "| case | throughput actraft/etcd | p50 actraft/etcd | p99 actraft/etcd | throughput TLS/insecure (actraft) | p50 TLS/insecure |"
+  echo "|---|---:|---:|---:|---:|---:|"
   for c in $CLIENTS; do
-    a=${R[kv,$c]:-}; e=${R[etcd,$c]:-}
-    echo "| $c client(s) | $(ratio "$(field ops_per_s "$a")" "$(field ops_per_s "$e")") | $(ratio "$(field p50_us "$a")" "$(field p50_us "$e")") | $(ratio "$(field p99_us "$a")" "$(field p99_us "$e")") |"
+    a=${R[kv,$c]:-}; e=${R[etcd,$c]:-}; i=${R[kvi,$c]:-}
+    echo "| $c client(s) | $(ratio "$(field ops_per_s "$a")" "$(field ops_per_s "$e")") | $(ratio "$(field p50_us "$a")" "$(field p50_us "$e")") | $(ratio "$(field p99_us "$a")" "$(field p99_us "$e")") | $(ratio "$(field ops_per_s "$a")" "$(field ops_per_s "$i")") | $(ratio "$(field p50_us "$a")" "$(field p50_us "$i")") |"
   done
   echo
   echo "actraft's mailbox path without HTTP (\`mailbox_bench --clients=N --seconds=$RUN_SECONDS --payload=$PAYLOAD\`:"
