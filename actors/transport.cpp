@@ -1,299 +1,20 @@
 // The member transport's broker (see transport.hpp): connections, TLS,
 // hellos, frames, and the checks that bind what arrives to the member that
-// sent it.
-#include "transport.hpp"
-
+// sent it. Requests are served in transport_requests.cpp.
 #include <unistd.h>
 
 #include <algorithm>
-#include <map>
 
 #include "actraft/address.hpp"
 #include "dial.hpp"
+#include "transport_state.hpp"
 
 namespace actraft::actors {
 
 namespace {
 
-using namespace std::chrono_literals;
-
-/// Frames before a connection is open (hellos, refusals) and every frame
-/// of a joiner: small.
-constexpr std::size_t max_small_frame = 256 * 1024;
-
-struct dialed {
-  std::uint64_t key = 0;
-  int fd = -1;
-  std::string error;
-};
-struct deadline_signal {
-  std::uint64_t connection = 0;
-};
-struct sweep_signal {};
-using clock = std::chrono::steady_clock;
-
-enum class phase { handshake, hello, open };
-
-struct connection {
-  bool inbound = true;
-  std::unique_ptr<net::tls_session> tls;  ///< null: plaintext
-  phase at = phase::handshake;
-  std::vector<char> plain;  ///< received, not yet a whole frame
-  std::string remote;       ///< host:port of the socket, for logs
-  // Who the peer is, once its hello is in.
-  std::uint64_t member = 0;
-  std::string address;
-  /// A joiner: may only ask to join (by the token's secret, or by an
-  /// operator's certificate that names no member).
-  bool joiner = false;
-  bool certified = false;  ///< holds a certificate of the CA
-  // Outbound only: what the connection is for.
-  std::uint64_t expected = 0;  ///< the member we dialed (0: any, for a join)
-  caf::response_promise dial;  ///< answers the stub
-  std::optional<net::join_body> join;
-  std::string join_cluster;  ///< the token's cluster id
-  caf::response_promise join_rp;
-  caf::actor stub;
-  // What the peer has not read yet: a peer that stops reading (paused,
-  // cut off) is dropped instead of buffered for without end.
-  std::uint64_t unsent = 0;
-  clock::time_point last_progress;
-};
-
-struct pending_dial {
-  dial_request what;
-  std::shared_ptr<net::tls_context> tls;
-  caf::response_promise rp;
-  std::optional<guest_join_request> join;
-};
-
-struct transport_state {
-  static inline const char* name = "actraft.transport";
-  transport_identity me;
-  transport_limits limits;
-  std::shared_ptr<spdlog::logger> logger;
-  peer_interface node;  ///< null until serve_signal
-  std::map<std::uint64_t, connection> conns;
-  std::map<std::uint64_t, pending_dial> dials;
-  std::uint64_t next_dial = 1;
-  roster_signal roster;
-
-  /// Removed from the cluster, by a committed configuration.
-  [[nodiscard]] bool retired(std::uint64_t member) const {
-    return member != 0 && member <= roster.max_assigned &&
-           std::find(roster.members.begin(), roster.members.end(), member) == roster.members.end();
-  }
-};
-
-using broker_ptr = caf::io::stateful_broker<transport_state>*;
+using namespace detail;
 using caf::io::connection_handle;
-
-connection_handle handle_of(std::uint64_t id) {
-  return connection_handle::from_int(static_cast<std::int64_t>(id));
-}
-
-std::string who(const connection& c) {
-  if (c.member != 0) return "member " + std::to_string(c.member) + " (" + c.remote + ")";
-  return c.remote;
-}
-
-void drop(broker_ptr self, std::uint64_t id, const std::string& why, errc code = errc::timeout);
-
-void write_raw(broker_ptr self, std::uint64_t id, const std::vector<char>& bytes) {
-  if (bytes.empty()) return;
-  auto it = self->state.conns.find(id);
-  if (it != self->state.conns.end()) {
-    auto& c = it->second;
-    if (c.unsent == 0) c.last_progress = clock::now();
-    c.unsent += bytes.size();
-    if (c.unsent > 2 * self->state.limits.max_frame_bytes + max_small_frame) {
-      self->state.logger->warn("dropped the connection with {}: {} bytes it has not read", who(c), c.unsent);
-      return drop(self, id, "the peer does not read");
-    }
-  }
-  const auto hdl = handle_of(id);
-  self->write(hdl, bytes.size(), bytes.data());
-  self->flush(hdl);
-}
-
-/// Puts what TLS produced (handshake records, encrypted frames) on the wire.
-void flush_tls(broker_ptr self, std::uint64_t id, connection& c) {
-  if (!c.tls) return;
-  std::vector<char> out;
-  c.tls->take_output(out);
-  write_raw(self, id, out);
-}
-
-void send_frame(broker_ptr self, std::uint64_t id, connection& c, const std::vector<char>& frame) {
-  if (c.tls) {
-    c.tls->send(frame.data(), frame.size());
-    flush_tls(self, id, c);
-  } else {
-    write_raw(self, id, frame);
-  }
-}
-
-/// Ends a connection: everyone waiting on it hears why.
-void drop(broker_ptr self, std::uint64_t id, const std::string& why, errc code) {
-  auto it = self->state.conns.find(id);
-  if (it == self->state.conns.end()) return;
-  auto c = std::move(it->second);
-  self->state.conns.erase(it);
-  self->close(handle_of(id));
-  if (c.stub) self->send(c.stub, connection_lost{why});
-  if (c.dial.pending()) c.dial.deliver(make_error(code, why));
-  if (c.join_rp.pending()) c.join_rp.deliver(make_error(code, why));
-}
-
-/// Tells the peer why, then ends the connection.
-void refuse(broker_ptr self, std::uint64_t id, const std::string& why) {
-  auto it = self->state.conns.find(id);
-  if (it == self->state.conns.end()) return;
-  self->state.logger->warn("refused {}: {}", who(it->second), why);
-  if (it->second.at != phase::handshake) send_frame(self, id, it->second, net::encode_refuse(why));
-  drop(self, id, why);
-}
-
-caf::error as_error(const net::response& r) {
-  return make_error(r.code >= 1 && r.code <= static_cast<std::uint8_t>(errc::unauthorized)
-                        ? static_cast<errc>(r.code)
-                        : errc::bad_request,
-                    r.why);
-}
-
-net::response failure_of(std::uint64_t id, const caf::error& err, caf::actor_system& sys) {
-  net::response r;
-  r.id = id;
-  r.ok = false;
-  if (auto code = code_of(err)) {
-    r.code = static_cast<std::uint8_t>(*code);
-    if (err.context().match_elements<std::string>()) r.why = err.context().get_as<std::string>(0);
-  } else {
-    r.code = static_cast<std::uint8_t>(errc::timeout);
-    r.why = sys.render(err);
-  }
-  return r;
-}
-
-net::response failure_of(std::uint64_t id, errc code, std::string why) {
-  net::response r;
-  r.id = id;
-  r.code = static_cast<std::uint8_t>(code);
-  r.why = std::move(why);
-  return r;
-}
-
-/// Answers request `req_id` of op `kind` on connection `id`, if it is still there.
-void answer(broker_ptr self, std::uint64_t id, net::op kind, const net::response& r) {
-  auto it = self->state.conns.find(id);
-  if (it == self->state.conns.end()) return;
-  send_frame(self, id, it->second, net::encode(r, kind));
-}
-
-// --- requests from peers ---------------------------------------------------------------
-
-void serve_join(broker_ptr self, std::uint64_t id, net::request q) {
-  auto& st = self->state;
-  auto& c = st.conns.at(id);
-  const bool by_token = c.joiner && !c.certified;
-  if (by_token) {
-    if (!st.me.secrets || !net::same_secret(q.join.secret, st.me.secrets->join_secret)) {
-      answer(self, id, net::op::join, failure_of(q.id, errc::unauthorized, "wrong join token"));
-      refuse(self, id, "a join with a wrong token");
-      return;
-    }
-    if (q.join.public_key.empty()) {
-      answer(self, id, net::op::join, failure_of(q.id, errc::bad_request, "no public key"));
-      return;
-    }
-  }
-  const auto timeout = st.limits.connect_timeout + 30s;
-  self->request(st.node, timeout, join_atom::value, q.join.address)
-      .then(
-          [self, id, q, by_token](std::uint64_t member, std::vector<member_status>& ms) {
-            auto& s = self->state;
-            net::response r;
-            r.id = q.id;
-            r.ok = true;
-            r.join.id = member;
-            for (const auto& m : ms) r.join.members.push_back({core::node_id{m.id}, m.address, m.voter});
-            r.join.cluster_id = s.me.cluster_id;
-            if (by_token) {
-              // The joiner's certificate names the id it was just given.
-              std::string cert;
-              if (auto err = net::issue_member_certificate(*s.me.secrets, member, q.join.public_key, cert);
-                  !err.empty()) {
-                s.logger->error("cannot issue a certificate for member {}: {}", member, err);
-                answer(self, id, net::op::join, failure_of(q.id, errc::bad_request, err));
-                return;
-              }
-              r.join.ca_pem = s.me.secrets->ca_pem;
-              r.join.cert_pem = std::move(cert);
-              r.join.ca_key_pem = s.me.secrets->ca_key_pem;
-              r.join.join_secret = s.me.secrets->join_secret;
-            }
-            answer(self, id, net::op::join, r);
-          },
-          [self, id, q](const caf::error& err) {
-            answer(self, id, net::op::join, failure_of(q.id, err, self->system()));
-          });
-}
-
-void serve_request(broker_ptr self, std::uint64_t id, net::request q) {
-  auto& st = self->state;
-  auto& c = st.conns.at(id);
-  if (q.kind == net::op::join) {
-    serve_join(self, id, std::move(q));
-    return;
-  }
-  if (c.joiner) {
-    answer(self, id, q.kind, failure_of(q.id, errc::unauthorized, "a joiner may only ask to join"));
-    refuse(self, id, "a joiner sent a request other than join");
-    return;
-  }
-  const auto timeout = st.limits.connect_timeout + 60s;
-  auto failed = [self, id, q](const caf::error& err) {
-    answer(self, id, q.kind, failure_of(q.id, err, self->system()));
-  };
-  auto ok_number = [self, id, q](std::uint64_t n) {
-    net::response r;
-    r.id = q.id;
-    r.ok = true;
-    r.number = n;
-    answer(self, id, q.kind, r);
-  };
-  switch (q.kind) {
-    case net::op::forward:
-      self->request(st.node, timeout, fwd_atom::value, std::move(q.command))
-          .then(
-              [self, id, q](bytes& value) {
-                net::response r;
-                r.id = q.id;
-                r.ok = true;
-                r.value = std::move(value);
-                answer(self, id, q.kind, r);
-              },
-              failed);
-      break;
-    case net::op::remove:
-      self->request(st.node, timeout, remove_atom::value, q.member).then(ok_number, failed);
-      break;
-    case net::op::chunk:
-      // A snapshot only from the member this connection authenticated; the
-      // replica checks the rest (its leader, its term) before any byte is
-      // written.
-      if (q.chunk.header.from.value != c.member || q.chunk.header.type != core::message_type::snapshot) {
-        answer(self, id, q.kind, failure_of(q.id, errc::unauthorized, "a snapshot from another member"));
-        refuse(self, id, "a snapshot chunk whose sender is not the connection's member");
-        return;
-      }
-      self->request(st.node, timeout, chunk_atom::value, q.chunk.header, q.chunk.offset,
-                    std::move(q.chunk.data), q.chunk.last)
-          .then(ok_number, failed);
-      break;
-    case net::op::join: break;  // above
-  }
-}
 
 // --- hellos ----------------------------------------------------------------------------
 
@@ -439,22 +160,29 @@ void on_frame(broker_ptr self, std::uint64_t id, const char* body, std::size_t n
 /// Cuts whole frames out of the plaintext received so far.
 void on_plain(broker_ptr self, std::uint64_t id) {
   auto& st = self->state;
+  auto it = st.conns.find(id);
+  if (it == st.conns.end()) return;
+  // Taken out of the connection: handling a frame may end it.
+  std::vector<char> buf = std::move(it->second.plain);
+  it->second.plain.clear();
+  std::size_t at = 0;
   for (;;) {
-    auto it = st.conns.find(id);
+    it = st.conns.find(id);
     if (it == st.conns.end()) return;
     auto& c = it->second;
-    if (c.plain.size() < net::frame_header_bytes) return;
-    const std::size_t len = net::frame_length(c.plain.data());
+    const std::size_t left = buf.size() - at;
+    if (left < net::frame_header_bytes) break;
+    const std::size_t len = net::frame_length(buf.data() + at);
     const std::size_t limit = (c.at == phase::open && !c.joiner) ? st.limits.max_frame_bytes : max_small_frame;
     if (len > limit)
       return refuse(self, id, "sent a frame of " + std::to_string(len) + " bytes (the limit is " +
                                   std::to_string(limit) + ")");
-    if (c.plain.size() < net::frame_header_bytes + len) return;
-    std::vector<char> frame(c.plain.begin() + net::frame_header_bytes,
-                            c.plain.begin() + static_cast<std::ptrdiff_t>(net::frame_header_bytes + len));
-    c.plain.erase(c.plain.begin(), c.plain.begin() + static_cast<std::ptrdiff_t>(net::frame_header_bytes + len));
-    on_frame(self, id, frame.data(), frame.size());
+    if (left < net::frame_header_bytes + len) break;
+    const char* body = buf.data() + at + net::frame_header_bytes;
+    at += net::frame_header_bytes + len;
+    on_frame(self, id, body, len);
   }
+  it->second.plain.assign(buf.begin() + static_cast<std::ptrdiff_t>(at), buf.end());
 }
 
 void on_data(broker_ptr self, std::uint64_t id, const std::vector<char>& buf) {
@@ -531,16 +259,6 @@ void start_dial(broker_ptr self, pending_dial d) {
     return {};
   });
 }
-
-}  // namespace
-}  // namespace actraft::actors
-
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actraft::actors::dialed)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actraft::actors::deadline_signal)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actraft::actors::sweep_signal)
-
-namespace actraft::actors {
-namespace {
 
 caf::behavior transport_impl(caf::io::stateful_broker<transport_state>* self,
                              caf::io::doorman_ptr door, transport_identity identity,
