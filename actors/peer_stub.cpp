@@ -5,6 +5,7 @@
 #include <map>
 #include <variant>
 
+#include "io_thread.hpp"
 #include "node_ports.hpp"
 #include "transport.hpp"
 
@@ -129,7 +130,10 @@ stub_actor::behavior_type stub_impl(self_ptr self, caf::actor broker, std::uint6
 
 peer_interface spawn_stub(caf::actor_system& sys, caf::actor broker, std::uint64_t connection,
                           std::shared_ptr<spdlog::logger> logger) {
-  return caf::actor_cast<peer_interface>(sys.spawn(stub_impl, std::move(broker), connection, std::move(logger)));
+  // On the I/O thread, with the broker and (by default) the node: a message
+  // from the node to a peer goes out without a thread hand-off.
+  return caf::actor_cast<peer_interface>(
+      spawn_on_io_thread(sys, stub_impl, std::move(broker), connection, std::move(logger)));
 }
 
 }  // namespace actraft::actors
