@@ -101,6 +101,10 @@ run_loadgen() {
   printf '%s %s\n' "$label" "${R[$label,$clients]}" >>"$WORK/results.txt"
 }
 
+urls_of() {  # urls_of ADDRESS_FN LEADER: where the load goes (ENDPOINTS)
+  if [ "$ENDPOINTS" = all ]; then echo "$($1 1),$($1 2),$($1 3)"; else "$1" "$2"; fi
+}
+
 wait_for() {  # wait_for SECONDS CMD...: retry CMD every 0.1 s
   local limit=$(( $1 * 10 )); shift
   for _ in $(seq 1 "$limit"); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
@@ -149,12 +153,7 @@ etcd_leader() {  # the member (1-3) whose own id equals the leader id it reports
   return 1
 }
 wait_for 10 etcd_leader || die "etcd has no leader"
-EL=$(etcd_leader)
-if [ "$ENDPOINTS" = all ]; then
-  ETCD_URLS="$(etcd_client 1),$(etcd_client 2),$(etcd_client 3)"
-else
-  ETCD_URLS=$(etcd_client "$EL")
-fi
+ETCD_URLS=$(urls_of etcd_client "$(etcd_leader)")
 for c in $CLIENTS; do run_loadgen etcd etcd "$c" "$ETCD_URLS"; done
 stop_all
 
@@ -194,12 +193,7 @@ run_kv() {  # run_kv LABEL [flags...]: a fresh 3-member cluster, every client co
   start_kv 3 1
   wait_for 30 kv_three_voters || die "kv_store cluster did not reach 3 voters"
   wait_for 10 kv_leader || die "kv_store has no leader"
-  KL=$(kv_leader)
-  if [ "$ENDPOINTS" = all ]; then
-    KV_URLS="$(kv_http 1),$(kv_http 2),$(kv_http 3)"
-  else
-    KV_URLS=$(kv_http "$KL")
-  fi
+  KV_URLS=$(urls_of kv_http "$(kv_leader)")
   for c in $CLIENTS; do run_loadgen "$label" kv "$c" "$KV_URLS"; done
   stop_all
 }
