@@ -57,6 +57,8 @@ struct raft::impl {
   caf::actor bridge;
   caf::actor transport;
   net::member_security security;
+  /// What the node actor starts from, while start() runs.
+  std::shared_ptr<actors::node_setup> setup;
   std::uint16_t port = 0;
   std::string advertised;
   std::uint64_t id = 0;
@@ -107,6 +109,8 @@ struct raft::impl {
   }
 
   [[noreturn]] void abort_start(const std::string& why) {
+    // It holds the storage actors' handles: they could not be destroyed.
+    setup.reset();
     stop_actors();
     throw startup_error(why);
   }
@@ -177,7 +181,7 @@ struct raft::impl {
     }
     started = true;
 
-    auto setup = std::make_shared<actors::node_setup>();
+    setup = std::make_shared<actors::node_setup>();
     setup->opts = opts;
     setup->core_opts = core_options();
     if (opts.apply_on_own_thread)
@@ -239,6 +243,7 @@ struct raft::impl {
     for (const auto& m : me.seed_members) seeds.push_back({m.id.value, m.address, m.voter});
     caf::scoped_actor self{sys};
     self->send(node, actors::start_signal{id, std::move(seeds)});
+    setup.reset();  // the node actor keeps its own reference until it starts
   }
 
   /// A new single-member cluster: its first log entry is its configuration,

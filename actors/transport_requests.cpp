@@ -10,7 +10,9 @@ namespace {
 void serve_join(broker_ptr self, std::uint64_t id, net::request q) {
   auto& st = self->state;
   auto& c = st.conns.at(id);
-  const bool by_token = c.joiner && !c.certified;
+  // Over TLS, a joiner without a certificate proves itself with the token's
+  // secret (on an insecure cluster nobody proves anything).
+  const bool by_token = c.joiner && c.tls && !c.certified;
   if (by_token) {
     if (!st.me.secrets || !net::same_secret(q.join.secret, st.me.secrets->join_secret)) {
       answer(self, id, net::op::join, failure_of(q.id, errc::unauthorized, "wrong join token"));

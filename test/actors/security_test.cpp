@@ -100,3 +100,20 @@ BOOST_AUTO_TEST_CASE(bad_certificate_files_stop_the_start_with_the_file_named) {
     return std::string(e.what()).find("all three or none") != std::string::npos;
   });
 }
+
+BOOST_AUTO_TEST_CASE(insecure_members_need_no_credentials) {
+  temp_dir tmp;
+  auto insecure = [](options& o) { o.insecure = true; };
+  member_process a{tmp.sub("a"), "127.0.0.1:0", insecure}, b{tmp.sub("b"), "127.0.0.1:0", insecure};
+  a.node->lead();
+  BOOST_TEST(a.node->join_token().empty());
+  b.node->join(a.node->address());
+  BOOST_TEST(b.node->cluster_id() == a.node->cluster_id());
+  BOOST_TEST(expect_ok(b.node->propose(to_bytes("plain")), *b.sys) == "1:plain");
+  // Still bound to its cluster: a hello of another cluster is refused.
+  wire_client c("127.0.0.1", a.node->port(), nullptr);
+  c.send(net::encode(net::hello{net::wire_version, std::string(32, 'f'), 9, "127.0.0.1:1"}));
+  auto answer = c.receive();
+  BOOST_REQUIRE(answer);
+  BOOST_TEST((net::kind_of(answer->data(), answer->size()) == net::frame_kind::refuse));
+}
