@@ -235,8 +235,8 @@ MODE=$([ "$ENDPOINTS" = all ] && echo "spread over the 3 members" || echo "all t
   echo "# each case: loadgen --target=etcd|kv --urls=LEADER --clients=N --payload=$PAYLOAD --keys=$KEYS --seconds=$RUN_SECONDS --warmup=$WARMUP --op=put"
   echo '```'
   echo
-  echo "3 members each on 127.0.0.1, fsync on, members talking over mutual TLS (etcd: \\`--peer-client-cert-auth\\`"
-  echo "with certificates of one CA; actraft: its own CA and join token, and once more \\`--insecure\\` for comparison),"
+  echo "3 members each on 127.0.0.1, fsync on, members talking over mutual TLS (etcd: '--peer-client-cert-auth'"
+  echo "with certificates of one CA; actraft: its own CA and join token, and once more '--insecure' for comparison),"
   echo "PUTs of $PAYLOAD-byte values over HTTP/1.1 keep-alive,"
   echo "requests $MODE; etcd through its v3 JSON gateway (\`POST /v3/kv/put\`, base64 key and value),"
   echo "actraft through kv_store (\`PUT /kv/{key}\`). Latencies in µs. \"load\" is the 1-minute load"
