@@ -315,8 +315,11 @@ caf::behavior transport_impl(caf::io::stateful_broker<transport_state>* self,
       },
       [](const caf::io::acceptor_closed_msg&) {},
       [self](deadline_signal d) {
+        // By now a connection is open, and a joiner's is asking to join.
         auto it = self->state.conns.find(d.connection);
-        if (it == self->state.conns.end() || it->second.at == phase::open) return;
+        if (it == self->state.conns.end()) return;
+        const auto& c = it->second;
+        if (c.at == phase::open && !(c.inbound && c.joiner && !c.joining)) return;
         self->state.logger->info("closed the connection from {}: no handshake within {} ms", it->second.remote,
                                  self->state.limits.handshake_timeout.count());
         drop(self, d.connection, "no handshake in time");

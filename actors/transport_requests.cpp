@@ -25,6 +25,7 @@ void serve_join(broker_ptr self, std::uint64_t id, net::request q) {
     }
   }
   const auto timeout = st.limits.connect_timeout + 30s;
+  c.joining = true;
   self->request(st.node, timeout, join_atom::value, q.join.address)
       .then(
           [self, id, q, by_token](std::uint64_t member, std::vector<member_status>& ms) {

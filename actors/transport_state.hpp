@@ -44,6 +44,7 @@ struct connection {
   /// operator's certificate that names no member).
   bool joiner = false;
   bool certified = false;  ///< holds a certificate of the CA
+  bool joining = false;    ///< a joiner whose join request is being served
   // Outbound only: what the connection is for.
   std::uint64_t expected = 0;  ///< the member we dialed (0: any, for a join)
   caf::response_promise dial;  ///< answers the stub
