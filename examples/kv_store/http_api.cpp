@@ -44,6 +44,7 @@ int status_of(const caf::error& err) {
     case actraft::errc::storage_failure:
     case actraft::errc::dropped:
     case actraft::errc::not_started:
+    case actraft::errc::overloaded:
       return 503;
     case actraft::errc::timeout:
       return 504;

@@ -35,6 +35,9 @@ enum class errc : std::uint8_t {
   /// The sender is not allowed to ask this: not an authenticated member of
   /// this cluster, or not the member it claims to be.
   unauthorized,
+  /// The member has as many requests open as options::max_pending_requests
+  /// allows: certainly not carried out; retry after a while (backpressure).
+  overloaded,
 };
 
 std::string_view to_string(errc e);

@@ -19,6 +19,14 @@ struct options {
   /// How long a proposal, join or leave may take before it is answered with
   /// `timeout` (or `not_leader` if no leader was found in time).
   std::chrono::milliseconds request_timeout{5000};
+  /// Largest command a proposal may carry (bad_request beyond it): every
+  /// member stores, sends and applies it, so it is bounded before anything
+  /// is written.
+  std::size_t max_command_bytes = 16 * 1024 * 1024;
+  /// Requests a member keeps open at once (proposals waiting for a leader,
+  /// in the log, forwarded): beyond, `overloaded` at once, instead of
+  /// memory that grows with the load.
+  std::size_t max_pending_requests = 65536;
   /// Upper bound on the entry bytes in one append message.
   std::size_t max_batch_bytes = 1024 * 1024;
   /// Append messages in flight to one follower.

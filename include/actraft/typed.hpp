@@ -24,6 +24,7 @@
 #include <cereal/types/variant.hpp>
 #include <cereal/types/vector.hpp>
 
+#include "actraft/bounded_cereal.hpp"
 #include "actraft/mailbox.hpp"
 #include "actraft/raft.hpp"
 #include "actraft/store.hpp"
@@ -41,10 +42,13 @@ bytes encode(const T& value) {
   return bytes(s.begin(), s.end());
 }
 
-/// Nothing if `data` is not a T (never throws).
+/// Nothing if `data` is not a T (never throws). No length read from `data`
+/// may exceed its size (bounded_cereal.hpp): a lying length fails before
+/// anything is allocated for it.
 template <class T>
 std::optional<T> decode(const bytes& data) {
   try {
+    actraft::detail::decode_scope bounded(data.size());
     std::istringstream is(std::string(data.begin(), data.end()), std::ios::binary);
     cereal::PortableBinaryInputArchive ar(is);
     T value;

@@ -3,9 +3,7 @@
 #include <algorithm>
 #include <sstream>
 
-#include <cereal/archives/portable_binary.hpp>
-#include <cereal/types/string.hpp>
-#include <cereal/types/vector.hpp>
+#include "actraft/bounded_cereal.hpp"
 
 namespace actraft::core {
 
@@ -73,6 +71,7 @@ payload encode_configuration(const configuration& c) {
 
 std::optional<configuration> decode_configuration(const payload& p) {
   try {
+    actraft::detail::decode_scope bounded(p.size());
     std::istringstream is(std::string(p.get().begin(), p.get().end()), std::ios::binary);
     cereal::PortableBinaryInputArchive ar(is);
     configuration c;

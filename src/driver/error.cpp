@@ -15,6 +15,7 @@ std::string_view to_string(errc e) {
     case errc::bad_request: return "bad_request";
     case errc::not_started: return "not_started";
     case errc::unauthorized: return "unauthorized";
+    case errc::overloaded: return "overloaded";
   }
   return "unknown";
 }

@@ -10,6 +10,21 @@
 namespace actraft::driver {
 
 void replica::submit(request_id id, request r) {
+  // Bounded where it enters: a command every member would store and send,
+  // and the requests this member keeps open.
+  if (r.kind == request_kind::propose && r.command.size() > opts_.max_command_bytes) {
+    answer(id, reply::failure(errc::bad_request,
+                              "a command of " + std::to_string(r.command.size()) +
+                                  " bytes exceeds max_command_bytes (" +
+                                  std::to_string(opts_.max_command_bytes) + ")"));
+    return;
+  }
+  if (waiting_.size() + pending_.size() + forwarded_.size() >= opts_.max_pending_requests) {
+    answer(id, reply::failure(errc::overloaded,
+                              std::to_string(opts_.max_pending_requests) +
+                                  " requests are open on this member (max_pending_requests)"));
+    return;
+  }
   route(waiting_request{id, std::move(r), false});
   drive();
 }

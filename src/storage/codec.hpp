@@ -13,7 +13,7 @@
 #include <streambuf>
 #include <vector>
 
-#include <cereal/archives/portable_binary.hpp>
+#include "actraft/bounded_cereal.hpp"
 #include <cereal/types/string.hpp>
 #include <cereal/types/vector.hpp>
 
@@ -86,6 +86,7 @@ void encode_append(byte_vector& out, const T& value) {
 template <class T>
 std::optional<T> decode_exact(std::span<const std::uint8_t> in) {
   try {
+    actraft::detail::decode_scope bounded(in.size());
     span_source src{in};
     std::istream is{&src};
     cereal::PortableBinaryInputArchive ar{is};
