@@ -1,5 +1,8 @@
 #include "http_server.hpp"
 
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <optional>
 #include <unordered_map>
 
@@ -38,6 +41,8 @@ struct connection {
                                ///< to a closed connection whose handle (fd) was reused, is dropped
   clock::time_point last_active;
   clock::time_point deadline;  ///< of the request in flight
+  /// Of the request being received (header, then body); none between requests.
+  std::optional<clock::time_point> read_deadline;
 };
 
 struct server_state {
@@ -130,6 +135,8 @@ void parse_more(server_actor* self, caf::io::connection_handle hdl) {
   std::size_t pos = 0;  // consumed; erased once at the end (pipelined requests stay O(n))
   while (!c.busy && pos < c.in.size()) {
     if (!c.parser) {
+      // A request begins (maybe pipelined behind the last): its header's clock.
+      if (!c.read_deadline) c.read_deadline = clock::now() + opts.header_timeout;
       c.parser.emplace();
       c.parser->eager(true);
       c.parser->header_limit(static_cast<std::uint32_t>(opts.max_header_bytes));
@@ -140,10 +147,15 @@ void parse_more(server_actor* self, caf::io::connection_handle hdl) {
     const auto used = c.parser->put(boost::asio::buffer(c.in.data() + pos, c.in.size() - pos), ec);
     pos += used;
     if (ec == beast_http::error::need_more) {
-      // Only an incomplete header needs more bytes than it was given; a
-      // body takes what there is. Either way: wait for the next read.
-      if (c.in.size() - pos > opts.max_header_bytes && !c.parser->is_header_done())
+      // An incomplete header needs more bytes than it was given; so does a
+      // chunk-size line, its extensions or the trailer, within a body (the
+      // parser takes body data as it comes). Either way: wait for the next
+      // read, up to a limit.
+      const std::size_t held = c.in.size() - pos;
+      if (!c.parser->is_header_done() && held > opts.max_header_bytes)
         return refuse(self, hdl, 431, "request header too large");
+      if (c.parser->is_header_done() && held > opts.max_chunk_line_bytes)
+        return refuse(self, hdl, 400, "chunk line or trailer too long");
       break;
     }
     if (ec == beast_http::error::header_limit)
@@ -151,6 +163,15 @@ void parse_more(server_actor* self, caf::io::connection_handle hdl) {
     if (ec == beast_http::error::body_limit)
       return refuse(self, hdl, 413, "request body too large");
     if (ec) return refuse(self, hdl, 400, "malformed request: " + ec.message());
+    if (!had_header && c.parser->is_header_done()) {
+      const auto& head = c.parser->get();
+      // Anything but exactly "chunked" would leave the body's end to
+      // guesswork (request smuggling): refused.
+      const auto te = head[beast_http::field::transfer_encoding];
+      if (!te.empty() && !boost::beast::iequals(te, "chunked"))
+        return refuse(self, hdl, 400, "unsupported Transfer-Encoding (only 'chunked')");
+      c.read_deadline = clock::now() + opts.body_timeout;
+    }
     if (!had_header && c.parser->is_header_done() && !c.parser->is_done()) {
       const auto& head = c.parser->get();
       if (boost::beast::iequals(head[beast_http::field::expect], "100-continue"))
@@ -160,6 +181,7 @@ void parse_more(server_actor* self, caf::io::connection_handle hdl) {
     }
     if (c.parser->is_done()) {
       set_read_size(self, hdl, c, false);
+      c.read_deadline.reset();
       dispatch(self, hdl, c);
       // dispatch may have answered (and closed) at once.
       if (self->state.conns.count(hdl) == 0) return;
@@ -176,8 +198,9 @@ caf::behavior server_impl(server_actor* self, caf::io::doorman_ptr door, handler
   self->add_doorman(std::move(door));
   self->state.serve = std::move(h);
   self->state.opts = opts;
-  self->state.sweep_every =
-      std::max(std::chrono::milliseconds(10), std::min(opts.idle_timeout, opts.answer_timeout) / 4);
+  self->state.sweep_every = std::max(
+      std::chrono::milliseconds(10),
+      std::min({opts.idle_timeout, opts.answer_timeout, opts.header_timeout, opts.body_timeout}) / 4);
   self->delayed_send(self, self->state.sweep_every, sweep_atom::value);
   return {
       [self](const caf::io::new_connection_msg& msg) {
@@ -196,6 +219,10 @@ caf::behavior server_impl(server_actor* self, caf::io::doorman_ptr door, handler
         if (it == self->state.conns.end()) return;
         auto& c = it->second;
         c.last_active = clock::now();
+        // The first byte of a request starts its header's clock; bytes
+        // trickling in later do not stop it.
+        if (!c.busy && !c.read_deadline && c.in.empty())
+          c.read_deadline = c.last_active + self->state.opts.header_timeout;
         c.in.append(msg.buf.data(), msg.buf.size());
         if (c.busy) {
           if (c.in.size() > max_read_ahead) drop(self, msg.handle);
@@ -207,13 +234,15 @@ caf::behavior server_impl(server_actor* self, caf::io::doorman_ptr door, handler
       [](const caf::io::acceptor_closed_msg&) {},
       [self](sweep_atom) {
         const auto now = clock::now();
-        std::vector<caf::io::connection_handle> idle;
+        std::vector<caf::io::connection_handle> idle, slow;
         std::vector<std::pair<caf::io::connection_handle, std::uint64_t>> late;
         for (const auto& [hdl, c] : self->state.conns) {
-          if (!c.busy && now - c.last_active > self->state.opts.idle_timeout) idle.push_back(hdl);
+          if (!c.busy && c.read_deadline && now > *c.read_deadline) slow.push_back(hdl);
+          else if (!c.busy && now - c.last_active > self->state.opts.idle_timeout) idle.push_back(hdl);
           if (c.busy && now > c.deadline) late.emplace_back(hdl, c.serial);
         }
         for (auto hdl : idle) drop(self, hdl);
+        for (auto hdl : slow) refuse(self, hdl, 408, "request not received in time");
         for (auto [hdl, serial] : late)
           finish(self, hdl, serial, text(504, "no answer in time\n"));
         self->delayed_send(self, self->state.sweep_every, sweep_atom::value);
@@ -288,7 +317,14 @@ std::string format_response(const response& r, bool close) {
     out += "Content-Length: " + std::to_string(r.body.size()) + "\r\n";
     if (!r.body.empty()) out += "Content-Type: " + r.content_type + "\r\n";
   }
-  for (const auto& [name, value] : r.headers) out += name + ": " + value + "\r\n";
+  auto clean = [](const std::string& s) {
+    return std::none_of(s.begin(), s.end(), [](char ch) {
+      const auto u = static_cast<unsigned char>(ch);
+      return (u < 0x20 && u != '\t') || u == 0x7f;
+    });
+  };
+  for (const auto& [name, value] : r.headers)
+    if (clean(name) && clean(value)) out += name + ": " + value + "\r\n";
   if (close) out += "Connection: close\r\n";
   out += "\r\n";
   if (!bodyless) out += r.body;
@@ -302,6 +338,20 @@ caf::expected<caf::io::doorman_ptr> bind(caf::actor_system& sys, const std::stri
 
 caf::actor serve(caf::actor_system& sys, caf::io::doorman_ptr port, handler h,
                  server_options opts) {
+  // Below the open-file limit (raised to its hard limit first), with a
+  // reserve for the data directory, the members' connections and the rest:
+  // accept() failing with EMFILE would spin the I/O loop.
+  rlimit files{};
+  if (::getrlimit(RLIMIT_NOFILE, &files) == 0) {
+    if (files.rlim_cur < files.rlim_max) {
+      files.rlim_cur = files.rlim_max;
+      ::setrlimit(RLIMIT_NOFILE, &files);
+      ::getrlimit(RLIMIT_NOFILE, &files);
+    }
+    constexpr rlim_t reserve = 256;
+    const auto room = files.rlim_cur > 2 * reserve ? files.rlim_cur - reserve : files.rlim_cur / 2;
+    opts.max_connections = std::min<std::size_t>(opts.max_connections, static_cast<std::size_t>(room));
+  }
   return sys.middleman().spawn_broker(server_impl, std::move(port), std::move(h), opts);
 }
 

@@ -14,9 +14,11 @@
 //
 // Connections are kept alive (HTTP/1.1), answered in order, one request at
 // a time each, and every request by a deadline; `Expect: 100-continue` is
-// honoured. Malformed requests get a
-// 400 (431 for oversized headers, 413 for oversized bodies) and the
-// connection is closed; idle connections are closed after a while.
+// honoured. Malformed requests get a 400 (431 for oversized headers, 413
+// for oversized bodies, 400 for an overlong chunk line or trailer or a
+// Transfer-Encoding other than "chunked", 408 for a header or body not
+// received by its deadline) and the connection is closed; idle connections
+// are closed after a while; connections stay below the open-file limit.
 #pragma once
 
 #include <chrono>
@@ -77,10 +79,20 @@ using handler = std::function<void(caf::io::broker* self, request req, responder
 struct server_options {
   std::size_t max_body_bytes = 16 * 1024 * 1024;
   std::size_t max_header_bytes = 16 * 1024;
+  /// Connections at once; serve() lowers it below the process's open-file
+  /// limit (RLIMIT_NOFILE) minus a reserve for everything else.
   std::size_t max_connections = 4096;
   /// A connection with no request in flight and nothing received for this
-  /// long is closed (it also bounds how long a half-sent request may sit).
+  /// long is closed.
   std::chrono::milliseconds idle_timeout{60'000};
+  /// A request's header must be complete this long after its first byte,
+  /// and its body this long after the header, however slowly bytes trickle
+  /// in (a slowloris client is closed with 408).
+  std::chrono::milliseconds header_timeout{10'000};
+  std::chrono::milliseconds body_timeout{60'000};
+  /// Bytes the parser may hold back within a body: a chunk-size line, its
+  /// extensions or the trailer longer than this is refused with 400.
+  std::size_t max_chunk_line_bytes = 4096;
   /// A request the handler has not answered after this long is answered
   /// 504 by the server (checked every quarter of it), so handlers may wait
   /// on actors without a timeout of their own: each CAF request timeout
@@ -107,7 +119,9 @@ std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space
 std::optional<std::pair<std::string, std::map<std::string, std::string>>> split_target(
     std::string_view target);
 
-/// The bytes of a complete HTTP/1.1 answer.
+/// The bytes of a complete HTTP/1.1 answer. A header whose name or value
+/// holds a control character (CR, LF, ...) is left out: a value that came
+/// from elsewhere (a member's address) cannot end the header early.
 std::string format_response(const response& r, bool close);
 
 }  // namespace actraft::examples::http

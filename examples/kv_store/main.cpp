@@ -51,6 +51,10 @@ struct config : caf::actor_system_config {
   std::string tls_cert;
   std::string tls_key;
   bool insecure = false;
+  int http_header_timeout_ms = 10'000;
+  int http_body_timeout_ms = 60'000;
+  int http_idle_timeout_ms = 60'000;
+  std::size_t http_max_connections = 4096;
 
   config() {
     actraft::add_types(*this);
@@ -78,7 +82,11 @@ struct config : caf::actor_system_config {
         .add(tls_ca, "tls-ca", "the operator's CA certificate (PEM), instead of the cluster's own CA")
         .add(tls_cert, "tls-cert", "this member's certificate (PEM; serverAuth and clientAuth)")
         .add(tls_key, "tls-key", "this member's private key (PEM, unencrypted)")
-        .add(insecure, "insecure", "no TLS, no authentication: anyone reaching the port is a member");
+        .add(insecure, "insecure", "no TLS, no authentication: anyone reaching the port is a member")
+        .add(http_header_timeout_ms, "http-header-timeout-ms", "a request's header must arrive within this (408)")
+        .add(http_body_timeout_ms, "http-body-timeout-ms", "and its body within this after the header (408)")
+        .add(http_idle_timeout_ms, "http-idle-timeout-ms", "an idle connection is closed after this")
+        .add(http_max_connections, "http-max-connections", "HTTP connections at once (kept below the open-file limit)");
   }
 };
 
@@ -188,6 +196,10 @@ int main(int argc, char** argv) {
 
   actraft::examples::http::server_options http_opts;
   http_opts.answer_timeout = opts.request_timeout + 2s;
+  http_opts.header_timeout = std::chrono::milliseconds(cfg.http_header_timeout_ms);
+  http_opts.body_timeout = std::chrono::milliseconds(cfg.http_body_timeout_ms);
+  http_opts.idle_timeout = std::chrono::milliseconds(cfg.http_idle_timeout_ms);
+  http_opts.max_connections = cfg.http_max_connections;
   auto server = actraft::examples::http::serve(sys, std::move(*http_port),
                                                kv::http_api(node.mailbox(), state, admin_token), http_opts);
   std::cerr << "kv_store: node " << node.id() << " raft " << node.address() << " http "

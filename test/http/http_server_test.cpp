@@ -265,6 +265,80 @@ BOOST_AUTO_TEST_CASE(an_unanswered_request_gets_504_and_idle_connections_are_clo
   BOOST_TEST(silent.closed_within(3000ms));
 }
 
+BOOST_AUTO_TEST_CASE(slow_clients_are_cut_off_by_deadlines_not_kept_alive_by_trickles) {
+  http::server_options opts;
+  opts.header_timeout = 400ms;
+  opts.body_timeout = 600ms;
+  opts.idle_timeout = 10s;  // trickled bytes keep a connection from idling: only the deadlines act
+  fixture f{opts};
+  client header{f.port}, body{f.port}, piped{f.port};
+  header.send("GET /sync/x HTTP/1.1\r\n");
+  body.send("PUT /sync/x HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n");
+  // A complete request, then the start of another that never ends.
+  piped.send("GET /sync/first HTTP/1.1\r\nHost: x\r\n\r\nGET /sync/second HTTP/1.1\r\n");
+  BOOST_TEST(piped.next().body == "/sync/first");
+  for (int i = 0; i < 8; ++i) {  // a byte every 100 ms, for 800 ms
+    std::this_thread::sleep_for(100ms);
+    header.send("X");
+    body.send("y");
+    piped.send("Z");
+  }
+  BOOST_TEST(header.next(2000ms).status == 408);
+  BOOST_TEST(body.next(2000ms).status == 408);
+  BOOST_TEST(piped.next(2000ms).status == 408);
+  client fine{f.port};
+  fine.send("GET /sync/ok HTTP/1.1\r\nHost: x\r\n\r\n");
+  BOOST_TEST(fine.next().body == "/sync/ok");
+}
+
+BOOST_AUTO_TEST_CASE(chunk_lines_trailers_and_transfer_encodings_are_bounded) {
+  http::server_options opts;
+  opts.max_chunk_line_bytes = 1024;
+  fixture f{opts};
+  {
+    // A chunk-size line that never ends.
+    client c{f.port};
+    c.send("PUT /sync/x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5;" +
+           std::string(64 * 1024, 'e'));
+    auto a = c.next();
+    BOOST_TEST(a.status == 400);
+    BOOST_TEST(a.body.find("chunk line") != std::string::npos);
+  }
+  {
+    // A trailer that never ends.
+    client c{f.port};
+    c.send("PUT /sync/x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-T: " +
+           std::string(64 * 1024, 't'));
+    BOOST_TEST(c.next().status == 400);
+  }
+  {
+    // Anything but exactly "chunked": no guessing where the body ends.
+    client c{f.port};
+    c.send("PUT /sync/x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n"
+           "GET /sync/smuggled HTTP/1.1\r\nHost: x\r\n\r\n");
+    auto a = c.next();
+    BOOST_TEST(a.status == 400);
+    BOOST_TEST(a.close);
+    BOOST_TEST(c.next(500ms).status == 0);  // the smuggled request is never answered
+  }
+  {
+    // A proper chunked body is fine.
+    client c{f.port};
+    c.send("PUT /slow/x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n0\r\n\r\n");
+    BOOST_TEST(c.next().body == "hello");
+  }
+}
+
+BOOST_AUTO_TEST_CASE(header_values_with_control_characters_are_left_out) {
+  http::response r = http::text(503, "no leader\n");
+  r.headers.emplace_back("X-Raft-Leader", "10.0.0.1:9001\r\nSet-Cookie: evil=1");
+  r.headers.emplace_back("X-Raft-Error", "not_leader");
+  const auto out = http::format_response(r, false);
+  BOOST_TEST(out.find("Set-Cookie") == std::string::npos);
+  BOOST_TEST(out.find("X-Raft-Leader") == std::string::npos);
+  BOOST_TEST(out.find("X-Raft-Error: not_leader\r\n") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(a_port_in_use_is_a_clear_error) {
   fixture f;
   auto again = http::bind(*f.sys, "127.0.0.1", f.port);
