@@ -1,10 +1,12 @@
 # The two commands from the README, and a few more for developers.
 #   make demo   install what is missing, build, run the cluster demo
 #   make test   install what is missing, build, run every test (what CI runs)
-.PHONY: deps configure build test test-asan demo bench bench-compare bench-failover bench-catchup bench-memory sim-soak soak clean
+.PHONY: deps configure build test test-asan fuzz-build test-fuzz fuzz demo bench bench-compare bench-failover bench-catchup bench-memory sim-soak soak clean
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 20
 JOBS       ?= 2
 SEEDS      ?= 20000
 MB         ?= 100
@@ -23,6 +25,7 @@ build: configure
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 	@$(MAKE) --no-print-directory test-asan
+	@$(MAKE) --no-print-directory test-fuzz
 
 # The core and simulator tests once more under AddressSanitizer + UBSan.
 test-asan: deps
@@ -30,6 +33,20 @@ test-asan: deps
 	@cmake --build $(ASAN_BUILD) -j$(JOBS) --target test_core test_sim test_storage
 	@cd $(ASAN_BUILD) && ACTRAFT_SIM_SEEDS=300 ctest --output-on-failure -j$(JOBS) \
 	    -R '^(test_core|test_sim|test_storage|check_no_caf_in_core)$$'
+
+# The libFuzzer targets (clang-14, ASan + UBSan): test/fuzz.
+fuzz-build: deps
+	@cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DACTRAFT_FUZZ=ON \
+	    -DACTRAFT_WERROR=OFF -DCMAKE_CXX_COMPILER=clang++-14 > /dev/null
+	@cmake --build $(FUZZ_BUILD) -j$(JOBS)
+
+# A short run of every fuzzer from its seed corpus (part of make test).
+test-fuzz: fuzz-build
+	@test/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+# Long fuzzing: make fuzz MINUTES=N (N minutes for each target).
+fuzz: fuzz-build
+	@test/fuzz/run.sh $(FUZZ_BUILD) $$(( $(MINUTES) * 60 ))
 
 demo: build
 	@examples/kv_store/demo.sh $(BUILD)/examples/kv_store/kv_store
@@ -68,4 +85,4 @@ bench-memory: build
 	@test/bench/memory.sh $(BUILD) $(WRITES)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

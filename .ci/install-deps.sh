@@ -15,6 +15,7 @@ packages=(
   libjemalloc-dev   # the kv_store example's allocator (a tenth less CPU per request)
   curl              # the demo talks to the cluster with it
   nlohmann-json3-dev # client histories (JSON lines) for the linearizability checker
+  clang-14 libclang-rt-14-dev # libFuzzer, ASan and UBSan for the fuzz targets (test/fuzz)
 )
 
 missing=()
