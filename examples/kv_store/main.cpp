@@ -55,6 +55,8 @@ struct config : caf::actor_system_config {
   int http_body_timeout_ms = 60'000;
   int http_idle_timeout_ms = 60'000;
   std::size_t http_max_connections = 4096;
+  std::size_t max_pending_requests = 65536;
+  std::size_t max_command_bytes = 16 * 1024 * 1024;
 
   config() {
     actraft::add_types(*this);
@@ -86,7 +88,9 @@ struct config : caf::actor_system_config {
         .add(http_header_timeout_ms, "http-header-timeout-ms", "a request's header must arrive within this (408)")
         .add(http_body_timeout_ms, "http-body-timeout-ms", "and its body within this after the header (408)")
         .add(http_idle_timeout_ms, "http-idle-timeout-ms", "an idle connection is closed after this")
-        .add(http_max_connections, "http-max-connections", "HTTP connections at once (kept below the open-file limit)");
+        .add(http_max_connections, "http-max-connections", "HTTP connections at once (kept below the open-file limit)")
+        .add(max_pending_requests, "max-pending-requests", "requests open at once; beyond: 503 overloaded")
+        .add(max_command_bytes, "max-command-bytes", "largest command a proposal may carry");
   }
 };
 
@@ -144,6 +148,8 @@ int main(int argc, char** argv) {
   opts.tls_cert_file = cfg.tls_cert;
   opts.tls_key_file = cfg.tls_key;
   opts.insecure = cfg.insecure;
+  opts.max_pending_requests = cfg.max_pending_requests;
+  opts.max_command_bytes = cfg.max_command_bytes;
   // kv::store's apply is an in-memory map update under a lock: it may run
   // beside the node, sparing a thread hand-off per commit.
   opts.apply_on_own_thread = false;

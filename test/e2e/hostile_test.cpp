@@ -1,0 +1,159 @@
+// Hostile input from inside the cluster, on real processes: a member (its
+// certificate, its own id) that sends what no correct member would — a
+// command whose lengths lie, a flood of proposals. Each is refused with a
+// clear error; no member's memory grows by what the input claims; the
+// cluster keeps serving. (`ctest -L hostile`.)
+#include <boost/test/unit_test.hpp>
+
+#include <fstream>
+#include <sstream>
+
+#include "../support/wire_client.hpp"
+#include "actraft/error.hpp"
+#include "kv_cluster.hpp"
+
+using namespace actraft;
+using namespace actraft::test;
+
+namespace {
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+/// Peak resident set size of a process, in KiB.
+long peak_kib(pid_t pid) {
+  std::istringstream in(slurp("/proc/" + std::to_string(pid) + "/status"));
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
+  return 0;
+}
+
+struct member_client {
+  std::unique_ptr<wire_client> c;
+  /// As `as` (its certificate, its id), to `to`.
+  member_client(const kv_node& as, const kv_node& to) {
+    const auto dir = as.dir + "/tls/";
+    auto ctx = net::tls_context::make({slurp(dir + "ca.crt"), slurp(dir + "member.crt"), slurp(dir + "member.key")});
+    BOOST_REQUIRE(ctx.index() == 0);
+    c = std::make_unique<wire_client>("127.0.0.1", to.raft_port, std::get<0>(ctx));
+    BOOST_REQUIRE(c->handshake());
+    auto id = slurp(as.dir + "/cluster-id");
+    id.pop_back();
+    c->send(net::encode(net::hello{net::wire_version, id, json_number(as.status(), "id"), as.raft_addr()}));
+    BOOST_REQUIRE(c->receive());
+  }
+};
+
+struct hostile_cluster : cluster_fixture {
+  kv_node* leader = nullptr;
+  kv_node* follower = nullptr;
+  explicit hostile_cluster(std::vector<std::string> extra = {}) {
+    for (auto& n : nodes) n->extra_args = extra;
+    nodes[0]->start();
+    BOOST_REQUIRE(eventually([&] { return !nodes[0]->status().empty(); }));
+    nodes[1]->start(*nodes[0]);
+    nodes[2]->start(*nodes[0]);
+    BOOST_REQUIRE(eventually([&] {
+      auto s = nodes[0]->status();
+      return std::count(s.begin(), s.end(), '{') == 4 && s.find("\"voter\":false") == std::string::npos;
+    }));
+    for (auto& n : nodes) {
+      if (n->status().find("\"role\":\"leader\"") != std::string::npos) leader = n.get();
+      else follower = n.get();
+    }
+    BOOST_REQUIRE(leader && follower);
+  }
+  void serves() {
+    auto c = follower->client();
+    auto r = c.Put("/kv/after", "still serving", "text/plain");
+    BOOST_REQUIRE(r);
+    BOOST_TEST(r->status == 204);
+    auto g = leader->client().Get("/kv/after");
+    BOOST_REQUIRE(g);
+    BOOST_TEST(g->body == "still serving");
+  }
+};
+
+struct small_limits : hostile_cluster {
+  small_limits() : hostile_cluster({"--max-pending-requests=200"}) {}
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(hostile)
+
+BOOST_FIXTURE_TEST_CASE(a_command_claiming_a_3_gib_key_is_refused_by_every_replica, hostile_cluster) {
+  std::vector<long> before;
+  for (auto& n : nodes) before.push_back(peak_kib(n->proc.pid()));
+  // kv's command, a put (variant index 0), whose key claims 3 GiB: 29 bytes.
+  core::bytes lie{1, 0, 0, 0, 0, 0, 0, 0, 0xc0, 0, 0, 0, 0};
+  lie.insert(lie.end(), 16, 'k');
+  member_client m(*follower, *leader);
+  net::request q;
+  q.id = 1;
+  q.kind = net::op::forward;
+  q.command = lie;
+  m.c->send(net::encode(q));
+  auto f = m.c->receive(std::chrono::seconds(10));
+  BOOST_REQUIRE(f);
+  auto r = net::decode_response(f->data(), f->size(), net::op::forward);
+  BOOST_REQUIRE(r);
+  BOOST_TEST(!r->ok);
+  BOOST_TEST(r->code == static_cast<std::uint8_t>(errc::apply_failed), r->why);
+  BOOST_TEST_MESSAGE("the lying command: " << r->why);
+  // Every replica applied (and refused) it; none grew by gigabytes.
+  BOOST_REQUIRE(eventually([&] {
+    for (auto& n : nodes)
+      if (json_number(n->status(), "applied_index") < json_number(leader->status(), "commit_index")) return false;
+    return true;
+  }));
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    const long grown = peak_kib(nodes[i]->proc.pid()) - before[i];
+    BOOST_TEST_MESSAGE("member " << i + 1 << ": peak RSS " << before[i] / 1024 << " -> "
+                                 << (before[i] + grown) / 1024 << " MiB");
+    BOOST_TEST(grown < 100 * 1024);
+  }
+  serves();
+}
+
+BOOST_FIXTURE_TEST_CASE(a_flood_of_proposals_is_answered_overloaded_not_buffered, small_limits) {
+  const long before = peak_kib(leader->proc.pid());
+  member_client m(*follower, *leader);
+  // 20,000 forwarded proposals in one go, on one connection.
+  constexpr int total = 20000;
+  std::vector<char> burst;
+  for (int i = 1; i <= total; ++i) {
+    net::request q;
+    q.id = static_cast<std::uint64_t>(i);
+    q.kind = net::op::forward;
+    q.command = core::bytes(8, static_cast<std::uint8_t>(i));
+    auto f = net::encode(q);
+    burst.insert(burst.end(), f.begin(), f.end());
+  }
+  m.c->send(burst);
+  int ok = 0, overloaded = 0, other = 0;
+  for (int answered = 0; answered < total; ++answered) {
+    auto f = m.c->receive(std::chrono::seconds(20));
+    BOOST_REQUIRE_MESSAGE(f, "answer " << answered << " of " << total << " did not come");
+    auto r = net::decode_response(f->data(), f->size(), net::op::forward);
+    BOOST_REQUIRE(r);
+    if (r->ok) ++ok;
+    else if (r->code == static_cast<std::uint8_t>(errc::overloaded)) ++overloaded;
+    else ++other;
+  }
+  // The commands are no kv commands: those accepted end as apply_failed.
+  BOOST_TEST_MESSAGE(ok << " applied, " << other << " accepted and refused by the store, " << overloaded
+                        << " overloaded; leader peak RSS "
+                        << before / 1024 << " -> " << peak_kib(leader->proc.pid()) / 1024 << " MiB");
+  BOOST_TEST(overloaded > 0);
+  BOOST_TEST(ok + overloaded + other == total);
+  BOOST_TEST(peak_kib(leader->proc.pid()) - before < 200 * 1024);
+  serves();
+}
+
+BOOST_AUTO_TEST_SUITE_END()
