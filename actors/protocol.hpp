@@ -192,6 +192,11 @@ struct restore_request {
   std::uint64_t index = 0;
 };
 
+/// The snapshot io actor's timer: no chunk since the `chunks`-th.
+struct transfer_idle_signal {
+  std::uint64_t chunks = 0;
+};
+
 /// Write this member's own snapshot to a file; answers its path.
 struct write_request {
   core::snapshot_meta meta;
@@ -234,7 +239,8 @@ using store_actor = caf::typed_actor<
 /// finished (durable, renamed) file; the log actor then puts it in force.
 using snapshot_io_actor = caf::typed_actor<
     caf::replies_to<write_request>::with<std::string>,
-    caf::replies_to<chunk_request>::with<std::uint64_t, std::string>, caf::reacts_to<stop_signal>>;
+    caf::replies_to<chunk_request>::with<std::uint64_t, std::string>,
+    caf::reacts_to<transfer_idle_signal>, caf::reacts_to<stop_signal>>;
 
 /// Streams the leader's snapshot file to one follower, one chunk in flight.
 using snapshot_sender_actor = caf::typed_actor<caf::reacts_to<stop_signal>>;
@@ -256,3 +262,4 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actraft::actors::snapshot_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actraft::actors::restore_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actraft::actors::write_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actraft::actors::chunk_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actraft::actors::transfer_idle_signal)

@@ -191,7 +191,10 @@ struct raft::impl {
     else
       store_a = sys.spawn(actors::store_actor_impl, user_store, restored);
     log = sys.spawn<caf::detached>(actors::log_actor_impl, disk, logger);
-    snapshot_io = sys.spawn<caf::detached>(actors::snapshot_io_impl, opts.data_dir, so, logger);
+    actors::transfer_limits transfers;
+    transfers.max_bytes = opts.max_snapshot_bytes;
+    transfers.idle_timeout = opts.snapshot_idle_timeout;
+    snapshot_io = sys.spawn<caf::detached>(actors::snapshot_io_impl, opts.data_dir, so, logger, transfers);
     setup->log = log;
     setup->store = store_a;
     setup->snapshot_io = snapshot_io;

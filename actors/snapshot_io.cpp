@@ -18,8 +18,9 @@ bool same_transfer(const core::message& a, const core::message& b) {
 
 snapshot_io_actor::behavior_type snapshot_io_impl(
     snapshot_io_actor::stateful_pointer<snapshot_io_state> self, std::string dir,
-    storage::storage_options opts, std::shared_ptr<spdlog::logger> logger) {
+    storage::storage_options opts, std::shared_ptr<spdlog::logger> logger, transfer_limits limits) {
   name_this_thread("actraft.snapio");
+  self->state.limits = limits;
   self->state.dir = std::move(dir);
   self->state.opts = std::move(opts);
   self->state.logger = std::move(logger);
@@ -53,16 +54,36 @@ snapshot_io_actor::behavior_type snapshot_io_impl(
                             "snapshot chunk at offset " + std::to_string(offset) +
                                 " does not continue the transfer under way");
         }
+        // Bounded before a byte is written: the leader's snapshot is never
+        // larger than this (its store is held in memory), an endless one is.
+        if (st.expected + data.size() > st.limits.max_bytes) {
+          st.incoming.reset();  // its temporary file goes
+          st.logger->warn("refused a snapshot from node {}: larger than {} bytes", header.from.value,
+                          st.limits.max_bytes);
+          return make_error(errc::bad_request, "snapshot larger than " + std::to_string(st.limits.max_bytes) +
+                                                   " bytes (the member's limit)");
+        }
         if (auto r = st.incoming->write(data); !r) {
           st.incoming.reset();  // full disk: the next attempt starts afresh
           return storage_failure(r.error());
         }
         st.expected += data.size();
-        if (!req.last) return {st.expected, std::string{}};
+        if (!req.last) {
+          // A transfer that stops here is dropped after a while, file and all.
+          self->delayed_send(self, st.limits.idle_timeout, transfer_idle_signal{++st.chunks});
+          return {st.expected, std::string{}};
+        }
         auto path = st.incoming->finish();
         st.incoming.reset();
         if (!path) return storage_failure(path.error());
         return {st.expected, std::move(*path)};
+      },
+      [self](transfer_idle_signal t) {
+        auto& st = self->state;
+        if (t.chunks != st.chunks || !st.incoming) return;
+        st.logger->info("dropped the unfinished snapshot from node {}: no chunk for {} ms",
+                        st.incoming_header.from.value, st.limits.idle_timeout.count());
+        st.incoming.reset();
       },
       [self](stop_signal) {
         self->state.incoming.reset();

@@ -5,6 +5,7 @@
 // file in force is the log actor's job (storage::engine::adopt_snapshot).
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -17,6 +18,13 @@
 
 namespace actraft::actors {
 
+/// Bounds of a snapshot arriving from a leader: its total size, and how
+/// long it may pause between two chunks before its partial file is deleted.
+struct transfer_limits {
+  std::uint64_t max_bytes = 64ull << 30;
+  std::chrono::milliseconds idle_timeout{60'000};
+};
+
 struct snapshot_io_state {
   static inline const char* name = "actraft.snapshot_io";
   std::string dir;
@@ -27,10 +35,12 @@ struct snapshot_io_state {
   std::optional<storage::snapshot_writer> incoming;
   core::message incoming_header;
   std::uint64_t expected = 0;  ///< offset of the next chunk
+  transfer_limits limits;
+  std::uint64_t chunks = 0;  ///< written so far: tags the idle timer of the last one
 };
 
 snapshot_io_actor::behavior_type snapshot_io_impl(
     snapshot_io_actor::stateful_pointer<snapshot_io_state> self, std::string dir,
-    storage::storage_options opts, std::shared_ptr<spdlog::logger> logger);
+    storage::storage_options opts, std::shared_ptr<spdlog::logger> logger, transfer_limits limits);
 
 }  // namespace actraft::actors

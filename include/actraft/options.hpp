@@ -47,6 +47,11 @@ struct options {
   /// Snapshot data per message when a leader sends its snapshot to a
   /// follower; one chunk is in flight at a time (flow control).
   std::size_t snapshot_chunk_bytes = 1024 * 1024;
+  /// A snapshot arriving from a leader larger than this is refused (and its
+  /// partial file deleted) ...
+  std::uint64_t max_snapshot_bytes = 64ull << 30;
+  /// ... and so is one whose next chunk does not come for this long.
+  std::chrono::milliseconds snapshot_idle_timeout{60'000};
   /// Where the node actor runs. true: on the middleman's I/O thread, where
   /// the other members' messages and network clients' requests (brokers,
   /// remote actors) arrive, so none of them waits for a thread hand-off.

@@ -74,7 +74,8 @@ struct sim_cluster {
       auto st = std::make_shared<recording_store>();
       setup->store = sys->spawn(actors::store_actor_impl, std::shared_ptr<store>(st), std::uint64_t{0});
       setup->snapshot_io =
-          sys->spawn(actors::snapshot_io_impl, tmp.sub(name), storage::storage_options{}, logger);
+          sys->spawn(actors::snapshot_io_impl, tmp.sub(name), storage::storage_options{}, logger,
+                    actors::transfer_limits{});
       setup->directory = directory;
       auto node = sys->spawn(actors::node_actor_impl, setup);
       directory->nodes[name] = node;

@@ -5,6 +5,9 @@
 // exactly the data of the transfer that completed.
 #include <boost/test/unit_test.hpp>
 
+#include <filesystem>
+#include <thread>
+
 #include "actraft/storage/snapshot_reader.hpp"
 #include "fixture.hpp"
 #include "logging.hpp"
@@ -39,7 +42,7 @@ BOOST_AUTO_TEST_CASE(snapshot_chunks_restart_at_offset_zero_and_refuse_strays) {
   add_types(cfg);
   caf::actor_system sys{cfg};
   auto io = sys.spawn(actors::snapshot_io_impl, tmp.sub(""), storage::storage_options{},
-                      actors::make_logger("test"));
+                      actors::make_logger("test"), actors::transfer_limits{});
   caf::scoped_actor self{sys};
   // Sends one chunk; the answer (next offset, path) or the error.
   auto chunk = [&](const core::message& h, std::uint64_t offset, bytes data, bool last) {
@@ -87,5 +90,49 @@ BOOST_AUTO_TEST_CASE(snapshot_chunks_restart_at_offset_zero_and_refuse_strays) {
     ++files;
   }
   BOOST_TEST(files == 1u);
+  self->send(io, actors::stop_signal{});
+}
+
+BOOST_AUTO_TEST_CASE(endless_and_abandoned_transfers_are_dropped_with_their_files) {
+  temp_dir tmp;
+  caf::actor_system_config cfg;
+  add_types(cfg);
+  caf::actor_system sys{cfg};
+  actors::transfer_limits limits;
+  limits.max_bytes = 5000;
+  limits.idle_timeout = std::chrono::milliseconds(200);
+  auto io = sys.spawn(actors::snapshot_io_impl, tmp.sub(""), storage::storage_options{},
+                      actors::make_logger("test"), limits);
+  caf::scoped_actor self{sys};
+  auto chunk = [&](const core::message& h, std::uint64_t offset, bytes data) {
+    bool ok = false;
+    self->request(io, caf::infinite, actors::chunk_request{h, offset, std::move(data), false})
+        .receive([&](std::uint64_t, std::string&) { ok = true; }, [&](caf::error&) { ok = false; });
+    return ok;
+  };
+  auto files = [&] {
+    std::size_t n = 0;
+    for (const auto& e : std::filesystem::directory_iterator(tmp.path)) {
+      (void)e;
+      ++n;
+    }
+    return n;
+  };
+  // Endless chunks: refused once past the limit, the partial file deleted.
+  const auto h = header(3, 500);
+  std::uint64_t offset = 0;
+  int accepted = 0;
+  while (chunk(h, offset, filled(1000, 1))) {
+    offset += 1000;
+    ++accepted;
+  }
+  BOOST_TEST(accepted == 5);
+  BOOST_TEST(files() == 0u);
+  // A transfer that stops: dropped after the idle timeout, file and all.
+  BOOST_REQUIRE(chunk(h, 0, filled(1000, 1)));
+  BOOST_TEST(files() == 1u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  BOOST_TEST(files() == 0u);
+  BOOST_TEST(!chunk(h, 1000, filled(10, 1)));  // it no longer continues anything
   self->send(io, actors::stop_signal{});
 }
