@@ -24,7 +24,10 @@ std::string options::validate() const {
     return "tls_ca_file, tls_cert_file and tls_key_file go together (all three or none)";
   if (insecure && files != 0) return "insecure and TLS files exclude each other";
   if (handshake_timeout < milliseconds(100)) return "handshake_timeout must be at least 100 ms";
-  if (max_command_bytes < 1) return "max_command_bytes must be at least 1";
+  // Storage takes entries of up to 512 MiB; a larger command could never be
+  // written, and would be retried for ever.
+  if (max_command_bytes < 1 || max_command_bytes > 256 * 1024 * 1024)
+    return "max_command_bytes must be between 1 and 256 MiB";
   if (max_pending_requests < 1) return "max_pending_requests must be at least 1";
   if (max_message_bytes < max_command_bytes + 64 * 1024)
     return "max_message_bytes must exceed max_command_bytes by 64 KiB (an entry travels whole)";

@@ -5,8 +5,14 @@
 // cluster keeps serving. (`ctest -L hostile`.)
 #include <boost/test/unit_test.hpp>
 
+#include <poll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "../support/wire_client.hpp"
 #include "actraft/error.hpp"
@@ -153,6 +159,134 @@ BOOST_FIXTURE_TEST_CASE(a_flood_of_proposals_is_answered_overloaded_not_buffered
   BOOST_TEST(overloaded > 0);
   BOOST_TEST(ok + overloaded + other == total);
   BOOST_TEST(peak_kib(leader->proc.pid()) - before < 200 * 1024);
+  serves();
+}
+
+BOOST_FIXTURE_TEST_CASE(a_frame_claiming_4_gib_is_refused_before_it_is_read, hostile_cluster) {
+  const long before = peak_kib(leader->proc.pid());
+  member_client m(*follower, *leader);
+  // A frame header claiming 4 GiB - 1, then a little of its body.
+  std::vector<char> lie{'\xff', '\xff', '\xff', '\xff', 4, 0, 0, 0, 0, 0, 0, 0, 1, 1};
+  m.c->send(lie);
+  auto f = m.c->receive(std::chrono::seconds(5));
+  BOOST_REQUIRE(f);
+  BOOST_TEST((net::kind_of(f->data(), f->size()) == net::frame_kind::refuse));
+  auto why = net::decode_refuse(f->data(), f->size());
+  BOOST_REQUIRE(why);
+  BOOST_TEST(why->find("the limit is") != std::string::npos, *why);
+  BOOST_TEST(m.c->closed_within(std::chrono::seconds(5)));
+  BOOST_TEST(peak_kib(leader->proc.pid()) - before < 50 * 1024);
+  serves();
+}
+
+namespace {
+
+/// A raw HTTP connection to a member's HTTP port.
+struct raw_http {
+  int fd = -1;
+  explicit raw_http(std::uint16_t port) {
+    std::string err;
+    fd = net::dial("127.0.0.1", port, std::chrono::seconds(5), err);
+  }
+  ~raw_http() {
+    if (fd >= 0) ::close(fd);
+  }
+  raw_http(const raw_http&) = delete;
+  raw_http& operator=(const raw_http&) = delete;
+  void send(const std::string& s) const {
+    std::size_t at = 0;
+    while (at < s.size()) {
+      const auto n = ::send(fd, s.data() + at, s.size() - at, MSG_NOSIGNAL);
+      if (n <= 0) return;
+      at += static_cast<std::size_t>(n);
+    }
+  }
+  /// Everything the server sends until it closes or `limit` passes.
+  std::string read_all(std::chrono::milliseconds limit) const {
+    std::string out;
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    for (;;) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return out;
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return out;
+      char buf[4096];
+      const auto n = ::recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) return out;
+      out.append(buf, static_cast<std::size_t>(n));
+    }
+  }
+};
+
+struct slow_http : hostile_cluster {
+  slow_http() : hostile_cluster({"--http-header-timeout-ms=2000"}) {}
+};
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_CASE(slowloris_connections_are_cut_off_while_clients_are_served, slow_http) {
+  rlimit files{};
+  ::getrlimit(RLIMIT_NOFILE, &files);
+  files.rlim_cur = files.rlim_max;
+  ::setrlimit(RLIMIT_NOFILE, &files);
+  const long before = peak_kib(leader->proc.pid());
+  // 1,100 connections, each sending the start of a header and then a byte
+  // now and then.
+  std::vector<std::unique_ptr<raw_http>> slow;
+  for (int i = 0; i < 1100; ++i) {
+    slow.push_back(std::make_unique<raw_http>(leader->http_port));
+    BOOST_REQUIRE(slow.back()->fd >= 0);
+    slow.back()->send("GET /kv/x HTTP/1.1\r\nX-Slow: ");
+  }
+  // A normal client is served meanwhile.
+  auto c = leader->client();
+  auto r = c.Put("/kv/during", "served", "text/plain");
+  BOOST_REQUIRE(r);
+  BOOST_TEST(r->status == 204);
+  for (int round = 0; round < 3; ++round) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    for (auto& s : slow) s->send("a");
+  }
+  // By the header deadline (2 s) each is answered 408 and closed.
+  int cut = 0;
+  for (auto& s : slow) cut += s->read_all(std::chrono::seconds(5)).find(" 408 ") != std::string::npos ? 1 : 0;
+  BOOST_TEST(cut == 1100);
+  BOOST_TEST_MESSAGE("1,100 slow connections: " << cut << " answered 408; leader peak RSS "
+                                                << before / 1024 << " -> " << peak_kib(leader->proc.pid()) / 1024 << " MiB");
+  serves();
+}
+
+BOOST_FIXTURE_TEST_CASE(http_framing_attacks_are_refused, hostile_cluster) {
+  const long before = peak_kib(leader->proc.pid());
+  {
+    // A chunk-size line that never ends: 100 MiB of it are never read.
+    raw_http h(leader->http_port);
+    h.send("PUT /kv/a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1;");
+    const std::string mib(1024 * 1024, 'e');
+    for (int i = 0; i < 100; ++i) h.send(mib);  // the server closes early; sends then fail
+    BOOST_TEST(h.read_all(std::chrono::seconds(5)).find(" 400 ") != std::string::npos);
+  }
+  {
+    // Smuggling: a Transfer-Encoding other than chunked, a request behind it.
+    auto c = leader->client();
+    BOOST_REQUIRE(c.Put("/kv/keep", "kept", "text/plain"));
+    raw_http h(leader->http_port);
+    h.send("PUT /kv/a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n"
+           "DELETE /kv/keep HTTP/1.1\r\nHost: x\r\n\r\n");
+    const auto out = h.read_all(std::chrono::seconds(3));
+    BOOST_TEST(out.find(" 400 ") != std::string::npos);
+    auto g = c.Get("/kv/keep");
+    BOOST_REQUIRE(g);
+    BOOST_TEST(g->body == "kept");  // the smuggled DELETE never ran
+  }
+  {
+    // A 1 MiB header.
+    raw_http h(leader->http_port);
+    h.send("GET /kv/a HTTP/1.1\r\nX-Big: " + std::string(1024 * 1024, 'h') + "\r\n\r\n");
+    BOOST_TEST(h.read_all(std::chrono::seconds(5)).find(" 431 ") != std::string::npos);
+  }
+  BOOST_TEST_MESSAGE("leader peak RSS " << before / 1024 << " -> " << peak_kib(leader->proc.pid()) / 1024 << " MiB");
+  BOOST_TEST(peak_kib(leader->proc.pid()) - before < 64 * 1024);
   serves();
 }
 
