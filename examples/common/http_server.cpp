@@ -6,16 +6,11 @@
 #include <optional>
 #include <unordered_map>
 
-#include <boost/beast/http/error.hpp>
-#include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/status.hpp>
-#include <boost/beast/http/string_body.hpp>
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
 namespace actraft::examples::http {
 
-namespace beast_http = boost::beast::http;
 using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
 using clock = std::chrono::steady_clock;
 
@@ -31,8 +26,8 @@ constexpr std::size_t small_reads = 4 * 1024;
 constexpr std::size_t large_reads = 64 * 1024;
 
 struct connection {
-  std::string in;  ///< received, not yet given to the parser
-  std::optional<beast_http::request_parser<beast_http::string_body>> parser;
+  std::string in;  ///< received, not yet given to the reader
+  std::unique_ptr<request_reader> reader;
   bool busy = false;           ///< a request is with the handler
   bool close_after = false;    ///< the client asked to close after the answer
   bool large_reads = false;    ///< reading a large body: read in large chunks
@@ -100,94 +95,55 @@ void finish(server_actor* self, caf::io::connection_handle hdl, std::uint64_t se
 
 /// Hands a complete request to the handler.
 void dispatch(server_actor* self, caf::io::connection_handle hdl, connection& c) {
-  auto msg = c.parser->release();
-  c.parser.reset();
-  auto target = split_target(std::string_view(msg.target().data(), msg.target().size()));
-  if (!target) {
+  bool close_after = false;
+  auto req = c.reader->take(close_after);
+  if (!req) {
     refuse(self, hdl, 400, "malformed request target");
     return;
   }
   c.busy = true;
-  c.close_after = !msg.keep_alive();
+  c.close_after = close_after;
   c.serial = self->state.next_serial++;
   c.deadline = clock::now() + self->state.opts.answer_timeout;
-  request req;
-  req.method = std::string(msg.method_string());
-  req.path = std::move(target->first);
-  req.query = std::move(target->second);
-  req.body = std::move(msg.body());
-  if (auto auth = msg.find(boost::beast::http::field::authorization); auth != msg.end())
-    req.authorization = std::string(auth->value().data(), auth->value().size());
   const auto serial = c.serial;
-  self->state.serve(self, std::move(req), [self, hdl, serial](response r) {
+  self->state.serve(self, std::move(*req), [self, hdl, serial](response r) {
     finish(self, hdl, serial, std::move(r));
   });
 }
 
-/// Feeds what the connection received to the parser; runs every complete
+/// Feeds what the connection received to its reader; runs every complete
 /// request, one at a time.
 void parse_more(server_actor* self, caf::io::connection_handle hdl) {
   auto it = self->state.conns.find(hdl);
   if (it == self->state.conns.end()) return;
   auto& c = it->second;
   const auto& opts = self->state.opts;
+  if (!c.reader)
+    c.reader = std::make_unique<request_reader>(
+        request_reader::limits{opts.max_header_bytes, opts.max_body_bytes, opts.max_chunk_line_bytes});
   c.parsing = true;
   std::size_t pos = 0;  // consumed; erased once at the end (pipelined requests stay O(n))
   while (!c.busy && pos < c.in.size()) {
-    if (!c.parser) {
-      // A request begins (maybe pipelined behind the last): its header's clock.
-      if (!c.read_deadline) c.read_deadline = clock::now() + opts.header_timeout;
-      c.parser.emplace();
-      c.parser->eager(true);
-      c.parser->header_limit(static_cast<std::uint32_t>(opts.max_header_bytes));
-      c.parser->body_limit(opts.max_body_bytes);
-    }
-    const bool had_header = c.parser->is_header_done();
-    boost::system::error_code ec;
-    const auto used = c.parser->put(boost::asio::buffer(c.in.data() + pos, c.in.size() - pos), ec);
-    pos += used;
-    if (ec == beast_http::error::need_more) {
-      // An incomplete header needs more bytes than it was given; so does a
-      // chunk-size line, its extensions or the trailer, within a body (the
-      // parser takes body data as it comes). Either way: wait for the next
-      // read, up to a limit.
-      const std::size_t held = c.in.size() - pos;
-      if (!c.parser->is_header_done() && held > opts.max_header_bytes)
-        return refuse(self, hdl, 431, "request header too large");
-      if (c.parser->is_header_done() && held > opts.max_chunk_line_bytes)
-        return refuse(self, hdl, 400, "chunk line or trailer too long");
-      break;
-    }
-    if (ec == beast_http::error::header_limit)
-      return refuse(self, hdl, 431, "request header too large");
-    if (ec == beast_http::error::body_limit)
-      return refuse(self, hdl, 413, "request body too large");
-    if (ec) return refuse(self, hdl, 400, "malformed request: " + ec.message());
-    if (!had_header && c.parser->is_header_done()) {
-      const auto& head = c.parser->get();
-      // Anything but exactly "chunked" would leave the body's end to
-      // guesswork (request smuggling): refused.
-      const auto te = head[beast_http::field::transfer_encoding];
-      if (!te.empty() && !boost::beast::iequals(te, "chunked"))
-        return refuse(self, hdl, 400, "unsupported Transfer-Encoding (only 'chunked')");
+    // A request begins (maybe pipelined behind the last): its header's clock.
+    if (c.reader->between_requests() && !c.read_deadline)
+      c.read_deadline = clock::now() + opts.header_timeout;
+    const auto r = c.reader->put(c.in.data() + pos, c.in.size() - pos);
+    pos += r.used;
+    if (r.what == request_reader::state::refused) return refuse(self, hdl, r.status, r.why);
+    if (r.header_now) {
       c.read_deadline = clock::now() + opts.body_timeout;
+      if (c.reader->body_pending()) {
+        if (c.reader->expects_continue()) send_bytes(self, hdl, "HTTP/1.1 100 Continue\r\n\r\n");
+        const auto length = c.reader->content_length();
+        if (!length || *length > small_reads) set_read_size(self, hdl, c, true);
+      }
     }
-    if (!had_header && c.parser->is_header_done() && !c.parser->is_done()) {
-      const auto& head = c.parser->get();
-      if (boost::beast::iequals(head[beast_http::field::expect], "100-continue"))
-        send_bytes(self, hdl, "HTTP/1.1 100 Continue\r\n\r\n");
-      const auto length = c.parser->content_length();
-      if (!length || *length > small_reads) set_read_size(self, hdl, c, true);
-    }
-    if (c.parser->is_done()) {
-      set_read_size(self, hdl, c, false);
-      c.read_deadline.reset();
-      dispatch(self, hdl, c);
-      // dispatch may have answered (and closed) at once.
-      if (self->state.conns.count(hdl) == 0) return;
-    } else if (used == 0) {
-      break;
-    }
+    if (r.what == request_reader::state::more) break;
+    set_read_size(self, hdl, c, false);
+    c.read_deadline.reset();
+    dispatch(self, hdl, c);
+    // dispatch may have answered (and closed) at once.
+    if (self->state.conns.count(hdl) == 0) return;
   }
   c.parsing = false;
   c.in.erase(0, pos);
@@ -250,86 +206,7 @@ caf::behavior server_impl(server_actor* self, caf::io::doorman_ptr door, handler
   };
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 }  // namespace
-
-std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space) {
-  std::string out;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%') {
-      if (i + 2 >= s.size()) return std::nullopt;
-      const int hi = hex_value(s[i + 1]), lo = hex_value(s[i + 2]);
-      if (hi < 0 || lo < 0) return std::nullopt;
-      out += static_cast<char>(hi * 16 + lo);
-      i += 2;
-    } else if (s[i] == '+' && plus_is_space) {
-      out += ' ';
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
-std::optional<std::pair<std::string, std::map<std::string, std::string>>> split_target(
-    std::string_view target) {
-  const auto q = target.find('?');
-  auto path = percent_decode(target.substr(0, q), false);
-  if (!path || path->empty() || path->front() != '/') return std::nullopt;
-  std::map<std::string, std::string> query;
-  if (q != std::string_view::npos) {
-    std::string_view rest = target.substr(q + 1);
-    while (!rest.empty()) {
-      const auto amp = rest.find('&');
-      const auto item = rest.substr(0, amp);
-      rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
-      if (item.empty()) continue;
-      const auto eq = item.find('=');
-      auto name = percent_decode(item.substr(0, eq), true);
-      auto value = eq == std::string_view::npos ? std::optional<std::string>{""}
-                                                : percent_decode(item.substr(eq + 1), true);
-      if (!name || !value) return std::nullopt;
-      query.emplace(std::move(*name), std::move(*value));
-    }
-  }
-  return std::make_pair(std::move(*path), std::move(query));
-}
-
-std::string format_response(const response& r, bool close) {
-  const auto reason = beast_http::obsolete_reason(static_cast<beast_http::status>(r.status));
-  std::string out;
-  out.reserve(128 + r.body.size());
-  out += "HTTP/1.1 ";
-  out += std::to_string(r.status);
-  out += ' ';
-  out.append(reason.data(), reason.size());
-  out += "\r\n";
-  // 1xx, 204 and 304 answers carry no body and no length (RFC 9110 8.6).
-  const bool bodyless = r.status < 200 || r.status == 204 || r.status == 304;
-  if (!bodyless) {
-    out += "Content-Length: " + std::to_string(r.body.size()) + "\r\n";
-    if (!r.body.empty()) out += "Content-Type: " + r.content_type + "\r\n";
-  }
-  auto clean = [](const std::string& s) {
-    return std::none_of(s.begin(), s.end(), [](char ch) {
-      const auto u = static_cast<unsigned char>(ch);
-      return (u < 0x20 && u != '\t') || u == 0x7f;
-    });
-  };
-  for (const auto& [name, value] : r.headers)
-    if (clean(name) && clean(value)) out += name + ": " + value + "\r\n";
-  if (close) out += "Connection: close\r\n";
-  out += "\r\n";
-  if (!bodyless) out += r.body;
-  return out;
-}
 
 caf::expected<caf::io::doorman_ptr> bind(caf::actor_system& sys, const std::string& host,
                                          std::uint16_t port) {

@@ -31,6 +31,8 @@
 #include <utility>
 #include <vector>
 
+#include "http_message.hpp"
+
 #include <caf/actor.hpp>
 #include <caf/expected.hpp>
 #include <caf/fwd.hpp>
@@ -38,37 +40,6 @@
 #include <caf/io/fwd.hpp>
 
 namespace actraft::examples::http {
-
-struct request {
-  std::string method;  ///< "GET", "PUT", ...
-  std::string path;    ///< percent-decoded, without the query
-  std::map<std::string, std::string> query;  ///< percent-decoded
-  std::string body;
-  std::string authorization;  ///< the Authorization header, if any
-
-  [[nodiscard]] bool has_param(const std::string& name) const { return query.count(name) > 0; }
-  [[nodiscard]] std::string param(const std::string& name) const {
-    auto it = query.find(name);
-    return it == query.end() ? std::string{} : it->second;
-  }
-};
-
-struct response {
-  int status = 200;
-  std::string body;
-  std::string content_type = "text/plain";
-  std::vector<std::pair<std::string, std::string>> headers;
-};
-
-inline response text(int status, std::string body) {
-  return response{status, std::move(body), "text/plain", {}};
-}
-inline response binary(int status, std::string body) {
-  return response{status, std::move(body), "application/octet-stream", {}};
-}
-inline response json(int status, std::string body) {
-  return response{status, std::move(body), "application/json", {}};
-}
 
 /// Sends the answer to one request. Call it exactly once, on the server
 /// actor (in the handler or in a continuation it set up); an answer for a
@@ -110,18 +81,5 @@ caf::expected<caf::io::doorman_ptr> bind(caf::actor_system& sys, const std::stri
 /// `caf::anon_send_exit(server, caf::exit_reason::user_shutdown)`.
 caf::actor serve(caf::actor_system& sys, caf::io::doorman_ptr port, handler h,
                  server_options opts = {});
-
-/// Percent-decodes `s` (and '+' as a space if `plus_is_space`); nothing if
-/// an escape is malformed.
-std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space);
-
-/// The request line's target split into a decoded path and query.
-std::optional<std::pair<std::string, std::map<std::string, std::string>>> split_target(
-    std::string_view target);
-
-/// The bytes of a complete HTTP/1.1 answer. A header whose name or value
-/// holds a control character (CR, LF, ...) is left out: a value that came
-/// from elsewhere (a member's address) cannot end the header early.
-std::string format_response(const response& r, bool close);
 
 }  // namespace actraft::examples::http

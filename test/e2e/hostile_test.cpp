@@ -285,6 +285,22 @@ BOOST_FIXTURE_TEST_CASE(http_framing_attacks_are_refused, hostile_cluster) {
     h.send("GET /kv/a HTTP/1.1\r\nX-Big: " + std::string(1024 * 1024, 'h') + "\r\n\r\n");
     BOOST_TEST(h.read_all(std::chrono::seconds(5)).find(" 431 ") != std::string::npos);
   }
+  {
+    // 10,000 pipelined requests on one connection: all answered, in order.
+    raw_http h(leader->http_port);
+    std::string burst;
+    for (int i = 0; i < 10000; ++i) burst += "GET /kv/keep?stale=true HTTP/1.1\r\nHost: x\r\n\r\n";
+    h.send(burst);
+    std::string out;
+    std::size_t answers = 0;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (answers < 10000 && std::chrono::steady_clock::now() < deadline) {
+      out += h.read_all(std::chrono::milliseconds(200));
+      answers = 0;
+      for (auto at = out.find("HTTP/1.1 200"); at != std::string::npos; at = out.find("HTTP/1.1 200", at + 1)) ++answers;
+    }
+    BOOST_TEST(answers == 10000u);
+  }
   BOOST_TEST_MESSAGE("leader peak RSS " << before / 1024 << " -> " << peak_kib(leader->proc.pid()) / 1024 << " MiB");
   BOOST_TEST(peak_kib(leader->proc.pid()) - before < 64 * 1024);
   serves();

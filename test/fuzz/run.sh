@@ -11,7 +11,7 @@ case "$BUILD_ARG" in /*) BUILD=$BUILD_ARG ;; *) BUILD=$PWD/$BUILD_ARG ;; esac
 SECONDS_EACH=${2:-20}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/actraft-fuzz.XXXXXX")
 status=0
-for target in fuzz_wire fuzz_decode fuzz_records fuzz_snapshot fuzz_core; do
+for target in fuzz_wire fuzz_decode fuzz_records fuzz_snapshot fuzz_core fuzz_http; do
   corpus="$WORK/$target"
   mkdir -p "$corpus"
   [ -d "$ROOT/test/fuzz/corpus/$target" ] && cp "$ROOT/test/fuzz/corpus/$target"/* "$corpus"/ 2>/dev/null || true
