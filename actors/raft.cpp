@@ -210,6 +210,7 @@ struct raft::impl {
     limits.handshake_timeout = opts.handshake_timeout;
     limits.connect_timeout = std::min<std::chrono::milliseconds>(opts.request_timeout, 5s);
     limits.max_frame_bytes = opts.max_message_bytes;
+    limits.max_entry_bytes = opts.max_command_bytes;
     limits.stall_timeout = opts.peer_stall_timeout;
     limits.max_connections = opts.max_connections;
     std::uint16_t bound = listen->port;

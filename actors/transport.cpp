@@ -142,9 +142,14 @@ void on_frame(broker_ptr self, std::uint64_t id, const char* body, std::size_t n
       if (c.joiner) return refuse(self, id, "a joiner sent Raft messages");
       auto ms = net::decode_raft(body, n);
       if (!ms) return refuse(self, id, "sent malformed Raft messages");
-      for (const auto& m : *ms)
+      for (const auto& m : *ms) {
         if (m.from.value != c.member)
           return refuse(self, id, "sent a Raft message from member " + std::to_string(m.from.value));
+        for (const auto& e : m.entries)
+          if (e.data.size() > st.limits.max_entry_bytes)
+            return refuse(self, id, "sent an entry of " + std::to_string(e.data.size()) +
+                                        " bytes (max_command_bytes is " + std::to_string(st.limits.max_entry_bytes) + ")");
+      }
       self->send(st.node, raft_atom::value, c.address, std::move(*ms));
       return;
     }

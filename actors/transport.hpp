@@ -49,6 +49,9 @@ struct transport_limits {
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds stall_timeout{3000};
   std::size_t max_frame_bytes = 0;
+  /// Largest entry accepted in an append (max_command_bytes: every member
+  /// of a cluster should have the same).
+  std::size_t max_entry_bytes = 0;
   std::size_t max_connections = 512;
 };
 

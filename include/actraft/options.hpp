@@ -21,7 +21,8 @@ struct options {
   std::chrono::milliseconds request_timeout{5000};
   /// Largest command a proposal may carry (bad_request beyond it): every
   /// member stores, sends and applies it, so it is bounded before anything
-  /// is written.
+  /// is written. A member also refuses an append holding a larger entry:
+  /// give every member of a cluster the same value.
   std::size_t max_command_bytes = 16 * 1024 * 1024;
   /// Requests a member keeps open at once (proposals waiting for a leader,
   /// in the log, forwarded): beyond, `overloaded` at once, instead of

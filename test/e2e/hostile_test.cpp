@@ -86,7 +86,7 @@ struct hostile_cluster : cluster_fixture {
 };
 
 struct small_limits : hostile_cluster {
-  small_limits() : hostile_cluster({"--max-pending-requests=200"}) {}
+  small_limits() : hostile_cluster({"--max-pending-requests=200", "--max-command-bytes=1000"}) {}
 };
 
 }  // namespace
@@ -159,6 +159,29 @@ BOOST_FIXTURE_TEST_CASE(a_flood_of_proposals_is_answered_overloaded_not_buffered
   BOOST_TEST(overloaded > 0);
   BOOST_TEST(ok + overloaded + other == total);
   BOOST_TEST(peak_kib(leader->proc.pid()) - before < 200 * 1024);
+  serves();
+}
+
+BOOST_FIXTURE_TEST_CASE(an_entry_over_max_command_bytes_is_refused_on_receipt, small_limits) {
+  member_client m(*follower, *leader);
+  core::message a;
+  a.type = core::message_type::append;
+  a.from = core::node_id{json_number(follower->status(), "id")};
+  a.to = core::node_id{json_number(leader->status(), "id")};
+  a.term = core::raft_term{json_number(leader->status(), "term")};
+  a.entries.push_back(core::entry{a.term, core::log_index{1000}, core::entry_kind::normal,
+                                  core::payload(core::bytes(2000, 'x'))});
+  m.c->send(net::encode_raft({a}));
+  auto f = m.c->receive(std::chrono::seconds(5));
+  BOOST_REQUIRE(f);
+  auto why = net::decode_refuse(f->data(), f->size());
+  BOOST_REQUIRE(why);
+  BOOST_TEST(why->find("max_command_bytes") != std::string::npos, *why);
+  // And at propose: a 2000-byte value is a bad request (400), nothing written.
+  auto c = leader->client();
+  auto r = c.Put("/kv/big", std::string(2000, 'v'), "text/plain");
+  BOOST_REQUIRE(r);
+  BOOST_TEST(r->status == 400);
   serves();
 }
 
