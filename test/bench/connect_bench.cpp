@@ -21,13 +21,6 @@
 
 namespace {
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 struct nothing : actraft::store {
   actraft::bytes apply(const actraft::bytes& c) override { return c; }
   actraft::bytes snapshot() override { return {}; }
@@ -78,13 +71,8 @@ int main(int argc, char** argv) {
     actraft::raft node{sys, "127.0.0.1:0", std::make_unique<nothing>(), opts};
     node.lead();
     std::shared_ptr<actraft::net::tls_context> tls;
-    if (!insecure) {
-      // As member 1 itself would connect (its certificate names it).
-      const auto dir = opts.data_dir + "/tls/";
-      auto made = actraft::net::tls_context::make(
-          {read_file(dir + "ca.crt"), read_file(dir + "member.crt"), read_file(dir + "member.key")});
-      tls = std::get<0>(made);
-    }
+    // As member 1 itself would connect (its certificate names it).
+    if (!insecure) tls = actraft::test::member_tls(opts.data_dir);
     measure(insecure ? "insecure" : "tls", node, tls, n);
     node.shutdown();
   }

@@ -23,16 +23,9 @@ using namespace actraft::test;
 
 namespace {
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 /// Peak resident set size of a process, in KiB.
 long peak_kib(pid_t pid) {
-  std::istringstream in(slurp("/proc/" + std::to_string(pid) + "/status"));
+  std::istringstream in(read_file("/proc/" + std::to_string(pid) + "/status"));
   std::string line;
   while (std::getline(in, line))
     if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
@@ -43,12 +36,11 @@ struct member_client {
   std::unique_ptr<wire_client> c;
   /// As `as` (its certificate, its id), to `to`.
   member_client(const kv_node& as, const kv_node& to) {
-    const auto dir = as.dir + "/tls/";
-    auto ctx = net::tls_context::make({slurp(dir + "ca.crt"), slurp(dir + "member.crt"), slurp(dir + "member.key")});
-    BOOST_REQUIRE(ctx.index() == 0);
-    c = std::make_unique<wire_client>("127.0.0.1", to.raft_port, std::get<0>(ctx));
+    auto tls = member_tls(as.dir);
+    BOOST_REQUIRE(tls);
+    c = std::make_unique<wire_client>("127.0.0.1", to.raft_port, tls);
     BOOST_REQUIRE(c->handshake());
-    auto id = slurp(as.dir + "/cluster-id");
+    auto id = read_file(as.dir + "/cluster-id");
     id.pop_back();
     c->send(net::encode(net::hello{net::wire_version, id, json_number(as.status(), "id"), as.raft_addr()}));
     BOOST_REQUIRE(c->receive());

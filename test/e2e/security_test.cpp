@@ -19,13 +19,6 @@ using namespace actraft::test;
 
 namespace {
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 std::string cluster_id_of(const kv_node& n) {
   auto id = read_file(n.dir + "/cluster-id");
   while (!id.empty() && id.back() == '\n') id.pop_back();
@@ -34,11 +27,9 @@ std::string cluster_id_of(const kv_node& n) {
 
 /// A member's TLS identity, as its data directory holds it.
 std::shared_ptr<net::tls_context> identity_of(const kv_node& n) {
-  net::credentials c{read_file(n.dir + "/tls/ca.crt"), read_file(n.dir + "/tls/member.crt"),
-                     read_file(n.dir + "/tls/member.key")};
-  auto made = net::tls_context::make(c);
-  BOOST_REQUIRE_MESSAGE(made.index() == 0, "a member's files make a TLS context");
-  return std::get<0>(made);
+  auto tls = member_tls(n.dir);
+  BOOST_REQUIRE_MESSAGE(tls, "a member's files make a TLS context");
+  return tls;
 }
 
 std::shared_ptr<net::tls_context> without_certificate(const kv_node& n) {

@@ -8,7 +8,9 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,6 +20,23 @@
 #include "wire.hpp"
 
 namespace actraft::test {
+
+/// A whole (small) file; empty if it cannot be read.
+inline std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+/// The TLS identity a member keeps in `<data_dir>/tls` (its certificate, key
+/// and the cluster's CA); null if the files do not make one.
+inline std::shared_ptr<net::tls_context> member_tls(const std::string& data_dir) {
+  const auto dir = data_dir + "/tls/";
+  auto made = net::tls_context::make(
+      {read_file(dir + "ca.crt"), read_file(dir + "member.crt"), read_file(dir + "member.key")});
+  return made.index() == 0 ? std::get<0>(made) : nullptr;
+}
 
 class wire_client {
  public:
