@@ -54,8 +54,9 @@ struct options {
   /// ... and so is one whose next chunk does not come for this long.
   std::chrono::milliseconds snapshot_idle_timeout{60'000};
   /// Where the node actor runs. true: on the middleman's I/O thread, where
-  /// the other members' messages and network clients' requests (brokers,
-  /// remote actors) arrive, so none of them waits for a thread hand-off.
+  /// the other members' messages (the member transport, a broker) and
+  /// network clients' requests (brokers) arrive, so none of them waits for a
+  /// thread hand-off.
   /// false: on CAF's scheduler, which suits proposers that are actors of the
   /// same actor system. The node never blocks either way.
   bool node_on_io_thread = true;
