@@ -83,7 +83,7 @@ stub_actor::behavior_type stub_impl(self_ptr self, caf::actor broker, std::uint6
   st.logger = std::move(logger);
   // However the stub ends (the proxy stopped it, the node went), its
   // connection goes with it.
-  self->attach_functor([broker, connection] { caf::anon_send(broker, close_request{connection}); });
+  self->attach_functor([broker, connection] { caf::anon_send(broker, close_request{connection, {}}); });
   return {
       [self](raft_atom, const std::string&, const std::vector<core::message>& msgs) {
         caf::anon_send(self->state.broker, frame_out{self->state.connection, net::encode_raft(msgs)});

@@ -282,7 +282,7 @@ struct raft::impl {
     auto backoff = opts.reconnect_min;
     net::join_body body;
     std::shared_ptr<net::tls_context> tls;
-    if (auto err = net::join_credentials(opts, advertised, security, body, tls); !err.empty())
+    if (auto err = net::join_credentials(advertised, security, body, tls); !err.empty())
       abort_start(err);
     while (std::chrono::steady_clock::now() < deadline) {
       std::optional<net::join_answer> joined;

@@ -43,7 +43,6 @@ void inbound_hello(broker_ptr self, std::uint64_t id, const net::hello& h) {
                                 "; this is cluster " + st.me.cluster_id + ")");
   if (c.tls) {
     const auto& peer = c.tls->peer();
-    c.certified = peer.has_certificate;
     if (peer.has_certificate && peer.member != 0) {
       // A certificate of the cluster CA names its member and cluster.
       if (peer.organization != net::cluster_organization(st.me.cluster_id))
@@ -388,7 +387,9 @@ caf::behavior transport_impl(caf::io::stateful_broker<transport_state>* self,
         if (it == self->state.conns.end() || it->second.at != phase::open) return;
         send_frame(self, f.connection, it->second, f.frame);
       },
-      [self](close_request c) { drop(self, c.connection, "closed by this member"); },
+      [self](close_request& c) {
+        drop(self, c.connection, c.why.empty() ? std::string("closed by this member") : c.why);
+      },
       [self](stop_signal) {
         for (auto& [id, c] : self->state.conns)
           if (c.stub) self->send(c.stub, connection_lost{"shutting down"});

@@ -90,6 +90,7 @@ struct frame_out {
 };
 struct close_request {
   std::uint64_t connection = 0;
+  std::string why;  ///< empty: closed by this member's own choice
 };
 /// To a stub: a response frame's body, or the end of its connection.
 struct response_in {

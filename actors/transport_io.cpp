@@ -19,11 +19,16 @@ void write_raw(broker_ptr self, std::uint64_t id, const std::vector<char>& bytes
   auto it = self->state.conns.find(id);
   if (it != self->state.conns.end()) {
     auto& c = it->second;
+    if (c.overflowed) return;  // closing: nothing more is queued for it
     if (c.unsent == 0) c.last_progress = clock::now();
     c.unsent += bytes.size();
     if (c.unsent > 2 * self->state.limits.max_frame_bytes + max_small_frame) {
-      self->state.logger->warn("dropped the connection with {}: {} bytes it has not read", who(c), c.unsent);
-      return drop(self, id, "the peer does not read");
+      self->state.logger->warn("dropping the connection with {}: {} bytes it has not read", who(c), c.unsent);
+      // Closed by a message to ourselves, not here: the callers still hold
+      // the connection.
+      c.overflowed = true;
+      self->send(self, close_request{id, "the peer does not read"});
+      return;
     }
   }
   const auto hdl = handle_of(id);

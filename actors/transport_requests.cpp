@@ -12,7 +12,7 @@ void serve_join(broker_ptr self, std::uint64_t id, net::request q) {
   auto& c = st.conns.at(id);
   // Over TLS, a joiner without a certificate proves itself with the token's
   // secret (on an insecure cluster nobody proves anything).
-  const bool by_token = c.joiner && c.tls && !c.certified;
+  const bool by_token = c.joiner && c.tls && !c.tls->peer().has_certificate;
   if (by_token) {
     if (!st.me.secrets || !net::same_secret(q.join.secret, st.me.secrets->join_secret)) {
       answer(self, id, net::op::join, failure_of(q.id, errc::unauthorized, "wrong join token"));

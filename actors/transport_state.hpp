@@ -43,7 +43,6 @@ struct connection {
   /// A joiner: may only ask to join (by the token's secret, or by an
   /// operator's certificate that names no member).
   bool joiner = false;
-  bool certified = false;  ///< holds a certificate of the CA
   bool joining = false;    ///< a joiner whose join request is being served
   // Outbound only: what the connection is for.
   std::uint64_t expected = 0;  ///< the member we dialed (0: any, for a join)
@@ -55,6 +54,7 @@ struct connection {
   // What the peer has not read yet: a peer that stops reading (paused,
   // cut off) is dropped instead of buffered for without end.
   std::uint64_t unsent = 0;
+  bool overflowed = false;  ///< too much unsent: being closed
   clock::time_point last_progress;
 };
 

@@ -88,19 +88,6 @@ std::string write_private_file(const std::string& path, const std::string& conte
   return {};
 }
 
-/// Empty on success; `found` false if the file does not exist.
-std::string read_text(const std::string& path, std::string& out, bool& found) {
-  std::error_code ec;
-  found = std::filesystem::exists(path, ec);
-  if (!found) return {};
-  if (std::filesystem::file_size(path, ec) > 1024 * 1024) return "'" + path + "' is too large";
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return "cannot read '" + path + "'";
-  std::ostringstream s;
-  s << in.rdbuf();
-  out = s.str();
-  return {};
-}
 
 bool is_hex(const std::string& s, std::size_t n) {
   return s.size() == n && s.find_first_not_of("0123456789abcdef") == std::string::npos;

@@ -75,7 +75,7 @@ std::string create_cluster_security(const options& o, member_security& out) {
   return context_of(f.member, out, "the new cluster's certificate");
 }
 
-std::string join_credentials(const options& o, const std::string& address, member_security& s,
+std::string join_credentials(const std::string& address, member_security& s,
                              join_body& body, std::shared_ptr<tls_context>& tls) {
   body.address = address;
   tls = s.tls;  // operator certificates, or null when insecure
@@ -86,7 +86,6 @@ std::string join_credentials(const options& o, const std::string& address, membe
   auto pinned = tls_context::make(credentials{}, s.token->ca_sha256);
   if (pinned.index() == 1) return std::get<1>(pinned);
   tls = std::get<0>(pinned);
-  (void)o;
   return {};
 }
 

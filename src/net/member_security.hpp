@@ -33,7 +33,7 @@ std::string load_security(const options& o, bool existing, bool joining, member_
 std::string create_cluster_security(const options& o, member_security& out);
 /// A joiner's first connection: the join body to send, and the TLS it is
 /// sent over (pinned to the token's CA, or the operator's certificate).
-std::string join_credentials(const options& o, const std::string& address, member_security& s,
+std::string join_credentials(const std::string& address, member_security& s,
                              join_body& body, std::shared_ptr<tls_context>& tls);
 /// The cluster admitted us: keep its id and, with its own CA, the
 /// certificate issued for our new id.

@@ -4,6 +4,10 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
 namespace actraft::net {
 
 namespace {
@@ -87,6 +91,19 @@ std::string openssl_error(const std::string& what) {
     sep = ';';
   }
   return out;
+}
+
+std::string read_text(const std::string& path, std::string& out, bool& found) {
+  std::error_code ec;
+  found = std::filesystem::exists(path, ec);
+  if (!found) return {};
+  if (std::filesystem::file_size(path, ec) > 1024 * 1024) return "'" + path + "' is larger than 1 MiB";
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return "cannot read '" + path + "'";
+  std::ostringstream s;
+  s << in.rdbuf();
+  out = s.str();
+  return {};
 }
 
 std::string to_hex(const unsigned char* data, std::size_t n) {

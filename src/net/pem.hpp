@@ -33,6 +33,10 @@ std::string to_pem(X509* cert);
 std::string private_to_pem(EVP_PKEY* key);
 std::string public_to_pem(EVP_PKEY* key);
 
+/// A small text file (at most 1 MiB): empty on success, else why not;
+/// `found` false (and no error) if it does not exist.
+std::string read_text(const std::string& path, std::string& out, bool& found);
+
 std::string to_hex(const unsigned char* data, std::size_t n);
 /// OpenSSL's queued errors appended to `what`, and the queue cleared.
 std::string openssl_error(const std::string& what);

@@ -17,18 +17,12 @@ namespace actraft::net {
 
 namespace {
 
-/// A credential file: present, readable, not empty, and small. Empty on
-/// success, else why not.
-std::string read_small_file(const std::string& path, const char* what, std::string& into) {
-  constexpr std::size_t max_size = 1024 * 1024;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::string("cannot read the ") + what + " file '" + path + "'";
-  std::ostringstream text;
-  text << in.rdbuf();
-  into = text.str();
+/// A credential file: present, readable, not empty, and small.
+std::string read_credential(const std::string& path, const char* what, std::string& into) {
+  bool found = false;
+  if (auto e = read_text(path, into, found); !e.empty()) return std::string("the ") + what + " file: " + e;
+  if (!found) return std::string("cannot read the ") + what + " file '" + path + "'";
   if (into.empty()) return std::string("the ") + what + " file '" + path + "' is empty";
-  if (into.size() > max_size)
-    return std::string("the ") + what + " file '" + path + "' is larger than 1 MiB";
   return {};
 }
 
@@ -49,9 +43,9 @@ std::variant<credentials, std::string> read_credential_files(const std::string& 
                                                              const std::string& cert,
                                                              const std::string& key) {
   credentials c;
-  if (auto e = read_small_file(ca, "CA certificate", c.ca_pem); !e.empty()) return e;
-  if (auto e = read_small_file(cert, "certificate", c.cert_pem); !e.empty()) return e;
-  if (auto e = read_small_file(key, "private key", c.key_pem); !e.empty()) return e;
+  if (auto e = read_credential(ca, "CA certificate", c.ca_pem); !e.empty()) return e;
+  if (auto e = read_credential(cert, "certificate", c.cert_pem); !e.empty()) return e;
+  if (auto e = read_credential(key, "private key", c.key_pem); !e.empty()) return e;
   return c;
 }
 
