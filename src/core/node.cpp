@@ -41,6 +41,12 @@ node::node(const options& opts, persisted_state state)
   // Everything volatile starts afresh: a restarted node is a follower that
   // knows no leader, whatever it was before (Figure 2, "Persistent state").
   become_follower(term_, no_node);
+  // §6.4.1: a leader's lease counts on every voter that answered it to vote
+  // for nobody else for an election timeout. A voter that restarts forgot
+  // whom it heard from: it keeps that promise for one election timeout
+  // after it starts, as if it had just heard from a leader. (A node that
+  // never stored a term never answered a leader: see send().)
+  boot_sticky_ = opts_.reads == read_mode::lease && term_ > raft_term{0};
 }
 
 bool node::planted([[maybe_unused]] planted_bug b) const {
@@ -71,6 +77,8 @@ void node::reset(raft_term t) {
   election_elapsed_ = 0;
   heartbeat_elapsed_ = 0;
   reset_election_timeout();
+  fail_reads();  // a read confirmed by another role or term proves nothing
+  boot_sticky_ = false;
   votes_.clear();
   progress_.clear();
   broadcast_pending_ = false;
@@ -91,6 +99,7 @@ void node::become_pre_candidate() {
   leader_ = no_node;
   election_elapsed_ = 0;
   reset_election_timeout();
+  fail_reads();  // the reads asked of the leader we gave up on
   role_ = role::pre_candidate;
 }
 
@@ -181,8 +190,11 @@ void node::start_election(bool pre, bool transfer) {
 
 void node::tick() {
   ++election_elapsed_;
+  if (election_elapsed_ >= opts_.election_ticks) boot_sticky_ = false;
+  age_reads();
   if (role_ == role::leader) {
     ++heartbeat_elapsed_;
+    ++leader_ticks_;
     // A handover that did not happen within an election timeout (the
     // transferee is down or cut off) is abandoned: we lead on.
     if (transferee_ != no_node && ++transfer_elapsed_ >= opts_.election_ticks) {
@@ -225,9 +237,14 @@ bool node::quorum_active() {
 
 void node::send(message m) {
   m.from = opts_.id;
+  // An answer to a leader's heartbeat in a term not yet durable waits for
+  // it too: the lease counts on the voters that answered (§6.4.1), and a
+  // restarted voter keeps that promise only if it knows it made it.
   const bool durable_promise =
       m.type == message_type::vote || m.type == message_type::vote_response ||
-      m.type == message_type::append_response;
+      m.type == message_type::append_response ||
+      (m.type == message_type::heartbeat_response && opts_.reads == read_mode::lease &&
+       term_ != durable_state_.term);
   // A vote or an acknowledgement promises state that must survive a crash
   // (Figure 2: persist before responding). A candidate's request carries its
   // own vote for itself, which must be durable as well.
@@ -285,6 +302,8 @@ bool node::valid(const message& m) const {
     case message_type::heartbeat:
     case message_type::heartbeat_response:
     case message_type::timeout_now:
+    case message_type::read_index:
+    case message_type::read_index_response:
       return m.entries.empty();
   }
   return false;
@@ -298,7 +317,7 @@ void node::step(const message& m) {
     // §6 (check-quorum's companion): a follower that heard from a leader
     // within the minimum election timeout ignores vote requests, so a
     // partitioned node cannot depose a healthy leader.
-    if (vote_request && !m.transfer && opts_.check_quorum && leader_ != no_node &&
+    if (vote_request && !m.transfer && opts_.check_quorum && (leader_ != no_node || boot_sticky_) &&
         election_elapsed_ < opts_.election_ticks)
       return;
     if (m.type == message_type::pre_vote ||
@@ -332,6 +351,10 @@ void node::step(const message& m) {
         break;
       case message_type::vote: r.type = message_type::vote_response; break;
       case message_type::pre_vote: r.type = message_type::pre_vote_response; break;
+      case message_type::read_index:
+        r.type = message_type::read_index_response;
+        r.context = m.context;
+        break;
       default: return;  // stale responses are ignored
     }
     respond(std::move(r));
@@ -340,6 +363,14 @@ void node::step(const message& m) {
 
   if (m.type == message_type::vote || m.type == message_type::pre_vote) {
     handle_vote_request(m);
+    return;
+  }
+  if (m.type == message_type::read_index) {
+    handle_read_index(m);
+    return;
+  }
+  if (m.type == message_type::read_index_response) {
+    handle_read_index_response(m);
     return;
   }
   switch (role_) {
@@ -410,7 +441,10 @@ void node::adopt_configuration(configuration c, log_index index) {
 
 bool node::has_ready() const {
   if (ready_outstanding_) return false;
+  const bool round_wanted =
+      read_round_due() && !reads_.empty() && reads_.back().round == 0;
   return broadcast_pending_ || pending_install_ || !messages_.empty() || !persisted_messages_.empty() ||
+         round_wanted || !read_states_.empty() ||
          log_.unstable_from() <= log_.last_index() || current_hard_state() != handed_state_ ||
          log_.commit() > applied_;
 }
@@ -419,6 +453,12 @@ ready node::take_ready() {
   ACTRAFT_INVARIANT(!ready_outstanding_, "take_ready before the previous ready was advanced");
   if (role_ == role::leader && broadcast_pending_) broadcast_append();
   broadcast_pending_ = false;
+  // §6.4: reads that arrived since the last round get one now; the reads
+  // of one ready share it.
+  if (read_round_due() && !reads_.empty() && reads_.back().round == 0) {
+    heartbeat_elapsed_ = 0;
+    broadcast_heartbeat();
+  }
   ready rd;
   const hard_state hs = current_hard_state();
   rd.entries = log_.take_unstable();
@@ -433,6 +473,8 @@ ready node::take_ready() {
     ACTRAFT_INVARIANT(m.type != message_type::append_response || m.reject || m.index <= log_.last_index(),
                       "an acknowledgement covers only entries the log holds");
   rd.persisted_messages = std::move(persisted_messages_);
+  rd.reads = std::move(read_states_);
+  read_states_.clear();
   messages_.clear();
   persisted_messages_.clear();
   if (pending_install_) {

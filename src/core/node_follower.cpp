@@ -187,6 +187,7 @@ void node::handle_heartbeat(const message& m) {
   r.type = message_type::heartbeat_response;
   r.to = m.from;
   r.term = term_;
+  r.context = m.context;  // confirms the leader's round (§6.4)
   // Our commit index tells a leader waiting on a snapshot whether we have it.
   r.commit = log_.commit();
   respond(std::move(r));

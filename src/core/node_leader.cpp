@@ -91,6 +91,9 @@ bool node::transfer_leadership(node_id to) {
 }
 
 void node::send_timeout_now(node_id to) {
+  // The transferee campaigns past the voters' promise a lease relies on
+  // (message::transfer): no lease reads for the rest of this term.
+  lease_forfeited_ = true;
   message m;
   m.type = message_type::timeout_now;
   m.to = to;
@@ -103,6 +106,10 @@ void node::handle_heartbeat_response(const message& m) {
   if (it == progress_.end()) return;
   progress& pr = it->second;
   pr.recent_active = true;
+  if (m.context > pr.round_acked && m.context <= round_) {
+    pr.round_acked = m.context;
+    release_reads();
+  }
   if (pr.state == replication_state::snapshot) {
     // The snapshot's answer may have been lost. A follower whose commit
     // index reached the snapshot has the snapshot or the entries it covers:
@@ -216,6 +223,10 @@ void node::broadcast_append() {
 }
 
 void node::broadcast_heartbeat() {
+  // Every heartbeat is a round: reads waiting for one get this one.
+  if (read_round_due()) assign_round();
+  ++round_;
+  if (opts_.reads == read_mode::lease) round_sent_at_[round_] = leader_ticks_;
   for (const auto& [id, pr] : progress_) {
     message m;
     m.type = message_type::heartbeat;
@@ -223,8 +234,10 @@ void node::broadcast_heartbeat() {
     m.term = term_;
     // Never tell a follower to commit beyond what it is known to hold.
     m.commit = std::min(pr.match, log_.commit());
+    m.context = round_;
     send(std::move(m));
   }
+  release_reads();  // a lone voter is its own quorum
 }
 
 bool node::maybe_commit() {

@@ -53,6 +53,7 @@ class writer {
     u64(m.hint_index.value);
     u64(m.hint_term.value);
     boolean(m.transfer);
+    u64(m.context);
   }
   std::vector<char> finish() {
     const auto n = static_cast<std::uint32_t>(buf_.size() - frame_header_bytes);
@@ -120,7 +121,7 @@ class reader {
   core::message message() {
     core::message m;
     const auto type = u8();
-    if (type > static_cast<std::uint8_t>(core::message_type::snapshot)) ok = false;
+    if (type > static_cast<std::uint8_t>(core::message_type::read_index_response)) ok = false;
     m.type = static_cast<core::message_type>(type);
     m.from = core::node_id{u64()};
     m.to = core::node_id{u64()};
@@ -145,6 +146,7 @@ class reader {
     m.hint_index = core::log_index{u64()};
     m.hint_term = core::raft_term{u64()};
     m.transfer = boolean();
+    m.context = u64();
     return m;
   }
   /// True if everything read well and nothing is left over.

@@ -25,7 +25,8 @@ namespace actraft::net {
 
 using core::bytes;
 
-inline constexpr std::uint16_t wire_version = 1;
+/// 2: Raft messages carry a context (heartbeat rounds and reads, §6.4).
+inline constexpr std::uint16_t wire_version = 2;
 inline constexpr std::size_t frame_header_bytes = 4;
 /// Addresses, ids, reasons, keys: small text.
 inline constexpr std::size_t max_text_bytes = 64 * 1024;

@@ -95,6 +95,8 @@ struct knobs {
   std::size_t max_inflight = 256;
   int promote_lag = 64;  ///< negative: learners stay learners
   std::uint64_t seed_base = 0;
+  core::read_mode reads = core::read_mode::read_index;
+  int lease_margin_ticks = 3;
 };
 
 inline options make_options(std::uint64_t id, const knobs& k = {}) {
@@ -107,6 +109,8 @@ inline options make_options(std::uint64_t id, const knobs& k = {}) {
   o.max_batch_bytes = k.max_batch_bytes;
   o.max_inflight = k.max_inflight;
   o.promote_lag = k.promote_lag;
+  o.reads = k.reads;
+  o.lease_margin_ticks = k.lease_margin_ticks;
   o.seed = k.seed_base + id;  // distinct per node, same every run
 #ifdef ACTRAFT_PAPER_PLANTED_BUGS
   // Mutation check of these tests: build them with this macro against a core
@@ -242,6 +246,7 @@ class peer {
       ready rd = n_->take_ready();
       persist(rd);
       record_applied(rd.committed);
+      reads_.insert(reads_.end(), rd.reads.begin(), rd.reads.end());
       out.add(rd);
       n_->advance();
     }
@@ -270,6 +275,9 @@ class peer {
   /// Loses everything volatile; comes back from the disk.
   void restart() { n_.emplace(opts_, disk_); }
 
+  /// The reads settled so far (ready::reads), oldest first; taken, they are forgotten.
+  std::vector<core::read_state> take_reads() { return std::exchange(reads_, {}); }
+
   /// Applied entries by index. State Machine Safety: no index is ever
   /// applied with two different entries, on this node across restarts.
   const std::map<std::uint64_t, entry>& applied() const { return applied_; }
@@ -287,6 +295,7 @@ class peer {
   memory_storage disk_;
   std::optional<core::node> n_;
   std::map<std::uint64_t, entry> applied_;
+  std::vector<core::read_state> reads_;
 };
 
 /// n peers and a FIFO of messages between them. Links can be cut and nodes

@@ -27,6 +27,12 @@ enum class message_type : std::uint8_t {
   /// caller moves the data, and steps this message into the follower's core
   /// once the data is durable there.
   snapshot = 9,
+  /// §6.4: a follower asks the leader for a read index (`context` names
+  /// the read); the leader answers once a heartbeat round confirmed it leads.
+  read_index = 10,
+  /// The leader's answer: `index` (its commit index when the read arrived),
+  /// or `reject` (it does not lead: ask again, maybe elsewhere).
+  read_index_response = 11,
 };
 
 std::string_view to_string(message_type t);
@@ -59,12 +65,18 @@ struct message {
   /// the leader lease protects against disruptive nodes, not the leader's
   /// own handover.
   bool transfer = false;
+  /// heartbeat: the leader's round number in this term; heartbeat_response
+  /// echoes it (an answer to round r confirms the leader for every read
+  /// waiting on a round up to r). read_index, read_index_response: the
+  /// follower's name for the read.
+  std::uint64_t context = 0;
 
   friend bool operator==(const message& a, const message& b) {
     return a.type == b.type && a.from == b.from && a.to == b.to && a.term == b.term &&
            a.index == b.index && a.log_term == b.log_term && a.entries == b.entries &&
            a.commit == b.commit && a.reject == b.reject && a.hint_index == b.hint_index &&
-           a.hint_term == b.hint_term && a.snapshot == b.snapshot && a.transfer == b.transfer;
+           a.hint_term == b.hint_term && a.snapshot == b.snapshot && a.transfer == b.transfer &&
+           a.context == b.context;
   }
 };
 

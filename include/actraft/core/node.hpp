@@ -26,6 +26,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <optional>
 #include <vector>
@@ -50,6 +51,21 @@ struct persisted_state {
   hard_state state;
   snapshot_meta snapshot;
   std::vector<entry> entries;  ///< the entries after snapshot.index, in order
+};
+
+/// The outcome of a read asked with node::read_index. `ok`: the read may be
+/// served once the state machine has applied `index` (§6.4: then it
+/// reflects every write committed before the read was asked). Not ok: this
+/// node could not confirm a leader for it (leadership changed, or no round
+/// was answered within an election timeout); nothing was read, so the
+/// caller may ask again.
+struct read_state {
+  std::uint64_t id = 0;
+  log_index index;
+  bool ok = false;
+  friend bool operator==(const read_state& a, const read_state& b) {
+    return a.id == b.id && a.index == b.index && a.ok == b.ok;
+  }
 };
 
 /// The work a node hands to its caller. See the top of this file.
@@ -78,10 +94,13 @@ struct ready {
   std::optional<snapshot_meta> snapshot;
   /// Newly committed entries, to apply in order.
   std::vector<entry> committed;
+  /// Reads asked with read_index that are settled: serve each once
+  /// `committed` (and what came before) is applied up to its index.
+  std::vector<read_state> reads;
 
   [[nodiscard]] bool empty() const {
     return !state && entries.empty() && messages.empty() && persisted_messages.empty() &&
-           committed.empty() && !snapshot;
+           committed.empty() && !snapshot && reads.empty();
   }
 };
 
@@ -121,6 +140,19 @@ class node {
   /// uncommitted at a time, and a new leader must first commit an entry of
   /// its own term (the fix to the single-server change bug).
   propose_result propose_membership(const membership_change& change);
+  /// A linearizable read without a log write (§6.4). The leader notes its
+  /// commit index, waits until it has committed an entry of its own term
+  /// and until a quorum answered a heartbeat round sent after the read
+  /// arrived (every read waiting then shares that round), or serves it at
+  /// once within its lease (read_mode::lease). A follower asks its leader
+  /// for the index. The outcome comes in a ready's `reads`, named `id` (the
+  /// caller's, unique among its open reads). False, and nothing pending, if
+  /// no leader is known: ask again once one is.
+  bool read_index(std::uint64_t id);
+  /// Leader: a lease read must not trust the ticks counted so far (the
+  /// caller's clock jumped, or its ticks came late): only rounds sent from
+  /// now on renew the lease.
+  void expire_lease();
   /// Starts an election now (as if the election timeout elapsed).
   void campaign();
   /// Leader: hands leadership to voter `to` (§3.10 of the Raft thesis).
@@ -223,6 +255,21 @@ class node {
   void maybe_promote(node_id id, const progress& pr);
   std::uint64_t next_random();
 
+  // Reads (node_reads.cpp, §6.4).
+  void handle_read_index(const message& m);
+  void handle_read_index_response(const message& m);
+  void settle_read(std::uint64_t id, node_id from, log_index index, bool ok);
+  /// Leader: reads waiting for a round may get one (an entry of this term is committed).
+  [[nodiscard]] bool read_round_due() const;
+  /// Leader: the next heartbeat round serves every read that has none yet.
+  void assign_round();
+  /// Leader: serves the reads whose round a quorum answered; renews the lease.
+  void release_reads();
+  [[nodiscard]] bool lease_valid() const;
+  /// Every read this node holds fails (it stopped leading, or lost its leader).
+  void fail_reads();
+  void age_reads();
+
   options opts_;
   configuration config_;
   log_index config_index_;            // index of the entry config_ came from
@@ -246,6 +293,24 @@ class node {
   node_id transferee_ = no_node;           // leader: handing over to this member
   int transfer_elapsed_ = 0;               // leader: ticks since the handover began
   log_index last_broadcast_commit_;        // leader: commit index followers were last sent
+
+  // Reads (§6.4).
+  struct pending_read {
+    std::uint64_t id = 0;
+    node_id from;            // no_node: asked here; else the follower that asked
+    log_index index;         // the commit index it must reflect (once assigned a round)
+    std::uint64_t round = 0; // the heartbeat round confirming it (0: none yet)
+    int age = 0;             // ticks waited
+  };
+  std::deque<pending_read> reads_;         // leader: in order of rounds
+  std::map<std::uint64_t, int> asked_;     // follower: reads asked of the leader -> ticks waited
+  std::vector<read_state> read_states_;    // settled, for the next ready
+  std::uint64_t round_ = 0;                // leader: last heartbeat round sent this term
+  std::map<std::uint64_t, std::uint64_t> round_sent_at_;  // leader: round -> leader_ticks_
+  std::uint64_t leader_ticks_ = 0;         // leader: ticks since it became leader
+  std::uint64_t lease_until_ = 0;          // leader: lease reads allowed while leader_ticks_ < this
+  bool lease_forfeited_ = false;           // leader: a handover began this term: no lease
+  bool boot_sticky_ = false;               // lease: a restarted voter votes for nobody for a while
 
   // The ready cycle.
   hard_state durable_state_;  // last hard state handed out with must_sync (and advanced)

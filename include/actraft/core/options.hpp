@@ -27,7 +27,28 @@ enum class planted_bug : std::uint8_t {
   answer_before_apply,    ///< answer a proposal once committed, without waiting for apply
   skip_vote_sync,         ///< write only readies with entries: a new term or vote is not synced
   answer_by_index,        ///< match answers to pending proposals by index alone, not (index, term)
+  read_without_round,     ///< serve a read at the leader's commit index without a heartbeat round
 };
+
+/// How a leader confirms it still leads before it serves a read (§6.4).
+enum class read_mode : std::uint8_t {
+  /// ReadIndex: one heartbeat round answered by a quorum, shared by every
+  /// read that arrived before the round was sent. Safe whatever the clocks do.
+  read_index,
+  /// Leader lease (§6.4.1): a read is served at once while the last round a
+  /// quorum answered was sent less than `election_ticks - lease_margin_ticks`
+  /// ticks ago. Needs check-quorum (voters that heard from the leader refuse
+  /// to vote for anyone else for an election timeout) and clocks whose rates
+  /// differ by less than the margin covers; a read index round otherwise.
+  lease,
+};
+
+/// The lease margin (options::lease_margin_ticks) that keeps a lease safe
+/// when the caller ticks at least every 1.25 intervals (and expires the
+/// lease otherwise) and clock rates differ by at most `drift`: the leader's
+/// lease of election_ticks - m ticks, measured on its clock, must end before
+/// a voter that heard it waits election_ticks - 1 whole ticks on its own.
+int lease_margin_ticks(int election_ticks, double drift);
 
 struct options {
   node_id id;
@@ -53,6 +74,14 @@ struct options {
   /// this many entries of the leader's (so a slow joiner never stalls the
   /// quorum). Negative: never promote automatically.
   int promote_lag = 64;
+  /// How reads are confirmed; see read_mode.
+  read_mode reads = read_mode::read_index;
+  /// read_mode::lease: the lease ends this many ticks before the election
+  /// timeout a voter waits after hearing from the leader. At least 2: one
+  /// tick because ticks count whole intervals, one for the caller's slack in
+  /// calling tick() (it must also expire the lease when ticks come late);
+  /// add election_ticks times the clock drift to bound.
+  int lease_margin_ticks = 3;
   /// Seeds the election timeout randomization. Same seed, same run.
   std::uint64_t seed = 1;
 

@@ -35,6 +35,8 @@ struct progress {
   log_index pending_snapshot;
   /// snapshot: heartbeat answers received since it was sent.
   int snapshot_wait = 0;
+  /// Highest heartbeat round of this term the follower answered (§6.4).
+  std::uint64_t round_acked = 0;
 
   void become_probe() {
     state = replication_state::probe;
