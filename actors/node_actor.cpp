@@ -118,6 +118,22 @@ node_actor::behavior_type node_actor_impl(node_actor::stateful_pointer<node_stat
         submit(self, rp, std::move(r));
         return rp;
       },
+      [self](query_atom, bytes& q) -> caf::result<bytes> {
+        auto rp = self->make_response_promise<bytes>();
+        driver::request r;
+        r.kind = driver::request_kind::query;
+        r.command = core::payload(std::move(q));
+        submit(self, rp, std::move(r));
+        return rp;
+      },
+      [self](stale_query_atom, bytes& q) -> caf::result<bytes> {
+        auto rp = self->make_response_promise<bytes>();
+        driver::request r;
+        r.kind = driver::request_kind::query_local;
+        r.command = core::payload(std::move(q));
+        submit(self, rp, std::move(r));
+        return rp;
+      },
       [self](leave_atom) -> caf::result<std::uint64_t> {
         const auto* core = self->state.replica->core();
         if (core == nullptr) return make_error(errc::not_started, "this node has not joined a cluster yet");

@@ -187,6 +187,16 @@ void node_ports::apply(std::vector<core::entry> entries, std::vector<driver::ans
   });
 }
 
+void node_ports::query(driver::request_id id, core::payload q) {
+  auto it = promises_.find(id);
+  ACTRAFT_INVARIANT(it != promises_.end() && std::holds_alternative<bytes_promise>(it->second),
+                    "a query names a read still open");
+  // After the applies sent before it, on the store's thread; the store
+  // actor answers the client itself.
+  self_->send(store_, query_request{q.get(), std::get<bytes_promise>(std::move(it->second))});
+  promises_.erase(it);
+}
+
 void node_ports::restore(const core::snapshot_meta& meta, const std::string& location) {
   self_->request(store_, caf::infinite, restore_request{location, meta.index.value})
       .then(

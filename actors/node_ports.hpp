@@ -70,6 +70,7 @@ class node_ports final : public driver::clock_port,
   void install(const core::snapshot_meta& meta, const std::string& location) override;
   void record_removal() override;
   void apply(std::vector<core::entry> entries, std::vector<driver::answer_slot> answers) override;
+  void query(driver::request_id id, core::payload q) override;
   void restore(const core::snapshot_meta& meta, const std::string& location) override;
   void take_snapshot() override;
   void answer(driver::request_id id, driver::reply r) override;

@@ -113,6 +113,11 @@ void node_ports::forward(driver::request_id id, const driver::request& r, core::
               },
               failed);
       break;
+    case driver::request_kind::query:
+    case driver::request_kind::query_local:
+      // A follower serves reads itself (the core asks the leader how far).
+      ACTRAFT_INVARIANT(false, "reads are never forwarded");
+      break;
   }
 }
 

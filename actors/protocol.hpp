@@ -72,7 +72,7 @@ typename Inspector::result_type inspect(Inspector& f, message& x) {
   auto type = static_cast<std::uint8_t>(x.type);
   return f(caf::meta::type_name("actraft::message"), type, x.from, x.to, x.term, x.index,
            x.log_term, x.entries, x.commit, x.reject, x.hint_index, x.hint_term, x.snapshot,
-           x.transfer,
+           x.transfer, x.context,
            caf::meta::load_callback([&]() -> caf::error {
              x.type = static_cast<message_type>(type);
              return caf::none;
@@ -184,6 +184,12 @@ struct apply_request {
   std::vector<core::entry> entries;
   std::vector<apply_answer> answers;  ///< ascending indexes
 };
+/// Run store::query on the state left by every apply before it; the store
+/// actor answers the client's promise itself.
+struct query_request {
+  bytes query;
+  caf::typed_response_promise<bytes> promise;
+};
 /// Serialize the store; answers the last index applied and the data.
 struct snapshot_request {};
 /// Replace the store by the snapshot file at `path`, taken at `index`.
@@ -232,7 +238,8 @@ using log_actor = caf::typed_actor<
 using store_actor = caf::typed_actor<
     caf::replies_to<apply_request>::with<std::uint64_t>,
     caf::replies_to<snapshot_request>::with<std::uint64_t, bytes>,
-    caf::replies_to<restore_request>::with<std::uint64_t>, caf::reacts_to<stop_signal>>;
+    caf::replies_to<restore_request>::with<std::uint64_t>, caf::reacts_to<query_request>,
+    caf::reacts_to<stop_signal>>;
 
 /// Writes snapshot files off the log's thread: the member's own snapshots,
 /// and the chunks of one arriving from the leader. Answers the path of a
@@ -259,6 +266,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actraft::actors::install_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actraft::actors::removed_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actraft::actors::apply_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actraft::actors::snapshot_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actraft::actors::query_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actraft::actors::restore_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actraft::actors::write_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actraft::actors::chunk_request)

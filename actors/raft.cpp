@@ -77,6 +77,10 @@ struct raft::impl {
     co.max_batch_bytes = opts.max_batch_bytes;
     co.max_inflight = opts.max_inflight;
     co.promote_lag = opts.promote_lag;
+    if (opts.lease_reads) {
+      co.reads = core::read_mode::lease;
+      co.lease_margin_ticks = core::lease_margin_ticks(co.election_ticks, opts.max_clock_drift);
+    }
     co.seed = std::random_device{}();
     return co;
   }
@@ -413,6 +417,14 @@ std::uint64_t raft::id() const { return impl_->id; }
 
 caf::expected<bytes> raft::propose(const bytes& command) {
   return impl_->ask<bytes>(mailbox(), impl_->opts.request_timeout + 1s, propose_atom_v, command);
+}
+
+caf::expected<bytes> raft::query(const bytes& request) {
+  return impl_->ask<bytes>(mailbox(), impl_->opts.request_timeout + 1s, query_atom_v, request);
+}
+
+caf::expected<bytes> raft::query_stale(const bytes& request) {
+  return impl_->ask<bytes>(mailbox(), impl_->opts.request_timeout + 1s, stale_query_atom_v, request);
 }
 
 caf::expected<node_status> raft::status() {

@@ -24,6 +24,19 @@ caf::expected<bytes> apply_one(store& s, const core::entry& e) {
   }
 }
 
+/// Runs the user's query; what it throws becomes the caller's error.
+caf::expected<bytes> query_one(const store& s, const bytes& q) {
+  try {
+    return s.query(q);
+  } catch (const query_not_supported& ex) {
+    return make_error(errc::not_supported, ex.what());
+  } catch (const std::exception& ex) {
+    return make_error(errc::query_failed, ex.what());
+  } catch (...) {
+    return make_error(errc::query_failed, "unknown exception");
+  }
+}
+
 /// Runs one of the user's snapshot calls; what it throws becomes an error.
 template <class F>
 auto guarded(const char* what, F&& f) -> caf::expected<decltype(f())> {
@@ -100,6 +113,13 @@ store_actor::behavior_type store_actor_impl(store_actor::stateful_pointer<store_
             answer->promise.deliver(std::move(result.error()));
         }
         return st.applied;
+      },
+      [=](query_request& req) {
+        auto result = query_one(*self->state.user_store, req.query);
+        if (result)
+          req.promise.deliver(std::move(*result));
+        else
+          req.promise.deliver(std::move(result.error()));
       },
       [=](snapshot_request) {
         // await: no apply runs until the data is taken, so it is exactly the

@@ -38,6 +38,10 @@ enum class errc : std::uint8_t {
   /// The member has as many requests open as options::max_pending_requests
   /// allows: certainly not carried out; retry after a while (backpressure).
   overloaded,
+  /// The store does not answer queries (it does not override store::query).
+  not_supported,
+  /// The store's query threw on this request; nothing changed.
+  query_failed,
 };
 
 std::string_view to_string(errc e);

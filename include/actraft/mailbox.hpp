@@ -32,7 +32,11 @@ namespace actraft {
 using propose_atom = caf::atom_constant<caf::atom("propose")>;
 using leave_atom = caf::atom_constant<caf::atom("leave")>;
 using status_atom = caf::atom_constant<caf::atom("status")>;
+using query_atom = caf::atom_constant<caf::atom("query")>;
+using stale_query_atom = caf::atom_constant<caf::atom("stalequery")>;
 constexpr propose_atom propose_atom_v{};
+constexpr query_atom query_atom_v{};
+constexpr stale_query_atom stale_query_atom_v{};
 constexpr leave_atom leave_atom_v{};
 constexpr status_atom status_atom_v{};
 
@@ -66,9 +70,17 @@ typename Inspector::result_type inspect(Inspector& f, node_status& x) {
 }
 
 /// propose: a command for store::apply; the answer is apply's result.
+/// query: a linearizable read, store::query's answer once this member has
+///   applied everything committed before the query arrived; no log write
+///   (§6.4: the leader confirms it leads with a heartbeat round or its
+///   lease; a follower asks the leader how far to apply, then answers itself).
+/// stale_query: store::query at once, on what this member has applied: may
+///   miss recent writes (a follower behind, a deposed leader), never more.
 /// leave: removes the member that receives it; answers its id once removed.
 /// status: this node's view.
 using mailbox = caf::typed_actor<caf::replies_to<propose_atom, bytes>::with<bytes>,
+                                 caf::replies_to<query_atom, bytes>::with<bytes>,
+                                 caf::replies_to<stale_query_atom, bytes>::with<bytes>,
                                  caf::replies_to<leave_atom>::with<std::uint64_t>,
                                  caf::replies_to<status_atom>::with<node_status>>;
 

@@ -16,6 +16,15 @@ struct options {
   /// A follower that hears nothing from a leader for a random time in
   /// [election_timeout, 2 * election_timeout) starts an election.
   std::chrono::milliseconds election_timeout{250};
+  /// Linearizable reads (raft::query) normally cost one heartbeat round to
+  /// a quorum (ReadIndex). With lease_reads the leader serves them at once
+  /// while its last round a quorum answered is recent enough that no other
+  /// leader can exist yet (§6.4.1): that relies on the members' clocks
+  /// running at rates within max_clock_drift of each other, and on no
+  /// process pausing without its timer noticing. Every member must use the
+  /// same setting. Needs election_timeout >= 3 heartbeat intervals.
+  bool lease_reads = false;
+  double max_clock_drift = 0.01;
   /// How long a proposal, join or leave may take before it is answered with
   /// `timeout` (or `not_leader` if no leader was found in time).
   std::chrono::milliseconds request_timeout{5000};
@@ -98,6 +107,7 @@ struct options {
   std::chrono::milliseconds reconnect_max{2000};
 
   /// Empty if usable, else what is wrong, in words.
+
   [[nodiscard]] std::string validate() const;
 };
 

@@ -75,6 +75,10 @@ class raft {
   /// `timeout` shortly after the request's own deadline. Before lead() or
   /// join(): `not_started`.
   caf::expected<bytes> propose(const bytes& command);
+  /// store::query, linearizable (see the mailbox's query) ...
+  caf::expected<bytes> query(const bytes& request);
+  /// ... or at once on this member's state, which may be stale.
+  caf::expected<bytes> query_stale(const bytes& request);
   caf::expected<node_status> status();
   caf::expected<std::uint64_t> leave();
   /// Removes another member (one that is gone for good, say); answers its id.

@@ -6,7 +6,13 @@
 //   struct kv : actraft::typed_store<put, std::string> {
 //     std::string execute(const put& p) override { ... }
 //   };
+//   struct get { std::string key; template <class A> void serialize(A& a) { a(key); } };
+//   struct kv : actraft::typed_store<put, std::string, get, std::string> {
+//     std::string execute(const put& p) override { ... }
+//     std::string read(const get& g) const override { ... }    // read-only, no log write
+//   };
 //   auto previous = actraft::propose<std::string>(node, put{"k", "v"});   // blocking
+//   auto value = actraft::query<std::string>(node, get{"k"});           // linearizable
 //   actraft::propose<std::string>(self, mailbox, put{"k", "v"}, 6s,      // from an actor
 //                                 [](std::string previous) { ... },
 //                                 [](const caf::error& err) { ... });
@@ -16,6 +22,8 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
+#include <utility>
 
 #include <cereal/archives/portable_binary.hpp>
 #include <cereal/types/map.hpp>
@@ -69,12 +77,25 @@ T decode_or_throw(const bytes& data, const char* what = "snapshot") {
   return std::move(*value);
 }
 
-/// A store whose commands, results and snapshots are C++ values.
-template <class Command, class Result>
+/// No queries: the Query parameter of a typed_store that answers none.
+struct no_query {
+  template <class A>
+  void serialize(A&) {}
+};
+
+/// A store whose commands, results, queries and snapshots are C++ values.
+/// With a Query type, `read` answers queries (store::query: read-only, where
+/// and when store::query runs); without, queries answer not_supported.
+template <class Command, class Result, class Query = no_query, class Answer = Result>
 class typed_store : public store {
  public:
   /// Applies one command (deterministically, like store::apply).
   virtual Result execute(const Command& command) = 0;
+  /// Answers one query from the state as it is; must not change it.
+  virtual Answer read(const Query& query) const {
+    (void)query;
+    throw query_not_supported();
+  }
 
   bytes apply(const bytes& command) final {
     auto cmd = decode<Command>(command);
@@ -83,27 +104,51 @@ class typed_store : public store {
     if (!cmd) throw std::invalid_argument("command cannot be decoded");
     return encode(execute(*cmd));
   }
+  bytes query(const bytes& request) const final {
+    if constexpr (std::is_same_v<Query, no_query>) {
+      throw query_not_supported();
+    } else {
+      auto q = decode<Query>(request);
+      if (!q) throw std::invalid_argument("query cannot be decoded");
+      return encode(read(*q));
+    }
+  }
 };
+
+namespace detail {
+template <class T>
+caf::expected<T> decoded(caf::expected<bytes> r) {
+  if (!r) return r.error();
+  auto value = decode<T>(*r);
+  if (!value) return make_error(errc::bad_request, "result cannot be decoded");
+  return std::move(*value);
+}
+}  // namespace detail
 
 /// Proposes a typed command from blocking code (not from inside an actor:
 /// use the form below there); decodes the typed result.
 template <class Result, class Command>
 caf::expected<Result> propose(raft& node, const Command& command) {
-  auto r = node.propose(encode(command));
-  if (!r) return r.error();
-  auto decoded = decode<Result>(*r);
-  if (!decoded) return make_error(errc::bad_request, "result cannot be decoded");
-  return std::move(*decoded);
+  return detail::decoded<Result>(node.propose(encode(command)));
 }
 
-/// Proposes a typed command from an actor, without blocking it: exactly one
-/// of `on_result(Result)` and `on_error(const caf::error&)` is called later,
-/// on the actor. Give a `timeout` longer than options::request_timeout, or
-/// CAF's own request timeout answers before actraft can say what happened.
-template <class Result, class Self, class Command, class OnResult, class OnError>
-void propose(Self* self, const mailbox& node, const Command& command, caf::timespan timeout,
-             OnResult on_result, OnError on_error) {
-  self->request(node, timeout, propose_atom_v, encode(command))
+/// A typed linearizable query from blocking code (raft::query).
+template <class Answer, class Query>
+caf::expected<Answer> query(raft& node, const Query& q) {
+  return detail::decoded<Answer>(node.query(encode(q)));
+}
+
+/// A typed query of this member's state as it is, maybe stale (raft::query_stale).
+template <class Answer, class Query>
+caf::expected<Answer> query_stale(raft& node, const Query& q) {
+  return detail::decoded<Answer>(node.query_stale(encode(q)));
+}
+
+namespace detail {
+template <class Result, class Self, class Atom, class OnResult, class OnError>
+void typed_request(Self* self, const mailbox& node, Atom atom, bytes payload, caf::timespan timeout,
+                   OnResult on_result, OnError on_error) {
+  self->request(node, timeout, atom, std::move(payload))
       .then(
           [on_result, on_error](bytes& reply) mutable {
             auto decoded = decode<Result>(reply);
@@ -113,6 +158,26 @@ void propose(Self* self, const mailbox& node, const Command& command, caf::times
               on_result(std::move(*decoded));
           },
           [on_error](caf::error& err) mutable { on_error(err); });
+}
+}  // namespace detail
+
+/// Proposes a typed command from an actor, without blocking it: exactly one
+/// of `on_result(Result)` and `on_error(const caf::error&)` is called later,
+/// on the actor. Give a `timeout` longer than options::request_timeout, or
+/// CAF's own request timeout answers before actraft can say what happened.
+template <class Result, class Self, class Command, class OnResult, class OnError>
+void propose(Self* self, const mailbox& node, const Command& command, caf::timespan timeout,
+             OnResult on_result, OnError on_error) {
+  detail::typed_request<Result>(self, node, propose_atom_v, encode(command), timeout,
+                                std::move(on_result), std::move(on_error));
+}
+
+/// A typed linearizable query from an actor, without blocking it (as propose).
+template <class Answer, class Self, class Query, class OnResult, class OnError>
+void query(Self* self, const mailbox& node, const Query& q, caf::timespan timeout,
+           OnResult on_result, OnError on_error) {
+  detail::typed_request<Answer>(self, node, query_atom_v, encode(q), timeout, std::move(on_result),
+                                std::move(on_error));
 }
 
 }  // namespace actraft

@@ -1,5 +1,7 @@
 #include "actraft/options.hpp"
 
+#include "actraft/core/options.hpp"
+
 namespace actraft {
 
 std::string options::validate() const {
@@ -41,6 +43,15 @@ std::string options::validate() const {
   if (snapshot_idle_timeout < request_timeout)
     return "snapshot_idle_timeout must be at least the request_timeout";
   if (max_connections < 4) return "max_connections must be at least 4";
+  if (lease_reads) {
+    if (!(max_clock_drift >= 0 && max_clock_drift < 0.5))
+      return "max_clock_drift must be between 0 and 0.5";
+    const int ticks = static_cast<int>(election_timeout / heartbeat_interval);
+    if (core::lease_margin_ticks(ticks, max_clock_drift) >= ticks)
+      return "lease_reads need an election_timeout of more heartbeat intervals (" +
+             std::to_string(ticks) + " leave no lease with max_clock_drift " +
+             std::to_string(max_clock_drift) + ")";
+  }
   return {};
 }
 

@@ -16,6 +16,8 @@ std::string_view to_string(errc e) {
     case errc::not_started: return "not_started";
     case errc::unauthorized: return "unauthorized";
     case errc::overloaded: return "overloaded";
+    case errc::not_supported: return "not_supported";
+    case errc::query_failed: return "query_failed";
   }
   return "unknown";
 }

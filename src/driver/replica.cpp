@@ -49,6 +49,7 @@ void replica::start(start_state s) {
   snapshot_ = s.persisted.snapshot;
   snapshot_location_ = std::move(s.snapshot_location);
   applied_ = snapshot_.index;
+  handed_ = snapshot_.index;  // the store starts from the snapshot in force
   core_.emplace(core_opts_, std::move(s.persisted));
   // Committed entries are applied again from the snapshot on: removal is
   // judged by the configurations as they come, starting from the snapshot's
@@ -103,6 +104,8 @@ void replica::tick() {
   if (phase_ == phase::removed || phase_ == phase::stopped) return;
   const auto now = io_.clock->now();
   ++ticks_;
+  check_tick_clock();
+  last_tick_at_ = now;
   // While a leader's snapshot is put in force the core's clock stands still:
   // nothing else could change its term then (no message is stepped), and an
   // election started meanwhile would make it refuse the snapshot of the older
@@ -231,6 +234,7 @@ void replica::finish(core::ready& rd) {
     // core heard of it): the state machine becomes it before any later
     // entry is applied (the port carries its calls out in order).
     io_.machine->restore(*rd.snapshot, snapshot_location_);
+    handed_ = std::max(handed_, rd.snapshot->index);
     restoring_ = true;
     bytes_since_snapshot_ = 0;
     // Proposals it covers were applied (or overwritten) elsewhere; their
@@ -250,8 +254,12 @@ void replica::finish(core::ready& rd) {
     watch_membership(rd.committed);
     for (const auto& e : rd.committed) bytes_since_snapshot_ += e.data.size();
     auto slots = take_answers(rd.committed);
+    handed_ = std::max(handed_, rd.committed.back().index);
     io_.machine->apply(std::move(rd.committed), std::move(slots));
   }
+  // Reads settled by this ready go to the state machine after what it was
+  // just handed (a leader's read index is at most its commit index).
+  on_reads(rd.reads);
   core_->advance();
 }
 

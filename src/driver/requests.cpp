@@ -12,14 +12,17 @@ namespace actraft::driver {
 void replica::submit(request_id id, request r) {
   // Bounded where it enters: a command every member would store and send,
   // and the requests this member keeps open.
-  if (r.kind == request_kind::propose && r.command.size() > opts_.max_command_bytes) {
+  const bool carries_bytes = r.kind == request_kind::propose || r.kind == request_kind::query ||
+                             r.kind == request_kind::query_local;
+  if (carries_bytes && r.command.size() > opts_.max_command_bytes) {
     answer(id, reply::failure(errc::bad_request,
                               "a command of " + std::to_string(r.command.size()) +
                                   " bytes exceeds max_command_bytes (" +
                                   std::to_string(opts_.max_command_bytes) + ")"));
     return;
   }
-  if (waiting_.size() + pending_.size() + forwarded_.size() >= opts_.max_pending_requests) {
+  if (waiting_.size() + pending_.size() + forwarded_.size() + reading_.size() + reads_ready_.size() >=
+      opts_.max_pending_requests) {
     answer(id, reply::failure(errc::overloaded,
                               std::to_string(opts_.max_pending_requests) +
                                   " requests are open on this member (max_pending_requests)"));
@@ -44,6 +47,10 @@ void replica::route(waiting_request w) {
     case phase::installing:
       break;
   }
+  if (w.req.kind == request_kind::query || w.req.kind == request_kind::query_local) {
+    route_query(std::move(w));
+    return;
+  }
   auto& c = *core_;
   if (c.current_role() == core::role::leader) {
     if (hand_over_before_leaving(w)) return;
@@ -58,6 +65,9 @@ void replica::route(waiting_request w) {
       case request_kind::remove:
         r = c.propose_membership({core::membership_op::remove, w.req.member, {}});
         break;
+      case request_kind::query:
+      case request_kind::query_local:
+        return;  // routed above
     }
     switch (r.error) {
       case core::propose_error::none:
@@ -203,6 +213,7 @@ void replica::answer_applied() {
 
 /// Every request is answered by its deadline, whatever else happens.
 void replica::expire(time_point now) {
+  expire_reads(now);
   for (auto it = pending_.begin(); it != pending_.end();) {
     if (now >= it->second.deadline) {
       answer(it->second.id, reply::failure(errc::timeout,
@@ -236,6 +247,7 @@ void replica::answer_everything(errc code, const std::string& why) {
   auto waiting = std::move(waiting_);
   waiting_.clear();
   for (auto& w : waiting) answer(w.id, reply::failure(code, why));
+  answer_reads(code, why);
 }
 
 reply replica::leader_error() const {

@@ -60,6 +60,12 @@ class recording_store : public store {
     std::lock_guard<std::mutex> guard{mutex_};
     return applied_;
   }
+  /// "count": how many commands were applied; "throw": throws.
+  bytes query(const bytes& q) const override {
+    std::lock_guard<std::mutex> guard{mutex_};
+    if (to_string(q) == "throw") throw std::runtime_error("store refused the query");
+    return to_bytes(std::to_string(applied_.size()));
+  }
 
  private:
   mutable std::mutex mutex_;

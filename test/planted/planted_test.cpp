@@ -85,7 +85,7 @@ const std::vector<planted_bug> every_bug{
     planted_bug::skip_truncate,       planted_bug::ack_before_persist,
     planted_bug::concurrent_changes,  planted_bug::learner_counts,
     planted_bug::answer_before_apply, planted_bug::skip_vote_sync,
-    planted_bug::answer_by_index,
+    planted_bug::answer_by_index,     planted_bug::read_without_round,
 };
 
 BOOST_DATA_TEST_CASE(each_planted_bug_is_caught, boost::unit_test::data::make(every_bug), bug) {

@@ -14,6 +14,8 @@ std::string request_name(driver::request_id id, const client_log::record& r) {
     case driver::request_kind::propose: return s + " (propose \"" + text_of(r.command) + "\")";
     case driver::request_kind::join: return s + " (join n" + std::to_string(r.member.value) + ")";
     case driver::request_kind::remove: return s + " (remove n" + std::to_string(r.member.value) + ")";
+    case driver::request_kind::query: return s + " (query)";
+    case driver::request_kind::query_local: return s + " (stale query)";
   }
   return s;
 }
@@ -31,6 +33,10 @@ std::optional<std::string> store_result(const core::entry& e) {
 }
 
 void client_log::add(driver::request_id id, record r) {
+  if (r.kind == driver::request_kind::query) {
+    r.floor = seen_;
+    r.floor_by = seen_by_;
+  }
   open_[id] = r.deadline;
   requests_[id] = std::move(r);
 }
@@ -57,8 +63,38 @@ std::optional<violation> client_log::on_answer(driver::request_id id, const driv
   rec.answered_at = now;
   open_.erase(id);
   ++answered_;
+  if (rec.kind == driver::request_kind::query || rec.kind == driver::request_kind::query_local)
+    return check_read(id, rec, r, checker);
   if (rec.kind != driver::request_kind::propose) return std::nullopt;
   return check_applied(id, rec, r, checker);
+}
+
+/// A read's answer is the state it saw: the number of entries applied.
+std::optional<violation> client_log::check_read(driver::request_id id, const record& rec,
+                                                const driver::reply& r,
+                                                const invariant_checker& checker) {
+  if (!r.ok()) return std::nullopt;  // nothing read
+  const std::string value(r.value.begin(), r.value.end());
+  std::uint64_t n = 0;
+  if (std::from_chars(value.data(), value.data() + value.size(), n).ec != std::errc{})
+    return violation{invariant::answer_integrity,
+                     request_name(id, rec) + " answered \"" + value + "\": not a state"};
+  if (n > checker.committed().last())
+    return violation{invariant::linearizable_read,
+                     request_name(id, rec) + " saw " + std::to_string(n) +
+                         " entries applied, but only " + std::to_string(checker.committed().last()) +
+                         " are committed"};
+  if (rec.kind == driver::request_kind::query_local) return std::nullopt;  // may be stale
+  if (n < rec.floor)
+    return violation{invariant::linearizable_read,
+                     request_name(id, rec) + " asked at t=" + std::to_string(rec.submitted) + " saw " +
+                         std::to_string(n) + " entries applied, but r" + std::to_string(rec.floor_by) +
+                         " had shown index " + std::to_string(rec.floor) + " to a client before"};
+  if (n > seen_) {
+    seen_ = n;
+    seen_by_ = id;
+  }
+  return std::nullopt;
 }
 
 /// A proposal answered "applied" (a value) or "apply failed": its own entry
@@ -92,6 +128,10 @@ std::optional<violation> client_log::check_applied(driver::request_id id, const 
                                                       "\", but index " + std::to_string(index) +
                                                       " holds another entry"};
   acked_.push_back(acked_proposal{core::log_index{index}, applied->term, rec.command});
+  if (index > seen_) {
+    seen_ = index;
+    seen_by_ = id;
+  }
   return std::nullopt;
 }
 

@@ -498,6 +498,17 @@ driver::request_id cluster::propose(core::node_id n, const std::string& command,
   return id;
 }
 
+driver::request_id cluster::query(core::node_id n, bool stale, std::uint64_t timeout_units) {
+  begin_step();
+  driver::request r;
+  r.kind = stale ? driver::request_kind::query_local : driver::request_kind::query;
+  r.command = core::payload(std::string("read"));
+  r.deadline = driver::time_point(std::chrono::milliseconds(now_ + timeout_units));
+  auto id = submit(slot_of(n), std::move(r), stale ? "stale query" : "query");
+  end_step();
+  return id;
+}
+
 driver::request_id cluster::join(core::node_id joiner, core::node_id through,
                                  std::uint64_t timeout_units) {
   begin_step();

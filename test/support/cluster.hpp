@@ -125,6 +125,8 @@ class cluster {
   /// A proposal sent to node `n`'s mailbox; answered through clients().
   driver::request_id propose(core::node_id n, const std::string& command,
                              std::uint64_t timeout_units);
+  /// A read (linearizable, or `stale`) sent to node `n`'s mailbox.
+  driver::request_id query(core::node_id n, bool stale, std::uint64_t timeout_units);
   /// Spare `joiner` asks to join through node `through`; it starts once
   /// the answer comes (with the id it asked for).
   driver::request_id join(core::node_id joiner, core::node_id through, std::uint64_t timeout_units);

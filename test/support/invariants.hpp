@@ -33,6 +33,7 @@ inline constexpr const char* apply_order = "Apply Order";
 inline constexpr const char* exactly_once = "Exactly-Once Apply";
 inline constexpr const char* exactly_once_answer = "Exactly-Once Answer";
 inline constexpr const char* answer_integrity = "Answer Integrity";
+inline constexpr const char* linearizable_read = "Linearizable Read";
 inline constexpr const char* answer_by_deadline = "Answer by Deadline";
 inline constexpr const char* internal_invariant = "Internal Invariant";
 inline constexpr const char* acknowledged_durable = "Acknowledged Proposals Survive";

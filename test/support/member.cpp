@@ -180,6 +180,16 @@ void cluster::member::restore(const core::snapshot_meta& meta, const std::string
   });
 }
 
+void cluster::member::query(driver::request_id id, core::payload) {
+  // After the applies asked before it: the state is the entries applied.
+  c.schedule(machine_done_at(), me(), [this, id](slot&) {
+    const std::string n = std::to_string(applied.size());
+    driver::reply r;
+    r.value.assign(n.begin(), n.end());
+    answer(id, std::move(r));
+  });
+}
+
 void cluster::member::take_snapshot() {
   c.schedule(machine_done_at(), me(), [this](slot& s) {
     // Between two applies: the state at the last applied index.

@@ -52,6 +52,7 @@ struct cluster::member final : driver::clock_port,
   void apply(std::vector<core::entry> entries, std::vector<driver::answer_slot> answers) override;
   void restore(const core::snapshot_meta& meta, const std::string& location) override;
   void take_snapshot() override;
+  void query(driver::request_id id, core::payload q) override;
   // clients
   void answer(driver::request_id id, driver::reply r) override;
   // logger

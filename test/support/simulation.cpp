@@ -25,6 +25,7 @@ struct profile {
   std::uint64_t snapshot_every = 0;  // a node snapshots after this many applied entries (0: never)
   std::uint64_t keep_entries = 0;    // entries a snapshot leaves in the log behind it
   std::uint64_t request_ticks = 0;   // a client request's deadline, in ticks
+  std::uint32_t read_pm = 0;         // client operations that are reads, per mille
   network_profile network;
   disk_profile disk;
 
@@ -37,7 +38,8 @@ struct profile {
        << " units, proposal every ~" << propose_gap << " units, max_down=" << max_down
        << ", spare slots=" << spares << " (down to " << min_members << " members, "
        << membership_pm << "/1000 extra changes), snapshot every " << snapshot_every << " entries keeping "
-       << keep_entries << ", request deadline " << request_ticks << " ticks" 
+       << keep_entries << ", request deadline " << request_ticks << " ticks, reads "
+       << read_pm << "/1000" << (opts.reads == core::read_mode::lease ? " (lease)" : "")
        << "; network drop/dup/slow=" << network.drop_pm << "/" << network.duplicate_pm << "/"
        << network.slow_pm << " per mille; disk slow=" << disk.slow_pm << " per mille";
     return os.str();
@@ -62,7 +64,8 @@ disk_profile random_disk(prng& r) {
   return d;
 }
 
-profile choose_profile(std::uint64_t seed, int nodes, core::planted_bug bug) {
+profile choose_profile(std::uint64_t seed, int nodes, core::planted_bug bug,
+                       std::optional<bool> reads) {
   prng r(derive_seed(seed, 0xF0));
   profile p;
   p.opts.election_ticks = static_cast<int>(r.between(5, 10));
@@ -100,6 +103,17 @@ profile choose_profile(std::uint64_t seed, int nodes, core::planted_bug bug) {
   p.request_ticks = static_cast<std::uint64_t>(p.opts.election_ticks) * (r.chance(200) ? 4 : 20);
   p.network = random_network(r);
   p.disk = random_disk(r);
+  // Reads are drawn apart, so the choices above stay what they were.
+  prng rr(derive_seed(seed, 0xF3));
+  static const std::vector<std::uint32_t> read_pms{0, 300, 600};
+  p.read_pm = reads.value_or(true) ? rr.pick(read_pms) : 0;
+  if (reads == true && p.read_pm == 0) p.read_pm = 300;
+  if (p.read_pm != 0 && p.opts.check_quorum && rr.chance(333)) {
+    // §6.4.1. A node's ticks come tick_units +- tick_jitter apart: over a
+    // few ticks, clocks whose rates differ by up to 25%.
+    p.opts.reads = core::read_mode::lease;
+    p.opts.lease_margin_ticks = core::lease_margin_ticks(p.opts.election_ticks, 0.25);
+  }
   return p;
 }
 
@@ -155,7 +169,7 @@ const std::vector<weighted>& fault_menu() {
 class fault_schedule {
  public:
   fault_schedule(const sim_config& cfg, const profile& p, cluster& c)
-      : cfg_(cfg), p_(p), c_(c), r_(derive_seed(cfg.seed, 0xD1)) {}
+      : cfg_(cfg), p_(p), c_(c), r_(derive_seed(cfg.seed, 0xD1)), rr_(derive_seed(cfg.seed, 0xD2)) {}
 
   void fault_phase(std::uint64_t budget) {
     std::uint64_t next_fault = c_.now() + gap(p_.fault_gap);
@@ -169,7 +183,10 @@ class fault_schedule {
         next_fault = c_.now() + gap(p_.fault_gap);
       } else if (next_propose <= next) {
         c_.advance_to(next_propose);
-        propose();
+        if (p_.read_pm != 0 && rr_.below(1000) < p_.read_pm)
+          read();
+        else
+          propose();
         next_propose = c_.now() + gap(p_.propose_gap);
       } else {
         c_.step();
@@ -323,6 +340,13 @@ class fault_schedule {
     // Mostly to the leader; often enough to a follower, which forwards it.
     if (target == core::no_node || r_.chance(250)) target = r_.pick(up);
     c_.propose(target, next_command(), request_timeout());
+  }
+
+  /// A read on any member (linearizable, or one in eight stale).
+  void read() {
+    auto up = up_nodes();
+    if (up.empty()) return;
+    c_.query(rr_.pick(up), rr_.chance(125), request_timeout());
   }
 
   fault choose() {
@@ -637,6 +661,7 @@ class fault_schedule {
   const profile& p_;
   cluster& c_;
   prng r_;
+  prng rr_;  // reads: drawn apart from the faults
   std::uint64_t proposals_ = 0;
   node_id armed_ = core::no_node;
   core::log_index armed_commit_;
@@ -673,6 +698,7 @@ const char* to_string(core::planted_bug b) {
     case core::planted_bug::answer_before_apply: return "answer_before_apply";
     case core::planted_bug::skip_vote_sync: return "skip_vote_sync";
     case core::planted_bug::answer_by_index: return "answer_by_index";
+    case core::planted_bug::read_without_round: return "read_without_round";
   }
   return "?";
 }
@@ -685,6 +711,7 @@ std::string replay_command(const sim_config& cfg) {
   std::string s = "build/test/sim_replay --seed " + std::to_string(cfg.seed) + " --nodes " +
                   std::to_string(cfg.nodes) + " --steps " +
                   std::to_string(cfg.steps != 0 ? cfg.steps : default_steps(cfg.nodes)) + " --trace";
+  if (cfg.reads) s += *cfg.reads ? " --reads on" : " --reads off";
   if (cfg.bug != core::planted_bug::none)
     s += "   (planted bug " + std::string(to_string(cfg.bug)) +
          ": reproduce through test_planted, sim_replay links the correct core)";
@@ -692,7 +719,7 @@ std::string replay_command(const sim_config& cfg) {
 }
 
 sim_result run_simulation(const sim_config& cfg) {
-  const profile p = choose_profile(cfg.seed, cfg.nodes, cfg.bug);
+  const profile p = choose_profile(cfg.seed, cfg.nodes, cfg.bug, cfg.reads);
   cluster_config cc;
   cc.seed = cfg.seed;
   cc.nodes = cfg.nodes;

@@ -24,6 +24,9 @@ struct sim_config {
   /// Only takes effect when linked against actraft_core_planted.
   core::planted_bug bug = core::planted_bug::none;
   std::size_t trace_capacity = 400;
+  /// Clients also read (linearizable and stale queries); unset: the seed
+  /// decides. Off replays the schedules of seeds found before reads existed.
+  std::optional<bool> reads;
   /// Print every event as it happens (sim_replay --trace).
   std::ostream* live_trace = nullptr;
 };

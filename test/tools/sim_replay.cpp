@@ -1,5 +1,5 @@
 // Replays one simulator seed, or soaks a range of seeds.
-//   sim_replay --seed N [--nodes 3|5] [--steps S] [--trace]
+//   sim_replay --seed N [--nodes 3|5] [--steps S] [--reads on|off] [--trace]
 //   sim_replay --seed N --seeds K [--nodes 3|5] [--steps S]    (seeds N..N+K-1)
 // Without --nodes, each seed uses the node count the test sweep gives it.
 // --trace prints every event as it happens; a failure prints the report
@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <optional>
 #include <string>
 
 #include "support/simulation.hpp"
@@ -16,7 +17,8 @@
 namespace {
 
 [[noreturn]] void usage() {
-  std::cerr << "usage: sim_replay --seed N [--seeds K] [--nodes 3|5] [--steps S] [--trace]\n";
+  std::cerr << "usage: sim_replay --seed N [--seeds K] [--nodes 3|5] [--steps S] [--reads on|off] "
+               "[--trace]\n";
   std::exit(2);
 }
 
@@ -35,6 +37,7 @@ int main(int argc, char** argv) {
   std::uint64_t seed = 1, seeds = 1, steps = 0;
   int nodes = 0;
   bool trace = false;
+  std::optional<bool> reads;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--seed") seed = number(i, argc, argv);
@@ -42,6 +45,7 @@ int main(int argc, char** argv) {
     else if (a == "--nodes") nodes = static_cast<int>(number(i, argc, argv));
     else if (a == "--steps") steps = number(i, argc, argv);
     else if (a == "--trace") trace = true;
+    else if (a == "--reads" && i + 1 < argc) reads = std::string(argv[++i]) == "on";
     else usage();
   }
   if (nodes != 0 && (nodes < 1 || nodes > 9)) usage();
@@ -54,6 +58,7 @@ int main(int argc, char** argv) {
     cfg.seed = s;
     cfg.nodes = nodes != 0 ? nodes : default_nodes(s);
     cfg.steps = steps;
+    cfg.reads = reads;
     if (trace && seeds == 1) cfg.live_trace = &std::cout;
     const sim_result r = run_simulation(cfg);
     total_steps += r.steps;

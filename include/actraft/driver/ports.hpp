@@ -31,12 +31,18 @@ enum class request_kind : std::uint8_t {
   propose,  ///< a command for the store
   join,     ///< add a member (as a learner)
   remove,   ///< remove a member (leave: the one that receives it)
+  /// A linearizable read (§6.4): the store's query, once this member has
+  /// applied everything committed before the request arrived. No log write.
+  query,
+  /// A read of this member's state as it is now: may be stale (a follower
+  /// behind, a leader deposed without knowing it), never ahead of a commit.
+  query_local,
 };
 
 /// A client's request, as the replica that receives it sees it.
 struct request {
   request_kind kind = request_kind::propose;
-  core::payload command;  ///< propose
+  core::payload command;  ///< propose: the command; query, query_local: the query
   std::string address;    ///< join: where the new member listens
   /// join: the id wanted (no_node: the leader assigns a fresh one);
   /// remove: the member to remove.
@@ -53,7 +59,7 @@ struct request {
 struct reply {
   std::optional<errc> error;          ///< nothing: success
   std::string reason;                 ///< with an error: what happened, in words
-  bytes value;                        ///< propose: what store::apply returned
+  bytes value;                        ///< propose: what store::apply returned; query: store::query's answer
   core::node_id member;               ///< join: the id given; remove: the id removed
   std::vector<core::member> members;  ///< join: the members, the new one included
 
@@ -137,6 +143,10 @@ class state_machine {
   /// apply (calls are carried out in order); reports replica::on_restored,
   /// or on_restore_failed.
   virtual void restore(const core::snapshot_meta& meta, const std::string& location) = 0;
+  /// Answers request `id` through the clients port with the store's answer
+  /// to `query` (or not_supported, query_failed), on the state left by every
+  /// apply and restore asked before it (calls are carried out in order).
+  virtual void query(request_id id, core::payload query) = 0;
   /// Captures the state between two applies, asks replica::describe_snapshot
   /// for the metadata at the index it reflects, and writes it durably (not
   /// yet in force); reports replica::on_snapshot_written, or

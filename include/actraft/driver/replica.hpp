@@ -158,6 +158,14 @@ class replica {
   [[nodiscard]] bool planted(core::planted_bug b) const;
   void log(severity level, const std::string& text) const;
 
+  // reads.cpp: reads without a log write (§6.4).
+  void route_query(waiting_request w);
+  void on_reads(const std::vector<core::read_state>& reads);
+  void serve_reads();
+  void expire_reads(time_point now);
+  void answer_reads(errc code, const std::string& why);
+  void check_tick_clock();
+
   // requests.cpp: routing, forwarding, answers.
   void route(waiting_request w);
   void forward(waiting_request w);
@@ -189,6 +197,21 @@ class replica {
   std::deque<waiting_request> waiting_;
   std::map<core::log_index, pending_entry> pending_;
   std::map<request_id, request> forwarded_;
+
+  // Reads: asked of the core (by request id), and settled, waiting until the
+  // state machine has been handed every entry up to their index.
+  std::map<request_id, request> reading_;
+  struct settled_read {
+    request_id id = 0;
+    request req;
+  };
+  std::multimap<core::log_index, settled_read> reads_ready_;
+  /// The last index handed to the state machine (applies and restores); a
+  /// query asked after it sees at least that state.
+  core::log_index handed_;
+  /// When tick() last ran: a lease read trusts the core's ticks only while
+  /// they keep up with the clock.
+  std::optional<time_point> last_tick_at_;
 
   // The ready cycle: the ready whose write is under way, a retry after a
   // failed write, and what the state machine has applied.
