@@ -14,6 +14,8 @@ namespace actraft::core {
 
 bool node::read_index(std::uint64_t id) {
   if (role_ == role::leader) {
+    // The caller bounds its own reads (max_pending_requests); this bound is
+    // for followers' questions, which it does not see.
     reads_.push_back(pending_read{id, no_node, {}, 0, 0});
     if (planted(planted_bug::read_without_round)) {
       reads_.pop_back();
@@ -39,8 +41,10 @@ bool node::read_index(std::uint64_t id) {
 }
 
 void node::handle_read_index(const message& m) {
-  if (role_ != role::leader || config_.find(m.from) == nullptr) {
-    // Not the leader (any more): the follower asks again, maybe elsewhere.
+  if (role_ != role::leader || config_.find(m.from) == nullptr ||
+      reads_.size() >= opts_.max_pending_reads) {
+    // Not the leader (any more), or too busy: the follower asks again,
+    // maybe elsewhere.
     message r;
     r.type = message_type::read_index_response;
     r.to = m.from;

@@ -23,6 +23,7 @@ std::string options::validate() const {
     return "election_ticks must be greater than heartbeat_ticks";
   if (max_batch_bytes == 0) return "max_batch_bytes must be positive";
   if (max_inflight == 0) return "max_inflight must be positive";
+  if (max_pending_reads == 0) return "max_pending_reads must be positive";
   if (reads == read_mode::lease) {
     // §6.4.1: without check-quorum nothing stops a new leader from being
     // elected while the old one still serves reads from its lease.

@@ -19,6 +19,13 @@ knobs lease_knobs() {
 
 bool no_heartbeat_responses(const message& m) { return m.type == message_type::heartbeat_response; }
 
+/// The one read a peer settled since last asked.
+read_state only_read(peer& p) {
+  const auto reads = p.take_reads();
+  BOOST_REQUIRE_EQUAL(reads.size(), 1u);
+  return reads[0];
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(read_index)
@@ -46,11 +53,10 @@ BOOST_AUTO_TEST_CASE(s6_4_no_answer_before_a_quorum_answered_a_round_sent_after_
     return m.type == message_type::heartbeat_response && m.from != 2_n && m.from != 3_n;
   };
   net.tick(1);
-  const auto reads = net[1].take_reads();
-  BOOST_REQUIRE_EQUAL(reads.size(), 1u);
-  BOOST_TEST(reads[0].id == 7u);
-  BOOST_TEST(reads[0].ok);
-  BOOST_TEST(reads[0].index == commit);  // the commit index when the read arrived
+  const read_state read = only_read(net[1]);
+  BOOST_TEST(read.id == 7u);
+  BOOST_TEST(read.ok);
+  BOOST_TEST(read.index == commit);  // the commit index when the read arrived
 }
 
 BOOST_AUTO_TEST_CASE(s6_4_an_answer_to_a_round_sent_before_the_read_does_not_count) {
@@ -65,9 +71,8 @@ BOOST_AUTO_TEST_CASE(s6_4_an_answer_to_a_round_sent_before_the_read_does_not_cou
   // The answers to the earlier round arrive (delivered in FIFO order), the
   // read's own round is answered only after: the read is served once.
   net.deliver_all();
-  const auto reads = net[1].take_reads();
-  BOOST_REQUIRE_EQUAL(reads.size(), 1u);
-  BOOST_TEST(reads[0].ok);
+  const read_state read = only_read(net[1]);
+  BOOST_TEST(read.ok);
   // It had a round of its own: more heartbeats than the tick's round.
   BOOST_TEST(only(net.trace, message_type::heartbeat).size() >= 4u);
 }
@@ -110,10 +115,9 @@ BOOST_AUTO_TEST_CASE(s6_4_a_new_leader_serves_reads_only_after_committing_an_ent
   net.drop_if = nullptr;
   net.tick(2);  // the heartbeat answers bring the append retried: the no-op commits
   net.deliver_all();
-  const auto reads = net[2].take_reads();
-  BOOST_REQUIRE_EQUAL(reads.size(), 1u);
-  BOOST_TEST(reads[0].ok);
-  BOOST_TEST(reads[0].index >= noop);
+  const read_state read = only_read(net[2]);
+  BOOST_TEST(read.ok);
+  BOOST_TEST(read.index >= noop);
 }
 
 BOOST_AUTO_TEST_CASE(s6_4_a_leader_cut_off_never_serves_and_its_reads_fail) {
@@ -132,9 +136,8 @@ BOOST_AUTO_TEST_CASE(s6_4_a_leader_cut_off_never_serves_and_its_reads_fail) {
     for (const auto& r : net[1].take_reads()) BOOST_FAIL("a leader cut off settled read " << r.id);
   }
   net.tick(1);  // an election timeout without a quorum's answer
-  const auto reads = net[1].take_reads();
-  BOOST_REQUIRE_EQUAL(reads.size(), 1u);
-  BOOST_TEST(!reads[0].ok);
+  const read_state read = only_read(net[1]);
+  BOOST_TEST(!read.ok);
 }
 
 BOOST_AUTO_TEST_CASE(s6_4_reads_fail_when_the_leader_steps_down) {
@@ -147,9 +150,8 @@ BOOST_AUTO_TEST_CASE(s6_4_reads_fail_when_the_leader_steps_down) {
   net.drop_if = nullptr;
   net.elect(2);  // node 1 hears of term 2 and steps down
   BOOST_REQUIRE(net.node(1).current_role() == role::follower);
-  const auto reads = net[1].take_reads();
-  BOOST_REQUIRE_EQUAL(reads.size(), 1u);
-  BOOST_TEST(!reads[0].ok);
+  const read_state read = only_read(net[1]);
+  BOOST_TEST(!read.ok);
 }
 
 BOOST_AUTO_TEST_CASE(s6_4_a_lone_voter_serves_at_once) {
@@ -159,10 +161,9 @@ BOOST_AUTO_TEST_CASE(s6_4_a_lone_voter_serves_at_once) {
   (void)net[1].take_reads();
   BOOST_REQUIRE(net.node(1).read_index(2));
   net.deliver_all();
-  const auto reads = net[1].take_reads();
-  BOOST_REQUIRE_EQUAL(reads.size(), 1u);
-  BOOST_TEST(reads[0].ok);
-  BOOST_TEST(reads[0].index == net.node(1).log().commit());
+  const read_state read = only_read(net[1]);
+  BOOST_TEST(read.ok);
+  BOOST_TEST(read.index == net.node(1).log().commit());
 }
 
 // --- Reads on followers --------------------------------------------------------
@@ -176,11 +177,10 @@ BOOST_AUTO_TEST_CASE(s6_4_a_follower_asks_the_leader_for_the_read_index) {
   (void)net[2].take_reads();
   BOOST_REQUIRE(net.node(2).read_index(11));
   net.deliver_all();
-  const auto reads = net[2].take_reads();
-  BOOST_REQUIRE_EQUAL(reads.size(), 1u);
-  BOOST_TEST(reads[0].id == 11u);
-  BOOST_TEST(reads[0].ok);
-  BOOST_TEST(reads[0].index == commit);
+  const read_state read = only_read(net[2]);
+  BOOST_TEST(read.id == 11u);
+  BOOST_TEST(read.ok);
+  BOOST_TEST(read.index == commit);
   BOOST_TEST(net[1].take_reads().empty());  // served by the follower, not the leader
   BOOST_TEST(only(net.trace, message_type::read_index).size() == 1u);
 }
@@ -242,6 +242,29 @@ BOOST_AUTO_TEST_CASE(s6_4_a_deposed_leader_refuses_a_followers_question) {
   BOOST_TEST(answers[0].context == 5u);
 }
 
+BOOST_AUTO_TEST_CASE(s6_4_a_leader_refuses_followers_questions_beyond_its_bound) {
+  knobs k;
+  network net(3, k);
+  net.elect(1);
+  auto& leader = net.node(1);
+  // Nobody answers rounds: questions pile up until the bound.
+  net.drop_if = no_heartbeat_responses;
+  message q;
+  q.type = message_type::read_index;
+  q.from = 2_n;
+  q.to = 1_n;
+  q.term = leader.term();
+  std::size_t refused = 0;
+  const std::size_t bound = leader.opts().max_pending_reads;
+  for (std::size_t i = 0; i < bound + 3; ++i) {
+    q.context = i;
+    leader.step(q);
+  }
+  for (const auto& m : net[1].drain().all())
+    if (m.type == message_type::read_index_response && m.reject) ++refused;
+  BOOST_TEST(refused == 3u);
+}
+
 // --- The lease (§6.4.1) ----------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(s6_4_1_lease_reads_need_check_quorum_and_a_margin) {
@@ -264,9 +287,7 @@ BOOST_AUTO_TEST_CASE(s6_4_1_within_the_lease_a_read_needs_no_round_and_after_it_
   const auto heartbeats = only(net.trace, message_type::heartbeat).size();
   BOOST_REQUIRE(net.node(1).read_index(1));
   net.deliver_all();
-  auto reads = net[1].take_reads();
-  BOOST_REQUIRE_EQUAL(reads.size(), 1u);
-  BOOST_TEST(reads[0].ok);
+  BOOST_TEST(only_read(net[1]).ok);
   BOOST_TEST(only(net.trace, message_type::heartbeat).size() == heartbeats);  // no round
 
   // Cut off, the leader's lease runs out after election_ticks - margin ticks

@@ -82,6 +82,9 @@ struct options {
   /// calling tick() (it must also expire the lease when ticks come late);
   /// add election_ticks times the clock drift to bound.
   int lease_margin_ticks = 3;
+  /// Leader: reads waiting for a round at once (its own and its followers');
+  /// a follower's read beyond is refused (it asks again later).
+  std::size_t max_pending_reads = 256 * 1024;
   /// Seeds the election timeout randomization. Same seed, same run.
   std::uint64_t seed = 1;
 
