@@ -181,8 +181,11 @@ void cluster::member::restore(const core::snapshot_meta& meta, const std::string
 }
 
 void cluster::member::query(driver::request_id id, core::payload) {
-  // After the applies asked before it: the state is the entries applied.
-  c.schedule(machine_done_at(), me(), [this, id](slot&) {
+  // After the applies asked before it (events of one time run in order):
+  // the state is the entries applied. A lookup takes no time of its own,
+  // so reads never hold up the applies behind them.
+  machine_busy = std::max(machine_busy, c.now_);
+  c.schedule(machine_busy, me(), [this, id](slot&) {
     const std::string n = std::to_string(applied.size());
     driver::reply r;
     r.value.assign(n.begin(), n.end());
