@@ -31,7 +31,7 @@ class input {
 
 message any_message(input& in, node_id to) {
   message m;
-  m.type = static_cast<message_type>(in.small(10));
+  m.type = static_cast<message_type>(in.small(12));
   m.from = node_id{in.small(5)};  // 0 (none), the members 1-3, a stranger 4
   m.to = in.small(8) == 0 ? node_id{in.small(5)} : to;
   m.term = raft_term{in.small(8)};
@@ -59,6 +59,7 @@ message any_message(input& in, node_id to) {
   m.hint_index = log_index{in.small(12)};
   m.hint_term = raft_term{in.small(8)};
   m.transfer = in.small(2) == 1;
+  m.context = in.small(6);
   m.snapshot.index = log_index{in.small(12)};
   m.snapshot.term = raft_term{in.small(8)};
   if (in.small(2) == 1)
@@ -86,11 +87,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   o.seed = in.byte();
   o.pre_vote = in.small(2) == 1;
   o.check_quorum = in.small(2) == 1;
+  if (o.check_quorum && in.small(2) == 1) {
+    o.reads = actraft::core::read_mode::lease;
+    o.lease_margin_ticks = 2;
+  }
   node n(o, start);
   for (int steps = 0; steps < 64 && !in.empty(); ++steps) {
-    switch (in.small(4)) {
+    switch (in.small(5)) {
       case 0: n.tick(); break;
       case 1: (void)n.propose(payload(std::string("cmd"))); break;
+      case 2: (void)n.read_index(in.small(4)); break;
       default: n.step(any_message(in, o.id)); break;
     }
     // Carry out what the node asks, as a caller must.
