@@ -27,6 +27,17 @@ void submit(self_ptr self, Promise rp, driver::request r, bool forwarded = false
   st.ports->settle();
 }
 
+/// A request that carries bytes and is answered with bytes (propose, query).
+caf::result<bytes> submit_bytes(self_ptr self, driver::request_kind kind, bytes& payload,
+                                bool forwarded = false) {
+  auto rp = self->make_response_promise<bytes>();
+  driver::request r;
+  r.kind = kind;
+  r.command = core::payload(std::move(payload));
+  submit(self, rp, std::move(r), forwarded);
+  return rp;
+}
+
 node_status status_of(const driver::status& s) {
   node_status out;
   out.id = s.id.value;
@@ -111,28 +122,12 @@ node_actor::behavior_type node_actor_impl(node_actor::stateful_pointer<node_stat
   self->send(self, tick_signal{st.tick_epoch});
   return {
       // --- the mailbox ---
-      [self](propose_atom, bytes& command) -> caf::result<bytes> {
-        auto rp = self->make_response_promise<bytes>();
-        driver::request r;
-        r.command = core::payload(std::move(command));
-        submit(self, rp, std::move(r));
-        return rp;
+      [self](propose_atom, bytes& command) {
+        return submit_bytes(self, driver::request_kind::propose, command);
       },
-      [self](query_atom, bytes& q) -> caf::result<bytes> {
-        auto rp = self->make_response_promise<bytes>();
-        driver::request r;
-        r.kind = driver::request_kind::query;
-        r.command = core::payload(std::move(q));
-        submit(self, rp, std::move(r));
-        return rp;
-      },
-      [self](stale_query_atom, bytes& q) -> caf::result<bytes> {
-        auto rp = self->make_response_promise<bytes>();
-        driver::request r;
-        r.kind = driver::request_kind::query_local;
-        r.command = core::payload(std::move(q));
-        submit(self, rp, std::move(r));
-        return rp;
+      [self](query_atom, bytes& q) { return submit_bytes(self, driver::request_kind::query, q); },
+      [self](stale_query_atom, bytes& q) {
+        return submit_bytes(self, driver::request_kind::query_local, q);
       },
       [self](leave_atom) -> caf::result<std::uint64_t> {
         const auto* core = self->state.replica->core();
@@ -150,12 +145,8 @@ node_actor::behavior_type node_actor_impl(node_actor::stateful_pointer<node_stat
         self->state.replica->step(from, msgs);
         self->state.ports->settle();
       },
-      [self](fwd_atom, bytes& command) -> caf::result<bytes> {
-        auto rp = self->make_response_promise<bytes>();
-        driver::request r;
-        r.command = core::payload(std::move(command));
-        submit(self, rp, std::move(r), true);
-        return rp;
+      [self](fwd_atom, bytes& command) {
+        return submit_bytes(self, driver::request_kind::propose, command, true);
       },
       [self](join_atom, std::string& address) -> caf::result<std::uint64_t, std::vector<member_status>> {
         auto rp = self->make_response_promise<std::uint64_t, std::vector<member_status>>();

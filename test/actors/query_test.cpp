@@ -50,6 +50,21 @@ struct counter : typed_store<std::string, std::uint64_t, get_count, std::uint64_
   void restore(const bytes& b) override { n = decode_or_throw<std::uint64_t>(b); }
 };
 
+/// A single-member cluster around a store of the test's choice.
+struct lone_member {
+  temp_dir tmp;
+  caf::actor_system_config cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  std::unique_ptr<raft> node;
+  explicit lone_member(std::unique_ptr<store> s) {
+    add_types(cfg);
+    sys = std::make_unique<caf::actor_system>(cfg);
+    node = std::make_unique<raft>(*sys, "127.0.0.1:0", std::move(s), fast_options(tmp.sub("a")));
+    node->lead();
+  }
+  ~lone_member() { node->shutdown(); }
+};
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(queries)
@@ -74,40 +89,29 @@ BOOST_AUTO_TEST_CASE(a_query_that_throws_fails_and_changes_nothing) {
 }
 
 BOOST_AUTO_TEST_CASE(a_store_without_queries_answers_not_supported) {
-  temp_dir tmp;
-  caf::actor_system_config cfg;
-  add_types(cfg);
-  caf::actor_system sys{cfg};
-  raft node{sys, "127.0.0.1:0", std::make_unique<silent_store>(), fast_options(tmp.sub("a"))};
-  node.lead();
-  for (auto r : {node.query(to_bytes("q")), node.query_stale(to_bytes("q"))}) {
+  lone_member m{std::make_unique<silent_store>()};
+  for (auto r : {m.node->query(to_bytes("q")), m.node->query_stale(to_bytes("q"))}) {
     BOOST_REQUIRE(!r);
     BOOST_TEST(is(r.error(), errc::not_supported));
   }
-  node.shutdown();
 }
 
 BOOST_AUTO_TEST_CASE(typed_queries_blocking_and_from_an_actor) {
-  temp_dir tmp;
-  caf::actor_system_config cfg;
-  add_types(cfg);
-  caf::actor_system sys{cfg};
-  raft node{sys, "127.0.0.1:0", std::make_unique<counter>(), fast_options(tmp.sub("a"))};
-  node.lead();
+  lone_member m{std::make_unique<counter>()};
+  auto& node = *m.node;
   BOOST_TEST(*propose<std::uint64_t>(node, std::string("a")) == 1u);
   BOOST_TEST(*propose<std::uint64_t>(node, std::string("b")) == 2u);
   BOOST_TEST(*query<std::uint64_t>(node, get_count{}) == 2u);
   BOOST_TEST(*query_stale<std::uint64_t>(node, get_count{}) == 2u);
   auto seen = std::make_shared<std::uint64_t>(0);
   auto mb = node.mailbox();
-  auto reader = sys.spawn([mb, seen](caf::event_based_actor* self) {
+  auto reader = m.sys->spawn([mb, seen](caf::event_based_actor* self) {
     query<std::uint64_t>(self, mb, get_count{}, 6s, [seen](std::uint64_t n) { *seen = n; },
                          [](const caf::error&) {});
   });
-  caf::scoped_actor self{sys};
+  caf::scoped_actor self{*m.sys};
   self->wait_for(reader);
   BOOST_TEST(*seen == 2u);
-  node.shutdown();
 }
 
 BOOST_AUTO_TEST_SUITE_END()
