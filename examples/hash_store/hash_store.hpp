@@ -12,10 +12,19 @@ struct insert {                       // a command
   template <class A> void serialize(A& a) { a(key, value); }
 };
 
-struct hash_store : actraft::typed_store<insert, std::string> {
+struct lookup {                       // a query: read-only, no log write
+  std::string key;
+  template <class A> void serialize(A& a) { a(key); }
+};
+
+struct hash_store : actraft::typed_store<insert, std::string, lookup, std::string> {
   std::map<std::string, std::string> data;
   std::string execute(const insert& c) override {          // runs on every member, in log order
     return std::exchange(data[c.key], c.value);             // result goes back to the proposer
+  }
+  std::string read(const lookup& q) const override {       // between two applies
+    auto it = data.find(q.key);
+    return it == data.end() ? "" : it->second;
   }
   actraft::bytes snapshot() override { return actraft::encode(data); }
   void restore(const actraft::bytes& s) override {          // a damaged snapshot throws

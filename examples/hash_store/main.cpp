@@ -32,5 +32,10 @@ int main(int argc, char** argv) {
     std::cerr << "hash_store: " << sys.render(previous.error()) << "\n";
     return 1;
   }
-  std::cout << "node " << node.id() << ": hello was '" << *previous << "', now 'world'\n";
+  auto now = actraft::query<std::string>(node, lookup{"hello"});   // linearizable, no log write
+  if (!now) {
+    std::cerr << "hash_store: " << sys.render(now.error()) << "\n";
+    return 1;
+  }
+  std::cout << "node " << node.id() << ": hello was '" << *previous << "', now '" << *now << "'\n";
 }

@@ -54,7 +54,10 @@ int status_of(const caf::error& err) {
     case actraft::errc::unauthorized:
       return 403;
     case actraft::errc::apply_failed:
+    case actraft::errc::query_failed:
       return 500;
+    case actraft::errc::not_supported:
+      return 501;
   }
   return 500;
 }
@@ -91,11 +94,27 @@ struct call {
   /// Proposes `c`; `on_result` turns apply's result into the answer.
   template <class OnResult>
   void propose(const command& c, OnResult on_result) const {
+    ask<result>(actraft::propose_atom_v, actraft::encode(c), std::move(on_result));
+  }
+
+  /// Reads `key` (linearizable, or this member's state as it is).
+  void read(const std::string& key, bool stale) const {
+    auto found = [](const std::optional<std::string>& v) {
+      return v ? binary(200, *v) : text(404, "no such key\n");
+    };
+    if (stale)
+      ask<std::optional<std::string>>(actraft::stale_query_atom_v, actraft::encode(get{key}), found);
+    else
+      ask<std::optional<std::string>>(actraft::query_atom_v, actraft::encode(get{key}), found);
+  }
+
+  template <class Answer, class Atom, class OnResult>
+  void ask(Atom atom, actraft::bytes payload, OnResult on_result) const {
     auto ctx = *this;
-    self->request(node, caf::infinite, actraft::propose_atom_v, actraft::encode(c))
+    self->request(node, caf::infinite, atom, std::move(payload))
         .then(
             [ctx, on_result](const actraft::bytes& b) {
-              auto r = actraft::decode<result>(b);
+              auto r = actraft::decode<Answer>(b);
               if (!r) {
                 ctx.done(text(500, "result cannot be decoded\n"));
                 return;
@@ -106,19 +125,11 @@ struct call {
   }
 };
 
-void serve_key(const call& ctx, const http::request& req, const std::string& key,
-               const store* state) {
+void serve_key(const call& ctx, const http::request& req, const std::string& key) {
   if (req.method == "PUT") {
     ctx.propose(put{key, req.body}, [](const result&) { return text(204, ""); });
-  } else if (req.method == "GET" && req.param("stale") == "true") {
-    auto value = state->read(key);
-    ctx.done(value ? binary(200, std::move(*value))
-                   : text(404, "no such key\n"));
   } else if (req.method == "GET") {
-    ctx.propose(get{key}, [](const result& r) {
-      return r.value ? binary(200, *r.value)
-                     : text(404, "no such key\n");
-    });
+    ctx.read(key, req.param("stale") == "true");
   } else if (req.method == "DELETE") {
     ctx.propose(del{key}, [](const result& r) { return text(r.ok ? 204 : 404, r.ok ? "" : "no such key\n"); });
   } else {
@@ -193,11 +204,11 @@ std::string status_json(const actraft::node_status& s) {
   return j + "]}";
 }
 
-http::handler http_api(actraft::mailbox node, const store* state, std::string admin_token) {
-  return [node, state, admin_token](caf::io::broker* self, http::request req, http::responder done) {
+http::handler http_api(actraft::mailbox node, std::string admin_token) {
+  return [node, admin_token](caf::io::broker* self, http::request req, http::responder done) {
     const call ctx{self, node, std::move(done)};
     if (auto key = key_below(req.path, "/kv/")) {
-      serve_key(ctx, req, *key, state);
+      serve_key(ctx, req, *key);
     } else if (auto cas_key = key_below(req.path, "/cas/")) {
       serve_cas(ctx, req, *cas_key);
     } else if (req.path == "/status") {

@@ -2,8 +2,8 @@
 // asynchronous request to the mailbox, answered when its reply comes.
 //
 //   PUT    /kv/{key}            body = value                 -> 204
-//   GET    /kv/{key}            linearizable (through the log) -> 200 value | 404
-//   GET    /kv/{key}?stale=true this member's applied state   -> 200 value | 404
+//   GET    /kv/{key}            linearizable, on any member, no log write -> 200 value | 404
+//   GET    /kv/{key}?stale=true this member's applied state, maybe stale -> 200 value | 404
 //   DELETE /kv/{key}                                          -> 204 | 404
 //   POST   /cas/{key}?expect=V  body = new value (no expect: key must be absent) -> 204 | 412
 //   GET    /status              JSON: id, role, term, leader, commit/applied, members
@@ -20,14 +20,12 @@
 
 namespace kv {
 
-/// The handler for actraft::examples::http::serve. `state` is read for
-/// stale reads only. Requests to the node carry no timeout of their own: the
+/// The handler for actraft::examples::http::serve. Requests to the node carry no timeout of their own: the
 /// node answers every request by its request timeout, and the server
 /// answers 504 for any that is still open a little later.
 /// `admin_token`: what `Authorization: Bearer` must carry on the admin
 /// routes (POST /leave); empty: they are open (an insecure cluster).
-actraft::examples::http::handler http_api(actraft::mailbox node, const store* state,
-                                          std::string admin_token);
+actraft::examples::http::handler http_api(actraft::mailbox node, std::string admin_token);
 
 /// The JSON of GET /status.
 std::string status_json(const actraft::node_status& s);

@@ -57,6 +57,7 @@ struct config : caf::actor_system_config {
   std::size_t http_max_connections = 4096;
   std::size_t max_pending_requests = 65536;
   std::size_t max_command_bytes = 16 * 1024 * 1024;
+  bool lease_reads = false;
 
   config() {
     actraft::add_types(*this);
@@ -90,7 +91,8 @@ struct config : caf::actor_system_config {
         .add(http_idle_timeout_ms, "http-idle-timeout-ms", "an idle connection is closed after this")
         .add(http_max_connections, "http-max-connections", "HTTP connections at once (kept below the open-file limit)")
         .add(max_pending_requests, "max-pending-requests", "requests open at once; beyond: 503 overloaded")
-        .add(max_command_bytes, "max-command-bytes", "largest command a proposal may carry");
+        .add(max_command_bytes, "max-command-bytes", "largest command a proposal may carry")
+        .add(lease_reads, "lease-reads", "serve linearizable GETs from the leader's lease (needs sane clocks)");
   }
 };
 
@@ -150,6 +152,7 @@ int main(int argc, char** argv) {
   opts.insecure = cfg.insecure;
   opts.max_pending_requests = cfg.max_pending_requests;
   opts.max_command_bytes = cfg.max_command_bytes;
+  opts.lease_reads = cfg.lease_reads;
   // kv::store's apply is an in-memory map update under a lock: it may run
   // beside the node, sparing a thread hand-off per commit.
   opts.apply_on_own_thread = false;
@@ -161,9 +164,7 @@ int main(int argc, char** argv) {
               << sys.render(http_port.error()) << " (is the port in use?)\n";
     return 1;
   }
-  auto owned = std::make_unique<kv::store>();
-  kv::store* state = owned.get();
-  actraft::raft node{sys, cfg.raft_addr, std::move(owned), opts};
+  actraft::raft node{sys, cfg.raft_addr, std::make_unique<kv::store>(), opts};
   try {
     if (cfg.peer_addr.empty())
       node.lead();
@@ -207,7 +208,7 @@ int main(int argc, char** argv) {
   http_opts.idle_timeout = std::chrono::milliseconds(cfg.http_idle_timeout_ms);
   http_opts.max_connections = cfg.http_max_connections;
   auto server = actraft::examples::http::serve(sys, std::move(*http_port),
-                                               kv::http_api(node.mailbox(), state, admin_token), http_opts);
+                                               kv::http_api(node.mailbox(), admin_token), http_opts);
   std::cerr << "kv_store: node " << node.id() << " raft " << node.address() << " http "
             << cfg.http_addr << "\n";
   int sig = 0;
