@@ -4,7 +4,7 @@
 //   nemesis [--nodes=3|5] [--seed=N] [--cycles=1 | --seconds=S] [--faults=a,b,...]
 //           [--clients=N] [--keys=N] [--out=DIR] [--keep] [--require-partitions]
 //           [--no-netns] [--kv-store=PATH] [--request-timeout-ms=2000] [--slack-ms=1500]
-//           [--plant-stale-reads]
+//           [--plant-stale-reads] [--lease-reads]
 //
 // It starts the nodes (each in its own network namespace when it can), runs
 // clients that put, get, delete and compare-and-set random keys through random
@@ -74,7 +74,7 @@ namespace {
       << "usage: nemesis [--nodes=3|5] [--seed=N] [--cycles=N | --seconds=S] [--faults=LIST]\n"
          "               [--clients=N] [--keys=N] [--out=DIR] [--keep] [--require-partitions]\n"
          "               [--no-netns] [--kv-store=PATH] [--request-timeout-ms=MS] [--slack-ms=MS]\n"
-         "               [--snapshot-entries=N]\n"
+         "               [--snapshot-entries=N] [--lease-reads]\n"
          "  faults: kill kill-leader kill-all pause pause-leader isolate-leader split bridge\n"
          "  --plant-stale-reads: clients read with ?stale=true (not linearizable): "
          "the checks must fail\n"
@@ -102,6 +102,7 @@ options parse(int argc, char** argv) {
       else if (name == "--require-partitions") o.require_partitions = true;
       else if (name == "--no-netns") o.no_netns = true;
       else if (name == "--plant-stale-reads") o.stale_reads = true;
+      else if (name == "--lease-reads") o.lease_reads = true;
       else if (name == "--kv-store") o.kv_store = value;
       else if (name == "--heartbeat-ms") o.heartbeat_ms = std::stoi(value);
       else if (name == "--election-ms") o.election_ms = std::stoi(value);
@@ -156,6 +157,7 @@ std::string rerun_command(const options& o, const char* argv0) {
     cmd += " --snapshot-entries=" + std::to_string(o.snapshot_entries);
   if (o.no_netns) cmd += " --no-netns";
   if (o.stale_reads) cmd += " --plant-stale-reads";
+  if (o.lease_reads) cmd += " --lease-reads";
   return cmd;
 }
 

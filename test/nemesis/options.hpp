@@ -56,6 +56,7 @@ struct options {
   bool require_partitions = false;
   bool no_netns = false;
   bool stale_reads = false;  // planted client bug: the checks must fail
+  bool lease_reads = false;  // the members serve GETs from the leader's lease
   int heartbeat_ms = 50;
   int election_ms = 300;
   int request_timeout_ms = 2000;

@@ -79,6 +79,7 @@ void cluster::start(int i, bool join) {
                                 "--request-timeout-ms=" + std::to_string(opts_.request_timeout_ms),
                                 "--snapshot-entries=" + std::to_string(opts_.snapshot_entries),
                                 "--snapshot-keep=50"};
+  if (opts_.lease_reads) args.push_back("--lease-reads");
   if (join) {
     args.push_back("--peer-addr=" + at(0).raft_addr);
     args.push_back("--join-token-file=" + at(0).dir + "/join-token");
