@@ -3,13 +3,16 @@
 # same load: a 3-member cluster of each on 127.0.0.1 (fsync on, data under one
 # temp dir), closed-loop HTTP PUTs of 256-byte values from loadgen at 1 and 64
 # clients, all sent to the leader; then actraft's mailbox path without HTTP
-# (mailbox_bench). Writes the results between the compare:begin/compare:end
-# markers of docs/benchmarks.md.
+# (mailbox_bench). Then reads on the same clusters (READ_CLIENTS=64): GETs to
+# the leader and spread over the members, linearizable (etcd's default range,
+# actraft's query), etcd serializable and actraft stale, a 90/10 read/write
+# mix, and actraft with --lease-reads. Writes the results between the
+# compare:begin/compare:end markers of docs/benchmarks.md.
 #
 #   test/bench/compare.sh [BUILD_DIR]          # default: build
 #
 # Environment (all optional): RUN_SECONDS=10 WARMUP=2 PAYLOAD=256 KEYS=10000
-# CLIENTS="1 64" ENDPOINTS=leader|all DOC=docs/benchmarks.md (DOC=- prints the
+# CLIENTS="1 64" READ_CLIENTS=64 (empty: no reads) ENDPOINTS=leader|all DOC=docs/benchmarks.md (DOC=- prints the
 # table instead of writing it) KEEP_WORK=1 (keep the temp dir and its logs).
 # Security: etcd's members talk over mutual TLS (certificates made here with
 # openssl) and actraft runs twice, as it starts by default (mutual TLS, its own
@@ -28,6 +31,7 @@ WARMUP=${WARMUP:-2}
 PAYLOAD=${PAYLOAD:-256}
 KEYS=${KEYS:-10000}
 CLIENTS=${CLIENTS:-1 64}
+READ_CLIENTS=${READ_CLIENTS-64}
 ENDPOINTS=${ENDPOINTS:-leader}
 DOC=${DOC:-$ROOT/docs/benchmarks.md}
 
@@ -87,13 +91,17 @@ load1() { cut -d' ' -f1 /proc/loadavg; }
 # field NAME LINE: the value of NAME=... in a RESULT line
 field() { sed -n "s/.*[ ]$1=\([^ ]*\).*/\1/p" <<<"$2"; }
 
-# run_loadgen LABEL TARGET CLIENTS URLS -> stores the RESULT line (or "") in R[LABEL,CLIENTS]
+# run_loadgen LABEL TARGET CLIENTS URLS [LOADGEN ARGS] -> stores the RESULT line (or "") in
+# R[LABEL,CLIENTS]; the load is PUTs unless the arguments say --op=...
 declare -A R LOAD
 run_loadgen() {
   local label=$1 target=$2 clients=$3 urls=$4 out
+  shift 4
+  local extra=("$@")
+  [ ${#extra[@]} -gt 0 ] || extra=(--op=put)
   LOAD[$label,$clients]=$(load1)
   local cmd=("$LOADGEN" --target="$target" --urls="$urls" --clients="$clients" --payload="$PAYLOAD"
-             --keys="$KEYS" --seconds="$RUN_SECONDS" --warmup="$WARMUP" --op=put)
+             --keys="$KEYS" --seconds="$RUN_SECONDS" --warmup="$WARMUP" "${extra[@]}")
   log "$label, $clients client(s): ${cmd[*]##*/}"
   out=$(timeout $((RUN_SECONDS + WARMUP + 60)) "${cmd[@]}" 2>&1) || true
   printf '%s\n' "$out" | grep -v '^RESULT' >&2 || true
@@ -103,6 +111,22 @@ run_loadgen() {
 
 urls_of() {  # urls_of ADDRESS_FN LEADER: where the load goes (ENDPOINTS)
   if [ "$ENDPOINTS" = all ]; then echo "$($1 1),$($1 2),$($1 3)"; else "$1" "$2"; fi
+}
+all_of() { echo "$($1 1),$($1 2),$($1 3)"; }
+
+# run_reads PREFIX TARGET ADDRESS_FN LEADER: the read-only cases, on a cluster the PUT cases
+# filled (READ_CLIENTS clients each); run_mix: 90 % reads, 10 % writes
+run_reads() {
+  local p=$1 target=$2 fn=$3 leader=$4 c=$READ_CLIENTS
+  [ -n "$c" ] || return 0
+  run_loadgen "$p-get-leader" "$target" "$c" "$($fn "$leader")" --op=get
+  run_loadgen "$p-get-all" "$target" "$c" "$(all_of "$fn")" --op=get
+  run_loadgen "$p-stale-all" "$target" "$c" "$(all_of "$fn")" --op=get --stale
+}
+run_mix() {
+  local p=$1 target=$2 fn=$3 leader=$4 c=$READ_CLIENTS
+  [ -n "$c" ] || return 0
+  run_loadgen "$p-mix-leader" "$target" "$c" "$($fn "$leader")" --op=mixed --read-pct=90
 }
 
 wait_for() {  # wait_for SECONDS CMD...: retry CMD every 0.1 s
@@ -155,6 +179,8 @@ etcd_leader() {  # the member (1-3) whose own id equals the leader id it reports
 wait_for 10 etcd_leader || die "etcd has no leader"
 ETCD_URLS=$(urls_of etcd_client "$(etcd_leader)")
 for c in $CLIENTS; do run_loadgen etcd etcd "$c" "$ETCD_URLS"; done
+run_reads etcd etcd etcd_client "$(etcd_leader)"
+run_mix etcd etcd etcd_client "$(etcd_leader)"
 stop_all
 
 # --- (b) actraft kv_store ---------------------------------------------------------------
@@ -195,10 +221,30 @@ run_kv() {  # run_kv LABEL [flags...]: a fresh 3-member cluster, every client co
   wait_for 10 kv_leader || die "kv_store has no leader"
   KV_URLS=$(urls_of kv_http "$(kv_leader)")
   for c in $CLIENTS; do run_loadgen "$label" kv "$c" "$KV_URLS"; done
+  if [ "$label" = kv ] || [ "$label" = kvl ]; then
+    local leader commit_before commit_after
+    leader=$(kv_leader)
+    commit_before=$(curl -sf "http://$(kv_http "$leader")/status" | sed -n 's/.*"commit_index":\([0-9]*\).*/\1/p')
+    if [ "$label" = kvl ]; then
+      [ -n "$READ_CLIENTS" ] && run_loadgen kvl-get-leader kv "$READ_CLIENTS" "$(kv_http "$leader")" --op=get
+    else
+      run_reads kv kv kv_http "$leader"
+    fi
+    commit_after=$(curl -sf "http://$(kv_http "$leader")/status" | sed -n 's/.*"commit_index":\([0-9]*\).*/\1/p')
+    COMMITS[$label]="$commit_before -> $commit_after"
+    [ "$label" = kv ] && run_mix kv kv kv_http "$leader"
+  fi
   stop_all
 }
+declare -A COMMITS
 run_kv kv
 run_kv kvi --insecure
+if [ -n "$READ_CLIENTS" ]; then
+  SAVED_CLIENTS=$CLIENTS
+  CLIENTS=64  # fill the store, then read from the lease
+  run_kv kvl --lease-reads
+  CLIENTS=$SAVED_CLIENTS
+fi
 
 # --- (c) actraft mailbox path, no HTTP ------------------------------------------------
 declare -A MB MBLOAD
@@ -266,6 +312,43 @@ MODE=$([ "$ENDPOINTS" = all ] && echo "spread over the 3 members" || echo "all t
     a=${R[kv,$c]:-}; e=${R[etcd,$c]:-}; i=${R[kvi,$c]:-}
     echo "| $c client(s) | $(ratio "$(field ops_per_s "$a")" "$(field ops_per_s "$e")") | $(ratio "$(field p50_us "$a")" "$(field p50_us "$e")") | $(ratio "$(field p99_us "$a")" "$(field p99_us "$e")") | $(ratio "$(field ops_per_s "$a")" "$(field ops_per_s "$i")") | $(ratio "$(field p50_us "$a")" "$(field p50_us "$i")") |"
   done
+  if [ -n "$READ_CLIENTS" ]; then
+    c=$READ_CLIENTS
+    row() {  # row CASE NAME KEY
+      local r=${R[$3,$c]:-}
+      if [ -z "$r" ]; then
+        echo "| $1 | $2 | failed | | | | | | ${LOAD[$3,$c]:-} |"
+      else
+        echo "| $1 | $2 | $(num "$(field ops_per_s "$r")") | $(num "$(field p50_us "$r")") | $(num "$(field p90_us "$r")") | $(num "$(field p99_us "$r")") | $(num "$(field p999_us "$r")") | $(field errors "$r") | ${LOAD[$3,$c]} |"
+      fi
+    }
+    echo
+    echo "Reads, $c clients, of the keys the PUT cases wrote (\`loadgen --op=get\`, \`--stale\`,"
+    echo "\`--op=mixed --read-pct=90\`): actraft \`GET /kv/{key}\` (a query: no log write) and"
+    echo "\`?stale=true\`, etcd \`POST /v3/kv/range\` (linearizable by default) and \`\"serializable\":true\`."
+    echo
+    echo "| case | system | ops/s | p50 | p90 | p99 | p99.9 | errors | load |"
+    echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
+    row "linearizable, to the leader" "etcd $ETCD_VERSION" etcd-get-leader
+    row "linearizable, to the leader" "actraft (ReadIndex)" kv-get-leader
+    row "linearizable, to the leader" "actraft --lease-reads" kvl-get-leader
+    row "linearizable, over 3 members" "etcd $ETCD_VERSION" etcd-get-all
+    row "linearizable, over 3 members" "actraft (ReadIndex)" kv-get-all
+    row "serializable / stale, over 3 members" "etcd $ETCD_VERSION" etcd-stale-all
+    row "serializable / stale, over 3 members" "actraft" kv-stale-all
+    row "90 % reads, 10 % writes, to the leader" "etcd $ETCD_VERSION" etcd-mix-leader
+    row "90 % reads, 10 % writes, to the leader" "actraft (ReadIndex)" kv-mix-leader
+    echo
+    echo "| case | throughput actraft/etcd | p99 actraft/etcd |"
+    echo "|---|---:|---:|"
+    for k in get-leader get-all stale-all mix-leader; do
+      a=${R[kv-$k,$c]:-}; e=${R[etcd-$k,$c]:-}
+      echo "| $k | $(ratio "$(field ops_per_s "$a")" "$(field ops_per_s "$e")") | $(ratio "$(field p99_us "$a")" "$(field p99_us "$e")") |"
+    done
+    echo
+    echo "actraft's commit index on the leader before and after its read-only cases (a log write would"
+    echo "move it; no entry, no fsync): ReadIndex ${COMMITS[kv]:-—}, lease ${COMMITS[kvl]:-—}."
+  fi
   echo
   echo "actraft's mailbox path without HTTP (\`mailbox_bench --clients=N --seconds=$RUN_SECONDS --payload=$PAYLOAD\`:"
   echo "3 members in one process, CAF actors proposing on the leader in a closed loop):"

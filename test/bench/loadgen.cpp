@@ -4,15 +4,17 @@
 //
 //   loadgen --target=kv|etcd --urls=127.0.0.1:8001[,host:port...] [--clients=64]
 //           [--payload=256] [--keys=10000] [--seconds=10] [--warmup=2]
-//           [--op=put|get|mixed] [--prefill] [--timeout-ms=10000] [--threads=1]
+//           [--op=put|get|mixed] [--read-pct=50] [--stale] [--prefill]
+//           [--timeout-ms=10000] [--threads=1]
 //
 // Client i talks to endpoint i mod (number of endpoints). kv: PUT /kv/{key}
-// (body = value) and GET /kv/{key} (linearizable). etcd: POST /v3/kv/put and
-// POST /v3/kv/range with base64 keys and values in JSON (etcd 3.4's gRPC
-// gateway; reads are linearizable by default there too). `mixed` is half puts,
-// half gets. Only requests that start and finish inside the measured window
-// count; a GET answered 404 (kv) or with no kvs (etcd) is a success. Clients
-// open their connections one after the other during the warm-up.
+// (body = value) and GET /kv/{key} (linearizable; --stale: ?stale=true). etcd:
+// POST /v3/kv/put and POST /v3/kv/range with base64 keys and values in JSON
+// (etcd 3.4's gRPC gateway; reads are linearizable by default there too,
+// --stale: serializable). `mixed` is --read-pct percent gets, the rest puts.
+// Only requests that start and finish inside the measured window count; a
+// GET answered 404 (kv) or with no kvs (etcd) is a success. Clients open
+// their connections one after the other during the warm-up.
 //
 // Clients are callback state machines on Boost.Asio event loops (--threads, clients dealt
 // round-robin), not a thread each: loadgen shares the cores with the servers it measures.
@@ -76,13 +78,16 @@ struct options {
   bool prefill = false;
   int timeout_ms = 10000;
   int threads = 1;
+  int read_pct = 50;   // mixed: reads among the requests, in percent
+  bool stale = false;  // reads: kv_store ?stale=true, etcd serializable (not linearizable)
 };
 
 [[noreturn]] void usage(const std::string& why) {
   std::cerr << "loadgen: " << why << "\n"
             << "usage: loadgen --target=kv|etcd --urls=host:port[,host:port...] [--clients=N]\n"
                "               [--payload=BYTES] [--keys=N] [--seconds=S] [--warmup=S]\n"
-               "               [--op=put|get|mixed] [--prefill] [--timeout-ms=MS] [--threads=N]\n";
+               "               [--op=put|get|mixed] [--read-pct=N] [--stale] [--prefill] [--timeout-ms=MS]\n"
+               "               [--threads=N]\n";
   std::exit(2);
 }
 
@@ -142,6 +147,11 @@ options parse(int argc, char** argv) {
         o.timeout_ms = std::stoi(value);
       } else if (name == "--threads") {
         o.threads = std::stoi(value);
+      } else if (name == "--read-pct") {
+        o.read_pct = std::stoi(value);
+        if (o.read_pct < 0 || o.read_pct > 100) usage("--read-pct must be 0..100");
+      } else if (name == "--stale") {
+        o.stale = true;
       } else if (name == "--help" || name == "-h") {
         usage("help");
       } else {
@@ -257,7 +267,8 @@ private:
       started_in_ = current_phase.load(std::memory_order_relaxed);
       if (started_in_ == stopping) return finish();
       key = key_name(rng_.next() % opts_.keys);
-      is_put_ = opts_.op == op_kind::put || (opts_.op == op_kind::mixed && (rng_.next() & 1) == 0);
+      is_put_ = opts_.op == op_kind::put ||
+                (opts_.op == op_kind::mixed && static_cast<int>(rng_.next() % 100) >= opts_.read_pct);
     }
     build_request(key);
     t0_ = clk::now();
@@ -280,12 +291,15 @@ private:
     if (kv) {
       req_ = is_put_ ? "PUT /kv/" : "GET /kv/";
       req_ += key;
+      if (!is_put_ && opts_.stale) req_ += "?stale=true";
       if (is_put_) body = value_;
     } else {
       req_ = is_put_ ? "POST /v3/kv/put" : "POST /v3/kv/range";
       json_.assign(R"({"key":")").append(base64(key));
       if (is_put_) json_.append(R"(","value":")").append(value_b64_);
-      body = json_ += R"("})";
+      json_ += '"';
+      if (!is_put_ && opts_.stale) json_ += R"(,"serializable":true)";
+      body = json_ += '}';
     }
     req_ += host_;
     if (!kv || is_put_) {
