@@ -441,10 +441,8 @@ void node::adopt_configuration(configuration c, log_index index) {
 
 bool node::has_ready() const {
   if (ready_outstanding_) return false;
-  const bool round_wanted =
-      read_round_due() && !reads_.empty() && reads_.back().round == 0;
   return broadcast_pending_ || pending_install_ || !messages_.empty() || !persisted_messages_.empty() ||
-         round_wanted || !read_states_.empty() ||
+         read_round_wanted() || !read_states_.empty() ||
          log_.unstable_from() <= log_.last_index() || current_hard_state() != handed_state_ ||
          log_.commit() > applied_;
 }
@@ -455,7 +453,7 @@ ready node::take_ready() {
   broadcast_pending_ = false;
   // §6.4: reads that arrived since the last round get one now; the reads
   // of one ready share it.
-  if (read_round_due() && !reads_.empty() && reads_.back().round == 0) {
+  if (read_round_wanted()) {
     heartbeat_elapsed_ = 0;
     broadcast_heartbeat();
   }

@@ -89,6 +89,15 @@ bool node::read_round_due() const {
   return role_ == role::leader && log_.commit() >= term_start_index_;
 }
 
+bool node::read_round_wanted() const {
+  // One round in flight at a time: reads arriving meanwhile share the next
+  // one, sent when this one is answered (or on the next heartbeat, should
+  // it be lost). Fewer messages per read under load, one round trip more
+  // at most for a read that just missed a round.
+  return read_round_due() && !reads_.empty() && reads_.back().round == 0 &&
+         confirmed_round_ >= round_;
+}
+
 void node::assign_round() {
   // §6.4 steps 1-2: the read index is the commit index now, and the round
   // that confirms it is the next one, sent after the read arrived.
@@ -120,6 +129,7 @@ void node::release_reads() {
   if (acked.size() < quorum()) return;
   std::sort(acked.begin(), acked.end(), std::greater<>());
   const std::uint64_t confirmed = acked[quorum() - 1];
+  confirmed_round_ = std::max(confirmed_round_, confirmed);
   // §6.4 step 3: a quorum heard from us as leader after the read arrived:
   // no other leader had been elected by then, and our commit index held
   // every committed entry.
@@ -150,6 +160,7 @@ void node::fail_reads() {
   for (const auto& [id, age] : asked_) read_states_.push_back(read_state{id, {}, false});
   asked_.clear();
   round_ = 0;
+  confirmed_round_ = 0;
   round_sent_at_.clear();
   leader_ticks_ = 0;
   lease_until_ = 0;

@@ -261,6 +261,8 @@ class node {
   void settle_read(std::uint64_t id, node_id from, log_index index, bool ok);
   /// Leader: reads waiting for a round may get one (an entry of this term is committed).
   [[nodiscard]] bool read_round_due() const;
+  /// Leader: reads wait for a round and none is in flight: send one now.
+  [[nodiscard]] bool read_round_wanted() const;
   /// Leader: the next heartbeat round serves every read that has none yet.
   void assign_round();
   /// Leader: serves the reads whose round a quorum answered; renews the lease.
@@ -306,6 +308,7 @@ class node {
   std::map<std::uint64_t, int> asked_;     // follower: reads asked of the leader -> ticks waited
   std::vector<read_state> read_states_;    // settled, for the next ready
   std::uint64_t round_ = 0;                // leader: last heartbeat round sent this term
+  std::uint64_t confirmed_round_ = 0;      // leader: last round a quorum answered
   std::map<std::uint64_t, std::uint64_t> round_sent_at_;  // leader: round -> leader_ticks_
   std::uint64_t leader_ticks_ = 0;         // leader: ticks since it became leader
   std::uint64_t lease_until_ = 0;          // leader: lease reads allowed while leader_ticks_ < this
