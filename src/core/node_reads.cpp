@@ -14,19 +14,14 @@ namespace actraft::core {
 
 bool node::read_index(std::uint64_t id) {
   if (role_ == role::leader) {
-    // The caller bounds its own reads (max_pending_requests); this bound is
-    // for followers' questions, which it does not see.
-    reads_.push_back(pending_read{id, no_node, {}, 0, 0});
-    if (planted(planted_bug::read_without_round)) {
-      reads_.pop_back();
+    // §6.4.1: within the lease no other leader can exist yet.
+    if ((read_round_due() && lease_valid()) || planted(planted_bug::read_without_round)) {
       settle_read(id, no_node, log_.commit(), true);
       return true;
     }
-    // §6.4.1: within the lease no other leader can exist yet.
-    if (read_round_due() && lease_valid()) {
-      reads_.pop_back();
-      settle_read(id, no_node, log_.commit(), true);
-    }
+    // The caller bounds its own reads (max_pending_requests); the bound of
+    // handle_read_index is for followers' questions, which it does not see.
+    reads_.push_back(pending_read{id, no_node, {}, 0, 0});
     return true;
   }
   if (leader_ == no_node) return false;
@@ -54,11 +49,11 @@ void node::handle_read_index(const message& m) {
     respond(std::move(r));
     return;
   }
-  reads_.push_back(pending_read{m.context, m.from, {}, 0, 0});
   if (read_round_due() && lease_valid()) {
-    reads_.pop_back();
     settle_read(m.context, m.from, log_.commit(), true);
+    return;
   }
+  reads_.push_back(pending_read{m.context, m.from, {}, 0, 0});
 }
 
 void node::handle_read_index_response(const message& m) {
