@@ -77,6 +77,7 @@ struct raft::impl {
     co.max_batch_bytes = opts.max_batch_bytes;
     co.max_inflight = opts.max_inflight;
     co.promote_lag = opts.promote_lag;
+    co.max_pending_reads = opts.max_pending_reads;
     if (opts.lease_reads) {
       co.reads = core::read_mode::lease;
       co.lease_margin_ticks = core::lease_margin_ticks(co.election_ticks, opts.max_clock_drift);

@@ -37,6 +37,10 @@ struct options {
   /// in the log, forwarded): beyond, `overloaded` at once, instead of
   /// memory that grows with the load.
   std::size_t max_pending_requests = 65536;
+  /// A leader's reads waiting for a heartbeat round at once, its own and
+  /// the ones its followers ask it for (theirs are refused beyond: they
+  /// ask again later).
+  std::size_t max_pending_reads = 256 * 1024;
   /// Upper bound on the entry bytes in one append message.
   std::size_t max_batch_bytes = 1024 * 1024;
   /// Append messages in flight to one follower.

@@ -31,6 +31,7 @@ std::string options::validate() const {
   if (max_command_bytes < 1 || max_command_bytes > 256 * 1024 * 1024)
     return "max_command_bytes must be between 1 and 256 MiB";
   if (max_pending_requests < 1) return "max_pending_requests must be at least 1";
+  if (max_pending_reads < 1) return "max_pending_reads must be at least 1";
   if (max_message_bytes < max_command_bytes + 64 * 1024)
     return "max_message_bytes must exceed max_command_bytes by 64 KiB (an entry travels whole)";
   if (max_message_bytes < max_batch_bytes + 64 * 1024 ||
