@@ -1,8 +1,8 @@
 // Composing with other CAF actors: an ordinary actor of the application (a
 // "ticket office") uses a node's mailbox with the typed actraft::propose (a
-// request whose answer comes back decoded), keeps
-// serving while proposals are in flight, and handles every error actraft
-// can answer with. Runs a single-member cluster in a temporary directory.
+// request whose answer comes back decoded) and reads with actraft::query
+// (linearizable, no log write), keeps serving while requests are in flight,
+// and handles every error actraft can answer with. Runs a single-member cluster in a temporary directory.
 #include <actraft/raft.hpp>
 #include <actraft/typed.hpp>
 #include <caf/all.hpp>
@@ -25,8 +25,13 @@ struct outcome {
   template <class A> void serialize(A& a) { a(granted, left); }
 };
 
-struct tickets : actraft::typed_store<reserve, outcome> {
+struct how_many {  // a query
+  template <class A> void serialize(A&) {}
+};
+
+struct tickets : actraft::typed_store<reserve, outcome, how_many, int> {
   int left = 10;
+  int read(const how_many&) const override { return left; }
   outcome execute(const reserve& r) override {
     if (r.count <= 0) throw std::invalid_argument("count must be positive");
     if (r.count > left) return {false, left};
@@ -38,6 +43,7 @@ struct tickets : actraft::typed_store<reserve, outcome> {
 };
 
 using buy_atom = caf::atom_constant<caf::atom("buy")>;
+using left_atom = caf::atom_constant<caf::atom("left")>;
 
 /// The application's own actor: forwards purchases to the cluster. Its
 /// own requests wait longer than the node's request_timeout (5 s), so the
@@ -63,6 +69,14 @@ caf::behavior office(caf::event_based_actor* self, actraft::mailbox cluster) {
               }
               rp.deliver(what + ": " + caf::to_string(err));
             });
+        return rp;
+      },
+      [=](left_atom) {
+        auto rp = self->make_response_promise<std::string>();
+        actraft::query<int>(
+            self, cluster, how_many{}, 6s,
+            [rp](int left) mutable { rp.deliver(std::to_string(left) + " left"); },
+            [rp](const caf::error& err) mutable { rp.deliver("unknown: " + caf::to_string(err)); });
         return rp;
       },
   };
@@ -91,6 +105,12 @@ int main() {
                      status = 1;
                    });
     }
+    self->request(shop, 10s, left_atom::value)
+        .receive([&](const std::string& s) { std::cout << "now: " << s << "\n"; },
+                 [&](const caf::error& e) {
+                   std::cout << "now: " << sys.render(e) << "\n";
+                   status = 1;
+                 });
     self->send_exit(shop, caf::exit_reason::user_shutdown);
   }
   std::filesystem::remove_all(dir);
