@@ -9,13 +9,16 @@ namespace actraft::actors {
 
 log_actor::behavior_type log_actor_impl(log_actor::stateful_pointer<log_state> self,
                                         std::shared_ptr<storage::engine> engine,
-                                        std::shared_ptr<spdlog::logger> logger) {
+                                        std::shared_ptr<spdlog::logger> logger,
+                                        std::shared_ptr<metrics_registry> metrics) {
   name_this_thread("actraft.log");
   self->state.disk = std::move(engine);
   self->state.logger = std::move(logger);
+  self->state.metrics = std::move(metrics);
   return {
       [self](persist_request& req) -> caf::result<std::uint64_t> {
         auto& disk = *self->state.disk;
+        const auto started = std::chrono::steady_clock::now();
         if (!req.entries.empty()) {
           if (auto r = disk.append(req.entries); !r)
             return make_error(errc::storage_failure, r.error().what());
@@ -25,6 +28,12 @@ log_actor::behavior_type log_actor_impl(log_actor::stateful_pointer<log_state> s
         }
         auto synced = disk.sync();
         if (!synced) return make_error(errc::storage_failure, synced.error().what());
+        auto& m = *self->state.metrics;
+        m.fsync_seconds.record(nanos_since(started));
+        m.fsync_entries.record(req.entries.size());
+        std::uint64_t data = 0;
+        for (const auto& e : req.entries) data += e.data.size();
+        m.log_bytes_written.fetch_add(data, std::memory_order_relaxed);
         for (auto& b : req.after_sync)
           self->send(b.to, raft_atom::value, req.from_address, std::move(b.messages));
         return synced->value;

@@ -10,6 +10,7 @@
 #include <spdlog/logger.h>
 
 #include "actraft/storage/engine.hpp"
+#include "metrics_registry.hpp"
 #include "protocol.hpp"
 
 namespace actraft::actors {
@@ -18,10 +19,12 @@ struct log_state {
   static inline const char* name = "actraft.log";
   std::shared_ptr<storage::engine> disk;
   std::shared_ptr<spdlog::logger> logger;
+  std::shared_ptr<metrics_registry> metrics;
 };
 
 log_actor::behavior_type log_actor_impl(log_actor::stateful_pointer<log_state> self,
                                         std::shared_ptr<storage::engine> engine,
-                                        std::shared_ptr<spdlog::logger> logger);
+                                        std::shared_ptr<spdlog::logger> logger,
+                                        std::shared_ptr<metrics_registry> metrics);
 
 }  // namespace actraft::actors

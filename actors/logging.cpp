@@ -23,7 +23,9 @@ spdlog::level::level_enum configured_level() {
 
 }  // namespace
 
-std::shared_ptr<spdlog::logger> make_logger(const std::string& name) {
+std::shared_ptr<spdlog::logger> make_logger(const std::string& name,
+                                            const std::shared_ptr<spdlog::logger>& base) {
+  if (base) return base->clone(name);
   auto lg = std::make_shared<spdlog::logger>(name, shared_sink());
   lg->set_level(configured_level());
   lg->set_pattern("%H:%M:%S.%e %^%-5l%$ [%n] %v");

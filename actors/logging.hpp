@@ -1,7 +1,8 @@
 // Per-node loggers: every line says which node speaks, so a person reading
 // a cluster's output sees "node 2 became leader in term 5" and why a peer
-// is unreachable. Level from ACTRAFT_LOG (trace, debug, info, warn, error,
-// off); info by default.
+// is unreachable. By default on stderr, level from ACTRAFT_LOG (trace,
+// debug, info, warn, error, off), info if unset; or through the
+// application's own logger (options::logger).
 #pragma once
 
 #include <memory>
@@ -11,7 +12,10 @@
 
 namespace actraft::actors {
 
-std::shared_ptr<spdlog::logger> make_logger(const std::string& name);
+/// A logger named `name`: a clone of `base` (its sinks, level and
+/// formatting), or actraft's own on stderr if `base` is null.
+std::shared_ptr<spdlog::logger> make_logger(const std::string& name,
+                                            const std::shared_ptr<spdlog::logger>& base = nullptr);
 
 /// Names the calling thread (15 characters at most). CAF 0.17 calls every
 /// detached actor's thread "caf.actor"; a detached actor names its own

@@ -22,7 +22,7 @@ void submit(self_ptr self, Promise rp, driver::request r, bool forwarded = false
   auto& st = self->state;
   r.deadline = driver::clock::now() + st.opts.request_timeout;
   r.forwarded = forwarded;
-  const auto id = st.ports->remember(std::move(rp));
+  const auto id = st.ports->remember(std::move(rp), r.kind);
   st.replica->submit(id, std::move(r));
   st.ports->settle();
 }
@@ -38,17 +38,15 @@ caf::result<bytes> submit_bytes(self_ptr self, driver::request_kind kind, bytes&
   return rp;
 }
 
-node_status status_of(const driver::status& s) {
-  node_status out;
-  out.id = s.id.value;
-  out.role = s.role;
-  out.term = s.term.value;
-  out.leader_id = s.leader.value;
-  out.leader_address = s.leader_address;
-  out.commit_index = s.commit.value;
-  out.applied_index = s.applied.value;
-  out.members = members_of(s.members);
-  return out;
+/// A request answered with a member id (or an index), about `member`.
+caf::result<std::uint64_t> submit_member(self_ptr self, driver::request_kind kind, std::uint64_t member,
+                                         bool forwarded = false) {
+  auto rp = self->make_response_promise<std::uint64_t>();
+  driver::request r;
+  r.kind = kind;
+  r.member = core::node_id{member};
+  submit(self, rp, std::move(r), forwarded);
+  return rp;
 }
 
 /// The member knows its id: at once for a resumed or bootstrapped member,
@@ -93,6 +91,7 @@ node_actor::behavior_type node_actor_impl(node_actor::stateful_pointer<node_stat
   self->monitor(st.setup->snapshot_io);
   self->set_down_handler([self](const caf::down_msg& dm) {
     auto& s = self->state;
+    if (s.ports->subscriber_down(dm.source)) return;
     auto which = s.ports->storage_actor_name(dm.source);
     if (!which || s.stopping) return;
     s.ports->log().error("{} actor stopped unexpectedly ({}); stopping the node", *which,
@@ -132,14 +131,21 @@ node_actor::behavior_type node_actor_impl(node_actor::stateful_pointer<node_stat
       [self](leave_atom) -> caf::result<std::uint64_t> {
         const auto* core = self->state.replica->core();
         if (core == nullptr) return make_error(errc::not_started, "this node has not joined a cluster yet");
-        auto rp = self->make_response_promise<std::uint64_t>();
-        driver::request r;
-        r.kind = driver::request_kind::remove;
-        r.member = core->id();
-        submit(self, rp, std::move(r));
-        return rp;
+        return submit_member(self, driver::request_kind::remove, core->id().value);
       },
-      [self](status_atom) { return status_of(self->state.replica->current_status()); },
+      [self](status_atom) { return self->state.ports->status(); },
+      [self](transfer_atom, std::uint64_t to) {
+        return submit_member(self, driver::request_kind::transfer, to);
+      },
+      [self](remove_member_atom, std::uint64_t member) {
+        return submit_member(self, driver::request_kind::remove, member);
+      },
+      [self](snapshot_atom) { return submit_member(self, driver::request_kind::snapshot, 0); },
+      [self](metrics_atom) { return self->state.ports->metrics(); },
+      [self](subscribe_atom, const caf::actor& listener) { self->state.ports->subscribe(listener); },
+      [self](unsubscribe_atom, const caf::actor& listener) {
+        self->state.ports->unsubscribe(listener.address());
+      },
       // --- the peer protocol ---
       [self](raft_atom, const std::string& from, const std::vector<core::message>& msgs) {
         self->state.replica->step(from, msgs);
@@ -156,13 +162,11 @@ node_actor::behavior_type node_actor_impl(node_actor::stateful_pointer<node_stat
         submit(self, rp, std::move(r));
         return rp;
       },
-      [self](remove_atom, std::uint64_t member) -> caf::result<std::uint64_t> {
-        auto rp = self->make_response_promise<std::uint64_t>();
-        driver::request r;
-        r.kind = driver::request_kind::remove;
-        r.member = core::node_id{member};
-        submit(self, rp, std::move(r));
-        return rp;
+      [self](remove_atom, std::uint64_t member) {
+        return submit_member(self, driver::request_kind::remove, member);
+      },
+      [self](handover_atom, std::uint64_t to) {
+        return submit_member(self, driver::request_kind::transfer, to, true);
       },
       [self](chunk_atom, core::message& header, std::uint64_t offset, bytes& data,
              bool last) -> caf::result<std::uint64_t> {

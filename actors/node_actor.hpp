@@ -12,6 +12,7 @@
 #include "actraft/core/node.hpp"
 #include "actraft/driver/replica.hpp"
 #include "actraft/options.hpp"
+#include "metrics_registry.hpp"
 #include "peer_proxy.hpp"
 #include "protocol.hpp"
 
@@ -32,6 +33,7 @@ struct node_setup {
   /// Null: peers are reached through the transport.
   std::shared_ptr<peer_directory> directory;
   caf::actor transport;  ///< the member transport (transport.hpp)
+  std::shared_ptr<metrics_registry> metrics;  ///< shared with the storage actors, transport
 };
 
 struct node_state {

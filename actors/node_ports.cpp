@@ -12,13 +12,6 @@
 
 namespace actraft::actors {
 
-std::vector<member_status> members_of(const std::vector<core::member>& ms) {
-  std::vector<member_status> out;
-  out.reserve(ms.size());
-  for (const auto& m : ms) out.push_back(member_status{m.id.value, m.address, m.voter});
-  return out;
-}
-
 node_ports::node_ports(self_ptr self, const node_setup& setup)
     : self_(self),
       opts_(setup.opts),
@@ -27,11 +20,12 @@ node_ports::node_ports(self_ptr self, const node_setup& setup)
       snapshot_io_(setup.snapshot_io),
       directory_(setup.directory),
       transport_(setup.transport),
-      logger_(make_logger("starting")) {}
+      logger_(make_logger("starting", setup.opts.logger)),
+      metrics_(setup.metrics) {}
 
 void node_ports::start(core::node_id id, const std::string& address) {
   address_ = address;
-  logger_ = make_logger("node " + std::to_string(id.value));
+  logger_ = make_logger("node " + std::to_string(id.value), opts_.logger);
 }
 
 driver::replica& node_ports::replica() { return *self_->state.replica; }
@@ -89,17 +83,19 @@ void node_ports::log(driver::severity level, const std::string& text) {
 
 // --- clients ---------------------------------------------------------------------
 
-driver::request_id node_ports::remember(any_promise p) {
+driver::request_id node_ports::remember(any_promise p, driver::request_kind kind) {
   const auto id = ++next_request_;
-  promises_.emplace(id, std::move(p));
+  promises_.emplace(id, kept_promise{std::move(p), kind});
   return id;
 }
 
 void node_ports::answer(driver::request_id id, driver::reply r) {
   auto it = promises_.find(id);
   ACTRAFT_INVARIANT(it != promises_.end(), "a request is answered once, and only a request made");
-  any_promise p = std::move(it->second);
+  any_promise p = std::move(it->second.promise);
+  const auto kind = it->second.kind;
   promises_.erase(it);
+  ++answered_[{kind, r.ok() ? std::uint8_t{0} : static_cast<std::uint8_t>(*r.error)}];
   if (!r.ok()) {
     std::visit([&](auto& rp) { rp.deliver(make_error(*r.error, std::move(r.reason))); }, p);
     return;
@@ -110,7 +106,9 @@ void node_ports::answer(driver::request_id id, driver::reply r) {
         if constexpr (std::is_same_v<promise, bytes_promise>)
           rp.deliver(std::move(r.value));
         else if constexpr (std::is_same_v<promise, join_promise>)
-          rp.deliver(r.member.value, members_of(r.members));
+          rp.deliver(r.member.value, driver::members_of(r.members));
+        else if (kind == driver::request_kind::snapshot)
+          rp.deliver(r.index.value);
         else
           rp.deliver(r.member.value);
       },
@@ -118,7 +116,7 @@ void node_ports::answer(driver::request_id id, driver::reply r) {
 }
 
 void node_ports::fail_all(errc code, const std::string& why) {
-  for (auto& [id, p] : promises_) std::visit([&](auto& rp) { rp.deliver(make_error(code, why)); }, p);
+  for (auto& [id, p] : promises_) std::visit([&](auto& rp) { rp.deliver(make_error(code, why)); }, p.promise);
   promises_.clear();
 }
 
@@ -176,9 +174,11 @@ void node_ports::apply(std::vector<core::entry> entries, std::vector<driver::ans
   for (const auto& slot : answers) {
     // The store actor answers the proposer itself, right after the apply.
     auto it = promises_.find(slot.id);
-    ACTRAFT_INVARIANT(it != promises_.end() && std::holds_alternative<bytes_promise>(it->second),
+    ACTRAFT_INVARIANT(it != promises_.end() && std::holds_alternative<bytes_promise>(it->second.promise),
                       "an answer slot names a proposal still open");
-    req.answers.push_back(apply_answer{slot.index.value, std::get<bytes_promise>(std::move(it->second))});
+    req.answers.push_back(
+        apply_answer{slot.index.value, std::get<bytes_promise>(std::move(it->second.promise))});
+    ++answered_[{it->second.kind, 0}];  // (the store counts those whose apply throws)
     promises_.erase(it);
   }
   self_->request(store_, caf::infinite, std::move(req)).then([this](std::uint64_t last) {
@@ -189,11 +189,13 @@ void node_ports::apply(std::vector<core::entry> entries, std::vector<driver::ans
 
 void node_ports::query(driver::request_id id, core::payload q) {
   auto it = promises_.find(id);
-  ACTRAFT_INVARIANT(it != promises_.end() && std::holds_alternative<bytes_promise>(it->second),
+  ACTRAFT_INVARIANT(it != promises_.end() && std::holds_alternative<bytes_promise>(it->second.promise),
                     "a query names a read still open");
   // After the applies sent before it, on the store's thread; the store
-  // actor answers the client itself.
-  self_->send(store_, query_request{q.get(), std::get<bytes_promise>(std::move(it->second))});
+  // actor answers the client itself (and counts those that fail).
+  ++answered_[{it->second.kind, 0}];
+  self_->send(store_,
+              query_request{q.get(), std::get<bytes_promise>(std::move(it->second.promise)), it->second.kind});
   promises_.erase(it);
 }
 

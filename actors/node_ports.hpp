@@ -24,25 +24,32 @@ using id_promise = caf::typed_response_promise<std::uint64_t>;
 /// A client's response promise, kept until the replica answers its request.
 using any_promise = std::variant<bytes_promise, join_promise, id_promise>;
 
-std::vector<member_status> members_of(const std::vector<core::member>& ms);
-
 class node_ports final : public driver::clock_port,
                          public driver::transport,
                          public driver::disk,
                          public driver::state_machine,
                          public driver::clients,
-                         public driver::logger {
+                         public driver::logger,
+                         public driver::observer {
  public:
   using self_ptr = node_actor::stateful_pointer<node_state>;
 
   node_ports(self_ptr self, const node_setup& setup);
-  driver::ports all() { return {this, this, this, this, this, this}; }
+  driver::ports all() { return {this, this, this, this, this, this, this}; }
 
   // --- for the node actor's handlers ---------------------------------------------
   /// The node knows its id and address.
   void start(core::node_id id, const std::string& address);
   /// A new client request: its id, the promise kept until it is answered.
-  driver::request_id remember(any_promise p);
+  driver::request_id remember(any_promise p, driver::request_kind kind);
+  /// The replica's status, with what only the node's actors know.
+  [[nodiscard]] node_status status();
+  [[nodiscard]] node_metrics metrics();
+  /// Event subscribers (the mailbox's subscribe).
+  void subscribe(const caf::actor& listener);
+  void unsubscribe(const caf::actor_addr& listener);
+  /// Forgets a subscriber that went down; false if `a` was none.
+  bool subscriber_down(const caf::actor_addr& a);
   void peer_up(std::uint64_t id, peer_interface remote);
   void peer_down(std::uint64_t id);
   void snapshot_sent(std::uint64_t to);
@@ -75,6 +82,7 @@ class node_ports final : public driver::clock_port,
   void take_snapshot() override;
   void answer(driver::request_id id, driver::reply r) override;
   void log(driver::severity level, const std::string& text) override;
+  void notify(const event& e) override;
 
  private:
   struct peer_link {
@@ -90,6 +98,10 @@ class node_ports final : public driver::clock_port,
   };
 
   driver::replica& replica();
+  struct kept_promise {
+    any_promise promise;
+    driver::request_kind kind;
+  };
   /// Groups messages by connected peer: one batch per destination.
   std::vector<peer_batch> batches(std::vector<core::message> messages) const;
   /// Tells the transport who the members are once a configuration commits.
@@ -109,7 +121,12 @@ class node_ports final : public driver::clock_port,
   std::shared_ptr<spdlog::logger> logger_;
   std::map<core::node_id, peer_link> peers_;
   std::map<core::node_id, snapshot_sender_actor> senders_;
-  std::map<driver::request_id, any_promise> promises_;
+  std::map<driver::request_id, kept_promise> promises_;
+  std::shared_ptr<metrics_registry> metrics_;
+  /// Answers by request kind and outcome (0: ok, else the errc).
+  std::map<std::pair<driver::request_kind, std::uint8_t>, std::uint64_t> answered_;
+  std::map<core::node_id, std::shared_ptr<transfer_progress>> transfers_;
+  std::vector<caf::actor> subscribers_;
   driver::request_id next_request_ = 0;
   std::optional<awaited_install> install_;
 };

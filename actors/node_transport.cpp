@@ -113,10 +113,23 @@ void node_ports::forward(driver::request_id id, const driver::request& r, core::
               },
               failed);
       break;
+    case driver::request_kind::transfer:
+      self_->request(remote, timeout, handover_atom::value, r.member.value)
+          .then(
+              [this, id](std::uint64_t new_leader) {
+                driver::reply ok;
+                ok.member = core::node_id{new_leader};
+                replica().on_forwarded(id, std::move(ok));
+                settle();
+              },
+              failed);
+      break;
     case driver::request_kind::query:
     case driver::request_kind::query_local:
-      // A follower serves reads itself (the core asks the leader how far).
-      ACTRAFT_INVARIANT(false, "reads are never forwarded");
+    case driver::request_kind::snapshot:
+      // A follower serves reads itself (the core asks the leader how far),
+      // and snapshots its own store.
+      ACTRAFT_INVARIANT(false, "reads and snapshots are never forwarded");
       break;
   }
 }
@@ -134,6 +147,9 @@ void node_ports::send_snapshot(const core::message& header, const std::string& l
   t.node = caf::actor_cast<node_actor>(self_);
   t.chunk_bytes = opts_.snapshot_chunk_bytes;
   t.timeout = std::max<caf::timespan>(opts_.request_timeout, std::chrono::seconds(10));
+  t.metrics = metrics_;
+  t.progress = std::make_shared<transfer_progress>();
+  transfers_[header.to] = t.progress;
   senders_[header.to] = self_->spawn<caf::detached>(snapshot_sender_impl, std::move(t), logger_);
 }
 
@@ -144,6 +160,7 @@ caf::result<std::uint64_t> node_ports::receive_chunk(core::message header, std::
   // Checked before anything is written.
   if (auto why = replica().check_snapshot(header, data.size()); !why.empty())
     return make_error(errc::bad_request, std::move(why));
+  metrics_->snapshot_bytes_received.fetch_add(data.size(), std::memory_order_relaxed);
   auto rp = self_->make_response_promise<std::uint64_t>();
   self_->request(snapshot_io_, caf::infinite, chunk_request{header, offset, std::move(data), last})
       .then(

@@ -71,6 +71,7 @@ void on_response(self_ptr self, const std::vector<char>& body) {
       break;
     }
     case net::op::remove:
+    case net::op::transfer:
     case net::op::chunk: std::get<id_promise>(p.promise).deliver(r->number); break;
   }
 }
@@ -106,6 +107,12 @@ stub_actor::behavior_type stub_impl(self_ptr self, caf::actor broker, std::uint6
         net::request r;
         r.kind = net::op::remove;
         r.member = member;
+        return send_request(self, std::move(r), self->make_response_promise<std::uint64_t>());
+      },
+      [self](handover_atom, std::uint64_t to) -> caf::result<std::uint64_t> {
+        net::request r;
+        r.kind = net::op::transfer;
+        r.member = to;
         return send_request(self, std::move(r), self->make_response_promise<std::uint64_t>());
       },
       [self](chunk_atom, core::message& header, std::uint64_t offset, bytes& data,

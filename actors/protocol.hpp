@@ -13,6 +13,7 @@
 
 #include "actraft/core/message.hpp"
 #include "actraft/core/types.hpp"
+#include "actraft/driver/ports.hpp"
 #include "actraft/mailbox.hpp"
 
 namespace actraft::core {
@@ -94,6 +95,7 @@ using fwd_atom = caf::atom_constant<caf::atom("fwd")>;           // forwarded pr
 using join_atom = caf::atom_constant<caf::atom("join")>;         // add me as a learner
 using remove_atom = caf::atom_constant<caf::atom("remove")>;     // remove a member
 using chunk_atom = caf::atom_constant<caf::atom("chunk")>;       // snapshot data, leader -> follower
+using handover_atom = caf::atom_constant<caf::atom("handover")>; // forwarded leadership transfer
 
 /// What peers may send a node: the peer protocol. Published on the node's
 /// address together with the mailbox, and nothing else.
@@ -107,6 +109,9 @@ using peer_interface = caf::typed_actor<
     caf::replies_to<join_atom, std::string>::with<std::uint64_t, std::vector<member_status>>,
     // Remove a member (sent to the leader); answers the removed id.
     caf::replies_to<remove_atom, std::uint64_t>::with<std::uint64_t>,
+    // A leadership transfer forwarded by a follower (0: the most caught-up
+    // voter); never forwarded again. Answers the new leader's id.
+    caf::replies_to<handover_atom, std::uint64_t>::with<std::uint64_t>,
     // One chunk of the leader's snapshot file: the InstallSnapshot message
     // it belongs to, the chunk's offset in the data, the data, and whether it
     // is the last. Answers the offset expected next, once the chunk is
@@ -189,6 +194,7 @@ struct apply_request {
 struct query_request {
   bytes query;
   caf::typed_response_promise<bytes> promise;
+  driver::request_kind kind = driver::request_kind::query;  ///< for the metrics
 };
 /// Serialize the store; answers the last index applied and the data.
 struct snapshot_request {};

@@ -49,6 +49,7 @@ struct raft::impl {
   std::shared_ptr<store> user_store;
   options opts;
   std::shared_ptr<spdlog::logger> logger;
+  std::shared_ptr<actors::metrics_registry> metrics = std::make_shared<actors::metrics_registry>();
 
   actors::node_actor node;
   actors::log_actor log;
@@ -67,7 +68,7 @@ struct raft::impl {
 
   impl(caf::actor_system& s, std::string listen, std::shared_ptr<store> st, options o)
       : sys(s), listen_text(std::move(listen)), user_store(std::move(st)), opts(std::move(o)) {
-    logger = actors::make_logger(listen_text);
+    logger = actors::make_logger(listen_text, opts.logger);
   }
 
   [[nodiscard]] core::options core_options() const {
@@ -189,13 +190,14 @@ struct raft::impl {
     setup = std::make_shared<actors::node_setup>();
     setup->opts = opts;
     setup->core_opts = core_options();
+    setup->metrics = metrics;
     if (opts.apply_on_own_thread)
-      store_a = sys.spawn<caf::detached>(actors::store_actor_impl, user_store, restored);
+      store_a = sys.spawn<caf::detached>(actors::store_actor_impl, user_store, restored, metrics);
     else if (opts.node_on_io_thread)
-      store_a = actors::spawn_on_io_thread(sys, actors::store_actor_impl, user_store, restored);
+      store_a = actors::spawn_on_io_thread(sys, actors::store_actor_impl, user_store, restored, metrics);
     else
-      store_a = sys.spawn(actors::store_actor_impl, user_store, restored);
-    log = sys.spawn<caf::detached>(actors::log_actor_impl, disk, logger);
+      store_a = sys.spawn(actors::store_actor_impl, user_store, restored, metrics);
+    log = sys.spawn<caf::detached>(actors::log_actor_impl, disk, logger, metrics);
     actors::transfer_limits transfers;
     transfers.max_bytes = opts.max_snapshot_bytes;
     transfers.idle_timeout = opts.snapshot_idle_timeout;
@@ -219,7 +221,8 @@ struct raft::impl {
     limits.stall_timeout = opts.peer_stall_timeout;
     limits.max_connections = opts.max_connections;
     std::uint16_t bound = listen->port;
-    auto published = actors::spawn_transport(sys, listen->host, bound, wire_identity(), limits, logger);
+    auto published =
+        actors::spawn_transport(sys, listen->host, bound, wire_identity(), limits, logger, metrics);
     if (!published)
       abort_start("cannot listen on " + listen_text + ": " + sys.render(published.error()) +
                   (listen->port != 0 ? " (is the port in use?)" : ""));
@@ -437,9 +440,28 @@ caf::expected<std::uint64_t> raft::leave() {
 }
 
 caf::expected<std::uint64_t> raft::remove_member(std::uint64_t member) {
-  return impl_->ask<std::uint64_t>(caf::actor_cast<actors::peer_interface>(impl_->node),
-                                   impl_->opts.request_timeout + 1s, actors::remove_atom::value,
+  return impl_->ask<std::uint64_t>(mailbox(), impl_->opts.request_timeout + 1s, remove_member_atom_v,
                                    member);
+}
+
+caf::expected<std::uint64_t> raft::transfer_leadership(std::uint64_t to) {
+  return impl_->ask<std::uint64_t>(mailbox(), impl_->opts.request_timeout + 1s, transfer_atom_v, to);
+}
+
+caf::expected<std::uint64_t> raft::snapshot_now() {
+  return impl_->ask<std::uint64_t>(mailbox(), impl_->opts.request_timeout + 1s, snapshot_atom_v);
+}
+
+caf::expected<node_metrics> raft::metrics() {
+  return impl_->ask<node_metrics>(mailbox(), impl_->opts.request_timeout, metrics_atom_v);
+}
+
+void raft::subscribe(const caf::actor& listener) {
+  if (impl_ && impl_->node) caf::anon_send(mailbox(), subscribe_atom_v, listener);
+}
+
+void raft::unsubscribe(const caf::actor& listener) {
+  if (impl_ && impl_->node) caf::anon_send(mailbox(), unsubscribe_atom_v, listener);
 }
 
 void raft::shutdown() {

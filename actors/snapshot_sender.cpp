@@ -46,7 +46,10 @@ void send_next(self_ptr self) {
           [self, expect, last](std::uint64_t next) {
             if (next != expect)
               return done(self, false, "follower expects offset " + std::to_string(next));
-            self->state.offset = next;
+            auto& s = self->state;
+            s.metrics->snapshot_bytes_sent.fetch_add(next - s.offset, std::memory_order_relaxed);
+            s.progress->sent.store(next, std::memory_order_relaxed);
+            s.offset = next;
             if (last) return done(self, true);
             send_next(self);
           },
@@ -66,6 +69,8 @@ snapshot_sender_actor::behavior_type snapshot_sender_impl(
   st.chunk_bytes = t.chunk_bytes;
   st.timeout = t.timeout;
   st.logger = std::move(logger);
+  st.metrics = std::move(t.metrics);
+  st.progress = std::move(t.progress);
   st.started = std::chrono::steady_clock::now();
   auto reader = storage::snapshot_reader::open(t.path);
   if (!reader) {
@@ -73,6 +78,7 @@ snapshot_sender_actor::behavior_type snapshot_sender_impl(
     return {[](stop_signal) {}};
   }
   st.reader.emplace(std::move(*reader));
+  st.progress->total.store(st.reader->size(), std::memory_order_relaxed);
   st.logger->info("sending the snapshot at index {} ({} bytes) to node {}",
                 st.header.snapshot.index.value, st.reader->size(), st.header.to.value);
   send_next(self);

@@ -14,6 +14,7 @@
 #include <spdlog/logger.h>
 
 #include "actraft/storage/snapshot_reader.hpp"
+#include "metrics_registry.hpp"
 #include "protocol.hpp"
 
 namespace actraft::actors {
@@ -29,6 +30,8 @@ struct snapshot_sender_state {
   std::uint64_t offset = 0;
   std::chrono::steady_clock::time_point started;
   std::shared_ptr<spdlog::logger> logger;
+  std::shared_ptr<metrics_registry> metrics;
+  std::shared_ptr<transfer_progress> progress;
 };
 
 struct snapshot_transfer {
@@ -38,6 +41,8 @@ struct snapshot_transfer {
   node_actor node;        ///< told how the transfer ended (sent_signal)
   std::size_t chunk_bytes = 0;
   caf::timespan timeout{};  ///< per chunk
+  std::shared_ptr<metrics_registry> metrics;
+  std::shared_ptr<transfer_progress> progress;  ///< for the leader's status
 };
 
 snapshot_sender_actor::behavior_type snapshot_sender_impl(

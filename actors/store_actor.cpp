@@ -87,8 +87,10 @@ caf::behavior store_io_impl(caf::event_based_actor*, std::shared_ptr<store> s) {
 
 store_actor::behavior_type store_actor_impl(store_actor::stateful_pointer<store_state> self,
                                             std::shared_ptr<store> user_store,
-                                            std::uint64_t applied) {
+                                            std::uint64_t applied,
+                                            std::shared_ptr<metrics_registry> metrics) {
   self->state.user_store = std::move(user_store);
+  self->state.metrics = std::move(metrics);
   self->state.applied = applied;
   self->state.io = self->spawn<caf::detached + caf::linked>(store_io_impl, self->state.user_store);
   return {
@@ -104,22 +106,31 @@ store_actor::behavior_type store_actor_impl(store_actor::stateful_pointer<store_
                   make_error(errc::timeout, "applied through a snapshot; its result is unknown"));
             continue;
           }
+          const auto started = std::chrono::steady_clock::now();
           auto result = apply_one(*st.user_store, e);
+          if (e.kind == core::entry_kind::normal) {
+            st.metrics->apply_seconds.record(nanos_since(started));
+            st.metrics->entries_applied.fetch_add(1, std::memory_order_relaxed);
+          }
           st.applied = e.index.value;
           if (!proposed_here) continue;
-          if (result)
+          if (result) {
             answer->promise.deliver(std::move(*result));
-          else
+          } else {
+            st.metrics->count_store_failure(driver::request_kind::propose, result.error());
             answer->promise.deliver(std::move(result.error()));
+          }
         }
         return st.applied;
       },
       [=](query_request& req) {
         auto result = query_one(*self->state.user_store, req.query);
-        if (result)
+        if (result) {
           req.promise.deliver(std::move(*result));
-        else
+        } else {
+          self->state.metrics->count_store_failure(req.kind, result.error());
           req.promise.deliver(std::move(result.error()));
+        }
       },
       [=](snapshot_request) {
         // await: no apply runs until the data is taken, so it is exactly the

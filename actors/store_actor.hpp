@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "actraft/store.hpp"
+#include "metrics_registry.hpp"
 #include "protocol.hpp"
 
 namespace actraft::actors {
@@ -14,6 +15,7 @@ struct store_state {
   static inline const char* name = "actraft.store";
   std::shared_ptr<store> user_store;
   std::uint64_t applied = 0;  ///< last index applied (or restored)
+  std::shared_ptr<metrics_registry> metrics;
   /// Runs the user's snapshot() and restore(), which may take long, on a
   /// thread of its own; applies wait meanwhile, so they see one state.
   caf::actor io;
@@ -29,6 +31,7 @@ caf::expected<std::uint64_t> restore_from_file(store& s, const std::string& path
 /// restored before the actor starts).
 store_actor::behavior_type store_actor_impl(store_actor::stateful_pointer<store_state> self,
                                             std::shared_ptr<store> user_store,
-                                            std::uint64_t applied);
+                                            std::uint64_t applied,
+                                            std::shared_ptr<metrics_registry> metrics);
 
 }  // namespace actraft::actors

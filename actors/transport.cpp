@@ -101,6 +101,7 @@ void on_frame(broker_ptr self, std::uint64_t id, const char* body, std::size_t n
   auto& c = st.conns.at(id);
   const auto kind = net::kind_of(body, n);
   if (!kind) return refuse(self, id, "sent a frame of an unknown kind");
+  st.metrics->frame_bytes_received[static_cast<std::size_t>(*kind)].fetch_add(n, std::memory_order_relaxed);
   if (*kind == net::frame_kind::refuse) {
     auto why = net::decode_refuse(body, n);
     st.logger->warn("{} refused this member: {}", who(c), why ? *why : "(no reason)");
@@ -266,11 +267,13 @@ void start_dial(broker_ptr self, pending_dial d) {
 
 caf::behavior transport_impl(caf::io::stateful_broker<transport_state>* self,
                              caf::io::doorman_ptr door, transport_identity identity,
-                             transport_limits limits, std::shared_ptr<spdlog::logger> logger) {
+                             transport_limits limits, std::shared_ptr<spdlog::logger> logger,
+                             std::shared_ptr<metrics_registry> metrics) {
   auto& st = self->state;
   st.me = std::move(identity);
   st.limits = limits;
   st.logger = std::move(logger);
+  st.metrics = std::move(metrics);
   self->add_doorman(std::move(door));
   self->set_down_handler([](const caf::down_msg&) {});
   self->send(self, sweep_signal{});
@@ -405,14 +408,15 @@ caf::behavior transport_impl(caf::io::stateful_broker<transport_state>* self,
 caf::expected<caf::actor> spawn_transport(caf::actor_system& sys, const std::string& host,
                                           std::uint16_t& port, transport_identity identity,
                                           transport_limits limits,
-                                          std::shared_ptr<spdlog::logger> logger) {
+                                          std::shared_ptr<spdlog::logger> logger,
+                                          std::shared_ptr<metrics_registry> metrics) {
   // SO_REUSEADDR: a restarted node gets its port back although connections
   // of its previous life linger in TIME_WAIT; a live listener still refuses.
   auto door = sys.middleman().backend().new_tcp_doorman(port, host.c_str(), true);
   if (!door) return door.error();
   port = (*door)->port();
   return sys.middleman().spawn_broker(transport_impl, std::move(*door), std::move(identity), limits,
-                                      std::move(logger));
+                                      std::move(logger), std::move(metrics));
 }
 
 }  // namespace actraft::actors

@@ -27,6 +27,7 @@
 #include <spdlog/logger.h>
 
 #include "cluster_ca.hpp"
+#include "metrics_registry.hpp"
 #include "protocol.hpp"
 #include "tls.hpp"
 #include "wire.hpp"
@@ -106,7 +107,8 @@ struct connection_lost {
 caf::expected<caf::actor> spawn_transport(caf::actor_system& sys, const std::string& host,
                                           std::uint16_t& port, transport_identity identity,
                                           transport_limits limits,
-                                          std::shared_ptr<spdlog::logger> logger);
+                                          std::shared_ptr<spdlog::logger> logger,
+                                          std::shared_ptr<metrics_registry> metrics);
 
 /// The stub standing for one authenticated outbound connection.
 peer_interface spawn_stub(caf::actor_system& sys, caf::actor broker, std::uint64_t connection,

@@ -45,6 +45,11 @@ void flush_tls(broker_ptr self, std::uint64_t id, connection& c) {
 }
 
 void send_frame(broker_ptr self, std::uint64_t id, connection& c, const std::vector<char>& frame) {
+  // A frame: its length (4 bytes), then its kind.
+  if (frame.size() > 4) {
+    const auto kind = static_cast<std::uint8_t>(frame[4]) % self->state.metrics->frame_bytes_sent.size();
+    self->state.metrics->frame_bytes_sent[kind].fetch_add(frame.size(), std::memory_order_relaxed);
+  }
   if (c.tls) {
     c.tls->send(frame.data(), frame.size());
     flush_tls(self, id, c);

@@ -99,6 +99,9 @@ void serve_request(broker_ptr self, std::uint64_t id, net::request q) {
     case net::op::remove:
       self->request(st.node, timeout, remove_atom::value, q.member).then(ok_number, failed);
       break;
+    case net::op::transfer:
+      self->request(st.node, timeout, handover_atom::value, q.member).then(ok_number, failed);
+      break;
     case net::op::chunk:
       // A snapshot only from the member this connection authenticated; the
       // replica checks the rest (its leader, its term) before any byte is

@@ -70,6 +70,7 @@ struct transport_state {
   transport_identity me;
   transport_limits limits;
   std::shared_ptr<spdlog::logger> logger;
+  std::shared_ptr<metrics_registry> metrics;
   peer_interface node;  ///< null until serve_signal
   std::map<std::uint64_t, connection> conns;
   std::map<std::uint64_t, pending_dial> dials;

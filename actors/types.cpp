@@ -28,6 +28,8 @@ void add_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<bytes>("actraft::bytes");
   cfg.add_message_type<member_status>("actraft::member_status");
   cfg.add_message_type<node_status>("actraft::node_status");
+  cfg.add_message_type<event>("actraft::event");
+  cfg.add_message_type<node_metrics>("actraft::node_metrics");
   cfg.add_message_type<core::message>("actraft::message");
   cfg.add_message_type<core::entry>("actraft::entry");
   cfg.add_message_type<core::hard_state>("actraft::hard_state");

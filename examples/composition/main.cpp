@@ -2,7 +2,9 @@
 // "ticket office") uses a node's mailbox with the typed actraft::propose (a
 // request whose answer comes back decoded) and reads with actraft::query
 // (linearizable, no log write), keeps serving while requests are in flight,
-// and handles every error actraft can answer with. Runs a single-member cluster in a temporary directory.
+// and handles every error actraft can answer with. Another actor subscribes
+// to the node's events and prints them. Runs a single-member cluster in a
+// temporary directory.
 #include <actraft/raft.hpp>
 #include <actraft/typed.hpp>
 #include <caf/all.hpp>
@@ -82,6 +84,21 @@ caf::behavior office(caf::event_based_actor* self, actraft::mailbox cluster) {
   };
 }
 
+/// Subscribes to the node's events and prints each: the first says how
+/// things stand, the next ones what changed (leader, role, membership,
+/// snapshots), in order. The node forgets it when it goes down.
+caf::behavior watcher(caf::event_based_actor* self, actraft::mailbox cluster) {
+  self->send(cluster, actraft::subscribe_atom_v, caf::actor_cast<caf::actor>(self));
+  return {
+      [](const actraft::event& e) {
+        std::cout << "event: " << e.kind << " (node " << e.id << ", " << e.role << ", term " << e.term
+                  << ", leader " << e.leader_id;
+        if (e.kind == actraft::event_kind::snapshot_taken) std::cout << ", index " << e.index;
+        std::cout << ")\n";
+      },
+  };
+}
+
 }  // namespace
 
 int main() {
@@ -95,6 +112,7 @@ int main() {
   {
     actraft::raft node{sys, "127.0.0.1:0", std::make_unique<tickets>(), opts};
     node.lead();
+    auto events = sys.spawn(watcher, node.mailbox());
     auto shop = sys.spawn(office, node.mailbox());
     caf::scoped_actor self{sys};
     for (int count : {3, 4, 5, -1, 2}) {
@@ -111,7 +129,16 @@ int main() {
                    std::cout << "now: " << sys.render(e) << "\n";
                    status = 1;
                  });
+    // An operator's request on the same mailbox: a snapshot now (the
+    // watcher hears of it too).
+    self->request(node.mailbox(), 10s, actraft::snapshot_atom_v)
+        .receive([&](std::uint64_t index) { std::cout << "snapshot at index " << index << "\n"; },
+                 [&](const caf::error& e) {
+                   std::cout << "snapshot: " << sys.render(e) << "\n";
+                   status = 1;
+                 });
     self->send_exit(shop, caf::exit_reason::user_shutdown);
+    self->send_exit(events, caf::exit_reason::user_shutdown);
   }
   std::filesystem::remove_all(dir);
   return status;

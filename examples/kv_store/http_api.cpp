@@ -149,12 +149,64 @@ void serve_cas(const call& ctx, const http::request& req, const std::string& key
   });
 }
 
-void serve_status(const call& ctx) {
+/// Status and metrics may be read by the live page of another member.
+http::response readable_anywhere(http::response r) {
+  r.headers.emplace_back("Access-Control-Allow-Origin", "*");
+  return r;
+}
+
+void serve_status(const call& ctx, const std::string& http_address) {
   ctx.self->request(ctx.node, caf::infinite, actraft::status_atom_v)
-      .then([done = ctx.done](const actraft::node_status& st) {
-              done(http::json(200, status_json(st) + "\n"));
+      .then([done = ctx.done, http_address](const actraft::node_status& st) {
+              done(readable_anywhere(http::json(200, status_json(st, http_address) + "\n")));
             },
             [ctx](const caf::error& err) { ctx.fail(err); });
+}
+
+void serve_metrics(const call& ctx) {
+  ctx.self->request(ctx.node, caf::infinite, actraft::metrics_atom_v)
+      .then([done = ctx.done](const actraft::node_metrics& m) {
+              auto r = text(200, actraft::prometheus_text(m));
+              r.content_type = "text/plain; version=0.0.4";
+              done(readable_anywhere(std::move(r)));
+            },
+            [ctx](const caf::error& err) { ctx.fail(err); });
+}
+
+/// A decimal member id from `?name=`; nothing if absent or malformed.
+std::optional<std::uint64_t> id_param(const http::request& req, const char* name) {
+  if (!req.has_param(name)) return std::nullopt;
+  const auto v = req.param(name);
+  if (v.empty() || v.size() > 19 || v.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  return std::stoull(v);
+}
+
+/// POST /admin/{transfer-leader,remove,snapshot}: the mailbox's admin requests.
+void serve_admin(const call& ctx, const http::request& req, const std::string& op) {
+  auto answered = [done = ctx.done](const char* field) {
+    return [done, field](std::uint64_t n) {
+      done(http::json(200, std::string("{\"") + field + "\":" + std::to_string(n) + "}\n"));
+    };
+  };
+  auto failed = [ctx](const caf::error& err) { ctx.fail(err); };
+  if (op == "transfer-leader") {
+    std::uint64_t to = 0;  // the most caught-up voter
+    if (req.has_param("to")) {
+      auto id = id_param(req, "to");
+      if (!id) return ctx.done(text(400, "'to' must be a member id\n"));
+      to = *id;
+    }
+    ctx.self->request(ctx.node, caf::infinite, actraft::transfer_atom_v, to).then(answered("leader"), failed);
+  } else if (op == "remove") {
+    auto id = id_param(req, "id");
+    if (!id) return ctx.done(text(400, "POST /admin/remove?id=<member id>\n"));
+    ctx.self->request(ctx.node, caf::infinite, actraft::remove_member_atom_v, *id)
+        .then(answered("removed"), failed);
+  } else if (op == "snapshot") {
+    ctx.self->request(ctx.node, caf::infinite, actraft::snapshot_atom_v).then(answered("snapshot_index"), failed);
+  } else {
+    ctx.done(text(404, "admin routes: /admin/transfer-leader[?to=ID], /admin/remove?id=ID, /admin/snapshot\n"));
+  }
 }
 
 void serve_leave(const call& ctx) {
@@ -188,32 +240,59 @@ std::optional<std::string> key_below(const std::string& path, std::string_view p
 
 }  // namespace
 
-std::string status_json(const actraft::node_status& s) {
-  std::string j = "{\"id\":" + std::to_string(s.id) + ",\"role\":\"" + json_escape(s.role) +
-                  "\",\"term\":" + std::to_string(s.term) +
-                  ",\"leader_id\":" + std::to_string(s.leader_id) + ",\"leader_address\":\"" +
-                  json_escape(s.leader_address) + "\",\"commit_index\":" +
-                  std::to_string(s.commit_index) +
-                  ",\"applied_index\":" + std::to_string(s.applied_index) + ",\"members\":[";
+std::string status_json(const actraft::node_status& s, const std::string& http_address) {
+  auto num = [](const char* name, auto v) { return std::string(",\"") + name + "\":" + std::to_string(v); };
+  auto str = [](const char* name, const std::string& v) {
+    return std::string(",\"") + name + "\":\"" + json_escape(v) + "\"";
+  };
+  std::string j = "{\"id\":" + std::to_string(s.id) + str("role", std::string(actraft::to_string(s.role))) +
+                  num("term", s.term) + num("leader_id", s.leader_id) +
+                  str("leader_address", s.leader_address) + num("commit_index", s.commit_index) +
+                  num("applied_index", s.applied_index) + num("last_index", s.last_index) +
+                  num("snapshot_index", s.snapshot_index) + num("snapshot_term", s.snapshot_term) +
+                  num("pending_requests", s.pending_requests) + num("data_dir_bytes", s.data_dir_bytes) +
+                  str("http_address", http_address) + ",\"members\":[";
   for (std::size_t i = 0; i < s.members.size(); ++i) {
     const auto& m = s.members[i];
     if (i > 0) j += ",";
-    j += "{\"id\":" + std::to_string(m.id) + ",\"address\":\"" + json_escape(m.address) +
-         "\",\"voter\":" + (m.voter ? "true" : "false") + "}";
+    j += "{\"id\":" + std::to_string(m.id) + str("address", m.address) +
+         ",\"voter\":" + (m.voter ? "true" : "false") + "}";
+  }
+  j += "],\"followers\":[";
+  for (std::size_t i = 0; i < s.followers.size(); ++i) {
+    const auto& f = s.followers[i];
+    if (i > 0) j += ",";
+    j += "{\"id\":" + std::to_string(f.id) + str("address", f.address) + num("match_index", f.match_index) +
+         num("next_index", f.next_index) + str("state", std::string(actraft::to_string(f.state))) +
+         num("inflight", f.inflight) + num("last_contact_ms", f.last_contact_ms) +
+         ",\"connected\":" + (f.connected ? "true" : "false") +
+         num("snapshot_sent_bytes", f.snapshot_sent_bytes) +
+         num("snapshot_total_bytes", f.snapshot_total_bytes) + "}";
   }
   return j + "]}";
 }
 
-http::handler http_api(actraft::mailbox node, std::string admin_token) {
-  return [node, admin_token](caf::io::broker* self, http::request req, http::responder done) {
+http::handler http_api(actraft::mailbox node, std::string admin_token, std::string http_address) {
+  return [node, admin_token, http_address](caf::io::broker* self, http::request req, http::responder done) {
     const call ctx{self, node, std::move(done)};
     if (auto key = key_below(req.path, "/kv/")) {
       serve_key(ctx, req, *key);
     } else if (auto cas_key = key_below(req.path, "/cas/")) {
       serve_cas(ctx, req, *cas_key);
     } else if (req.path == "/status") {
-      if (req.method == "GET") serve_status(ctx);
+      if (req.method == "GET") serve_status(ctx, http_address);
       else ctx.done(text(405, "use GET on /status\n"));
+    } else if (req.path == "/metrics") {
+      if (req.method == "GET") serve_metrics(ctx);
+      else ctx.done(text(405, "use GET on /metrics\n"));
+    } else if (req.path == "/" || req.path == "/index.html") {
+      if (req.method != "GET") return ctx.done(text(405, "use GET on /\n"));
+      http::response page{200, std::string(live_page()), "text/html; charset=utf-8", {}};
+      ctx.done(std::move(page));
+    } else if (auto op = key_below(req.path, "/admin/")) {
+      if (req.method != "POST") ctx.done(text(405, "use POST on /admin/...\n"));
+      else if (auto denied = check_admin(req, admin_token)) ctx.done(std::move(*denied));
+      else serve_admin(ctx, req, *op);
     } else if (req.path == "/leave") {
       if (req.method != "POST") ctx.done(text(405, "use POST on /leave\n"));
       else if (auto denied = check_admin(req, admin_token)) ctx.done(std::move(*denied));

@@ -105,6 +105,22 @@ void write_private(const std::string& path, const std::string& text) {
   ::close(fd);
 }
 
+/// Writes this member's HTTP address under `_actraft/http/<id>`, so the
+/// live page of any member finds every member's /status (the cluster knows
+/// only Raft addresses). Skipped if it is there already (a restart).
+void publish_http_address(actraft::raft& node, const std::string& http_addr) {
+  const auto key = "_actraft/http/" + std::to_string(node.id());
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    auto known = node.query_stale(actraft::encode(kv::get{key}));
+    if (known) {
+      auto v = actraft::decode<std::optional<std::string>>(*known);
+      if (v && *v == http_addr) return;
+    }
+    if (node.propose(actraft::encode(kv::command{kv::put{key, http_addr}}))) return;
+  }
+  std::cerr << "kv_store: could not publish this member's HTTP address for the live page\n";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -208,9 +224,11 @@ int main(int argc, char** argv) {
   http_opts.idle_timeout = std::chrono::milliseconds(cfg.http_idle_timeout_ms);
   http_opts.max_connections = cfg.http_max_connections;
   auto server = actraft::examples::http::serve(sys, std::move(*http_port),
-                                               kv::http_api(node.mailbox(), admin_token), http_opts);
+                                               kv::http_api(node.mailbox(), admin_token, cfg.http_addr),
+                                               http_opts);
   std::cerr << "kv_store: node " << node.id() << " raft " << node.address() << " http "
             << cfg.http_addr << "\n";
+  publish_http_address(node, cfg.http_addr);
   int sig = 0;
   sigwait(&signals, &sig);
   // HTTP first, so no request arrives at a node that is going away.

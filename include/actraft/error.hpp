@@ -23,7 +23,8 @@ enum class errc : std::uint8_t {
   apply_failed,
   /// This node has been removed from the cluster.
   removed,
-  /// A membership change was refused (see the error's text).
+  /// A membership change or a leadership transfer was refused (see the
+  /// error's text).
   membership_refused,
   /// Storage failed (disk full, I/O error); the node stops accepting writes.
   storage_failure,

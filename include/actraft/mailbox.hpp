@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include <caf/actor.hpp>
 #include <caf/atom.hpp>
 #include <caf/error.hpp>
 #include <caf/meta/type_name.hpp>
@@ -21,6 +22,8 @@
 #include <caf/typed_actor.hpp>
 
 #include "actraft/error.hpp"
+#include "actraft/metrics.hpp"
+#include "actraft/status.hpp"
 #include "actraft/store.hpp"
 
 namespace caf {
@@ -39,34 +42,73 @@ constexpr query_atom query_atom_v{};
 constexpr stale_query_atom stale_query_atom_v{};
 constexpr leave_atom leave_atom_v{};
 constexpr status_atom status_atom_v{};
-
-struct member_status {
-  std::uint64_t id = 0;
-  std::string address;
-  bool voter = false;
-};
+using transfer_atom = caf::atom_constant<caf::atom("transfer")>;
+using remove_member_atom = caf::atom_constant<caf::atom("rmmember")>;
+using snapshot_atom = caf::atom_constant<caf::atom("snapshot")>;
+using metrics_atom = caf::atom_constant<caf::atom("metrics")>;
+using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
+using unsubscribe_atom = caf::atom_constant<caf::atom("unsubscrib")>;
+constexpr transfer_atom transfer_atom_v{};
+constexpr remove_member_atom remove_member_atom_v{};
+constexpr snapshot_atom snapshot_atom_v{};
+constexpr metrics_atom metrics_atom_v{};
+constexpr subscribe_atom subscribe_atom_v{};
+constexpr unsubscribe_atom unsubscribe_atom_v{};
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, member_status& x) {
   return f(caf::meta::type_name("actraft::member_status"), x.id, x.address, x.voter);
 }
 
-/// A node's view of itself and the cluster.
-struct node_status {
-  std::uint64_t id = 0;         ///< 0 while joining (no id assigned yet)
-  std::string role;             ///< follower, pre_candidate, candidate, leader, joining, removed (once durably recorded)
-  std::uint64_t term = 0;
-  std::uint64_t leader_id = 0;  ///< 0: no leader known
-  std::string leader_address;
-  std::uint64_t commit_index = 0;
-  std::uint64_t applied_index = 0;
-  std::vector<member_status> members;
-};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, follower_status& x) {
+  return f(caf::meta::type_name("actraft::follower_status"), x.id, x.address, x.match_index,
+           x.next_index, x.state, x.inflight, x.last_contact_ms, x.connected,
+           x.snapshot_sent_bytes, x.snapshot_total_bytes);
+}
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, node_status& x) {
   return f(caf::meta::type_name("actraft::node_status"), x.id, x.role, x.term, x.leader_id,
-           x.leader_address, x.commit_index, x.applied_index, x.members);
+           x.leader_address, x.commit_index, x.applied_index, x.last_index, x.snapshot_index,
+           x.snapshot_term, x.members, x.followers, x.pending_requests, x.data_dir_bytes);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, event& x) {
+  return f(caf::meta::type_name("actraft::event"), x.kind, x.id, x.role, x.term, x.leader_id,
+           x.leader_address, x.index, x.members, x.detail);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, histogram& x) {
+  return f(caf::meta::type_name("actraft::histogram"), x.bounds, x.counts, x.sum, x.count);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, request_count& x) {
+  return f(caf::meta::type_name("actraft::request_count"), x.kind, x.outcome, x.count);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, message_count& x) {
+  return f(caf::meta::type_name("actraft::message_count"), x.type, x.sent, x.received);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, traffic_count& x) {
+  return f(caf::meta::type_name("actraft::traffic_count"), x.frame, x.bytes_sent, x.bytes_received);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, node_metrics& x) {
+  return f(caf::meta::type_name("actraft::node_metrics"), x.id, x.role, x.term, x.leader_id,
+           x.commit_index, x.applied_index, x.last_index, x.snapshot_index, x.members, x.voters,
+           x.pending_requests, x.subscribers, x.requests, x.entries_committed, x.entries_applied,
+           x.log_bytes_written, x.elections_started, x.elections_won, x.leader_changes, x.messages,
+           x.traffic, x.snapshots_taken, x.snapshots_installed, x.snapshot_bytes_sent,
+           x.snapshot_bytes_received, x.read_rounds, x.reads_ok, x.reads_failed, x.apply_seconds,
+           x.fsync_seconds, x.fsync_entries);
 }
 
 /// propose: a command for store::apply; the answer is apply's result.
@@ -78,11 +120,33 @@ typename Inspector::result_type inspect(Inspector& f, node_status& x) {
 ///   miss recent writes (a follower behind, a deposed leader), never more.
 /// leave: removes the member that receives it; answers its id once removed.
 /// status: this node's view.
+///
+/// Admin (any member answers, forwarding to the leader where it must; the
+/// mailbox is local to the process: authorizing who may ask is the
+/// application's job, as kv_store's admin token does):
+/// transfer: hands leadership to member `to` (0: the most caught-up voter);
+///   answers the new leader's id once this member sees it lead
+///   (membership_refused: not a voter, none connected; timeout: it did not
+///   take over within an election timeout, this member may still lead).
+/// remove_member: removes member `id` (one gone for good); answers its id.
+/// snapshot: this member snapshots its store now (each member keeps its
+///   own); answers the index of the snapshot in force covering everything
+///   applied when it was asked.
+/// metrics: counters, gauges and histograms (metrics.hpp).
+/// subscribe: `listener` receives actraft::event messages, in order, from a
+///   `subscribed` event with the state at that time on, until unsubscribe
+///   or until it goes down. Subscribing twice changes nothing.
 using mailbox = caf::typed_actor<caf::replies_to<propose_atom, bytes>::with<bytes>,
                                  caf::replies_to<query_atom, bytes>::with<bytes>,
                                  caf::replies_to<stale_query_atom, bytes>::with<bytes>,
                                  caf::replies_to<leave_atom>::with<std::uint64_t>,
-                                 caf::replies_to<status_atom>::with<node_status>>;
+                                 caf::replies_to<status_atom>::with<node_status>,
+                                 caf::replies_to<transfer_atom, std::uint64_t>::with<std::uint64_t>,
+                                 caf::replies_to<remove_member_atom, std::uint64_t>::with<std::uint64_t>,
+                                 caf::replies_to<snapshot_atom>::with<std::uint64_t>,
+                                 caf::replies_to<metrics_atom>::with<node_metrics>,
+                                 caf::reacts_to<subscribe_atom, caf::actor>,
+                                 caf::reacts_to<unsubscribe_atom, caf::actor>>;
 
 /// The CAF error category of actraft's errors.
 constexpr caf::atom_value error_category = caf::atom("actraft");

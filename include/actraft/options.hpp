@@ -4,7 +4,12 @@
 
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <string>
+
+namespace spdlog {
+class logger;
+}
 
 namespace actraft {
 
@@ -80,6 +85,10 @@ struct options {
   /// thread a slow apply would also hold up all network traffic. snapshot()
   /// and restore() run on a thread of their own either way.
   bool apply_on_own_thread = true;
+  /// Where actraft logs: null, on stderr at the level ACTRAFT_LOG names
+  /// (info if unset); else through clones of this spdlog logger (its sinks,
+  /// level and format), one per node, named "node <id>".
+  std::shared_ptr<spdlog::logger> logger;
   // --- security (docs/security.md) ---
   /// Certificates from the operator's own CA, all three or none: the CA's
   /// certificate, this member's certificate (EKU serverAuth and clientAuth)

@@ -83,6 +83,16 @@ class raft {
   caf::expected<std::uint64_t> leave();
   /// Removes another member (one that is gone for good, say); answers its id.
   caf::expected<std::uint64_t> remove_member(std::uint64_t id);
+  /// Hands leadership to member `to` (0: the most caught-up voter); answers
+  /// the new leader's id once this member sees it lead.
+  caf::expected<std::uint64_t> transfer_leadership(std::uint64_t to = 0);
+  /// Snapshots this member's store now; answers the snapshot's index.
+  caf::expected<std::uint64_t> snapshot_now();
+  caf::expected<node_metrics> metrics();
+  /// `listener` receives actraft::event messages (mailbox.hpp: subscribe).
+  /// Does not block: usable from an actor too.
+  void subscribe(const caf::actor& listener);
+  void unsubscribe(const caf::actor& listener);
 
   /// Answers pending requests with shutting_down, stops the node's actors
   /// and closes the data directory. Idempotent; also run by the destructor.

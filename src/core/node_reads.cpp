@@ -97,11 +97,14 @@ void node::assign_round() {
   // §6.4 steps 1-2: the read index is the commit index now, and the round
   // that confirms it is the next one, sent after the read arrived.
   const std::uint64_t next = round_ + 1;
+  bool assigned = false;
   for (auto& r : reads_) {
     if (r.round != 0) continue;
     r.round = next;
     r.index = log_.commit();
+    assigned = true;
   }
+  if (assigned) ++read_rounds_;
 }
 
 bool node::lease_valid() const {

@@ -31,11 +31,13 @@ void replica::on_reads(const std::vector<core::read_state>& reads) {
     request req = std::move(it->second);
     reading_.erase(it);
     if (!r.ok) {
+      ++stats_.reads_failed;
       // Leadership changed or no quorum answered: nothing was read, so it
       // is asked again (on the next tick, or when a leader appears).
       waiting_.push_back(waiting_request{r.id, std::move(req), false});
       continue;
     }
+    ++stats_.reads_ok;
     reads_ready_.emplace(r.index, settled_read{r.id, std::move(req)});
   }
   serve_reads();

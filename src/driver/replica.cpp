@@ -24,7 +24,8 @@ std::string_view to_string(phase p) {
 replica::replica(const options& opts, core::options core_opts, ports io)
     : opts_(opts), core_opts_(core_opts), io_(io) {
   ACTRAFT_INVARIANT(io_.clock != nullptr && io_.network != nullptr && io_.storage != nullptr &&
-                        io_.machine != nullptr && io_.requesters != nullptr && io_.log_to != nullptr,
+                        io_.machine != nullptr && io_.requesters != nullptr && io_.log_to != nullptr &&
+                        io_.events != nullptr,
                     "a replica is given every port");
 }
 
@@ -85,6 +86,7 @@ void replica::enter_removed() {
   // member back; status says "removed" once it is.
   io_.storage->record_removal();
   answer_everything(errc::removed, "this node was removed from the cluster");
+  notify(event_of(event_kind::removed));
   wanted_.clear();
   connected_.clear();
   io_.network->connect(wanted_);
@@ -94,6 +96,9 @@ void replica::on_removal_recorded() { removal_recorded_ = true; }
 
 void replica::fail(const std::string& why) {
   log(severity::error, why + "; stopping");
+  auto e = event_of(event_kind::storage_error);
+  e.detail = why;
+  notify(std::move(e));
   answer_everything(errc::storage_failure, why);
   stop();
 }
@@ -127,12 +132,14 @@ void replica::step(const std::string& from_address, const std::vector<core::mess
   if (phase_ != phase::running) return;
   core::node_id from = core::no_node;
   for (const auto& m : messages) {
+    ++stats_.received[static_cast<std::size_t>(m.type) % stats_.received.size()];
     // A snapshot message tells the core that the snapshot's data is durable
     // here: only on_installed steps it, once the data is in force.
     if (m.type == core::message_type::snapshot) continue;
     core_->step(m);
     from = m.from;
   }
+  if (from != core::no_node) heard_at_[from] = io_.clock->now();
   // Whoever writes to this member is answered, listed in its configuration
   // or not: a leader that joined after this member's log ends (or it could
   // never catch up from it), a member whose removal this member holds but
@@ -174,6 +181,7 @@ void replica::drive() {
       }
       // Only the commit index moved (Raft's commitIndex is volatile): the
       // core carries it into the next write instead of costing one now.
+      count_sent(rd.persisted_messages);
       io_.network->send(std::move(rd.persisted_messages));
       finish(rd);
     }
@@ -181,8 +189,13 @@ void replica::drive() {
   } while (notice_changes());
 }
 
+void replica::count_sent(const std::vector<core::message>& messages) {
+  for (const auto& m : messages) ++stats_.sent[static_cast<std::size_t>(m.type) % stats_.sent.size()];
+}
+
 void replica::send_now(std::vector<core::message>& messages) {
   if (messages.empty()) return;
+  count_sent(messages);
   std::vector<core::message> rest;
   rest.reserve(messages.size());
   for (auto& m : messages) {
@@ -198,6 +211,7 @@ void replica::send_now(std::vector<core::message>& messages) {
 
 void replica::begin_write(core::ready rd) {
   writing_ = std::move(rd);
+  count_sent(writing_->persisted_messages);
   write_failures_ = 0;
   write_retry_at_.reset();
   io_.storage->write(batch_to_write());
@@ -222,7 +236,12 @@ void replica::on_written() {
 
 void replica::on_write_failed(const std::string& why) {
   ACTRAFT_INVARIANT(writing_.has_value(), "a write fails only while one is under way");
-  if (write_failures_ % 50 == 0) log(severity::error, "cannot persist the log (" + why + "); retrying");
+  if (write_failures_ % 50 == 0) {
+    log(severity::error, "cannot persist the log (" + why + "); retrying");
+    auto e = event_of(event_kind::storage_error);
+    e.detail = "cannot persist the log (" + why + "); retrying";
+    notify(std::move(e));
+  }
   ++write_failures_;
   write_retry_at_ = io_.clock->now() + opts_.heartbeat_interval * 2;
 }
@@ -251,6 +270,7 @@ void replica::finish(core::ready& rd) {
       removal_index_ = rd.snapshot->index;
   }
   if (!rd.committed.empty()) {
+    stats_.entries_committed += rd.committed.size();
     watch_membership(rd.committed);
     for (const auto& e : rd.committed) bytes_since_snapshot_ += e.data.size();
     auto slots = take_answers(rd.committed);
@@ -273,6 +293,10 @@ void replica::watch_membership(const std::vector<core::entry>& committed) {
       was_member_ = true;
     else if (was_member_)
       removal_index_ = e.index;  // leave once it is applied (answers first)
+    auto changed = event_of(event_kind::membership_changed);
+    changed.index = e.index.value;
+    changed.members = members_of(c->members);
+    notify(std::move(changed));
   }
 }
 
@@ -332,6 +356,7 @@ void replica::on_peer(core::node_id id, bool connected) {
 bool replica::notice_changes() {
   if (!core_) return false;
   const auto& c = *core_;
+  check_handovers(io_.clock->now());
   if (c.current_role() == last_role_ && c.term() == last_term_ && c.leader() == last_leader_)
     return false;
   const auto term = std::to_string(c.term().value);
@@ -344,7 +369,16 @@ bool replica::notice_changes() {
         "following leader " + std::to_string(c.leader().value) + " in term " + term);
   else if (last_role_ == core::role::leader && c.current_role() != core::role::leader)
     log(severity::info, "stepped down in term " + term);
+  if (c.current_role() != last_role_) {
+    if (c.current_role() == core::role::candidate) ++stats_.elections_started;
+    if (c.current_role() == core::role::leader) ++stats_.elections_won;
+    notify(event_of(event_kind::role_changed));
+  }
   const bool leader_appeared = c.leader() != core::no_node && c.leader() != last_leader_;
+  if (c.leader() != last_leader_) {
+    if (leader_appeared) ++stats_.leader_changes;
+    notify(event_of(event_kind::leader_changed));
+  }
   last_role_ = c.current_role();
   last_term_ = c.term();
   last_leader_ = c.leader();
@@ -352,29 +386,6 @@ bool replica::notice_changes() {
   // Requests waiting for a leader need not wait for the next tick.
   retry_waiting();
   return true;
-}
-
-status replica::current_status() const {
-  status s;
-  s.applied = applied_;
-  if (!core_) {
-    s.role = std::string(to_string(phase_));
-    return s;
-  }
-  const auto& c = *core_;
-  s.id = c.id();
-  if (phase_ == phase::removed && removal_recorded_)
-    s.role = "removed";
-  else if (phase_ == phase::stopped)
-    s.role = "stopped";
-  else
-    s.role = std::string(core::to_string(c.current_role()));
-  s.term = c.term();
-  s.leader = c.leader();
-  if (const auto* m = c.config().find(c.leader())) s.leader_address = m->address;
-  s.commit = c.log().commit();
-  s.members = c.config().members;
-  return s;
 }
 
 }  // namespace actraft::driver

@@ -21,8 +21,7 @@ void replica::submit(request_id id, request r) {
                                   std::to_string(opts_.max_command_bytes) + ")"));
     return;
   }
-  if (waiting_.size() + pending_.size() + forwarded_.size() + reading_.size() + reads_ready_.size() >=
-      opts_.max_pending_requests) {
+  if (open_requests() >= opts_.max_pending_requests) {
     answer(id, reply::failure(errc::overloaded,
                               std::to_string(opts_.max_pending_requests) +
                                   " requests are open on this member (max_pending_requests)"));
@@ -30,6 +29,11 @@ void replica::submit(request_id id, request r) {
   }
   route(waiting_request{id, std::move(r), false});
   drive();
+}
+
+std::size_t replica::open_requests() const {
+  return waiting_.size() + pending_.size() + forwarded_.size() + reading_.size() + reads_ready_.size() +
+         handovers_.size() + snapshot_requests_.size();
 }
 
 void replica::route(waiting_request w) {
@@ -51,9 +55,17 @@ void replica::route(waiting_request w) {
     route_query(std::move(w));
     return;
   }
+  if (w.req.kind == request_kind::snapshot) {
+    request_snapshot(std::move(w));
+    return;
+  }
   auto& c = *core_;
   if (c.current_role() == core::role::leader) {
     if (hand_over_before_leaving(w)) return;
+    if (w.req.kind == request_kind::transfer) {
+      route_transfer(std::move(w));
+      return;
+    }
     core::propose_result r;
     switch (w.req.kind) {
       case request_kind::propose:
@@ -67,6 +79,8 @@ void replica::route(waiting_request w) {
         break;
       case request_kind::query:
       case request_kind::query_local:
+      case request_kind::transfer:
+      case request_kind::snapshot:
         return;  // routed above
     }
     switch (r.error) {
@@ -214,6 +228,7 @@ void replica::answer_applied() {
 /// Every request is answered by its deadline, whatever else happens.
 void replica::expire(time_point now) {
   expire_reads(now);
+  expire_snapshot_requests(now);
   for (auto it = pending_.begin(); it != pending_.end();) {
     if (now >= it->second.deadline) {
       answer(it->second.id, reply::failure(errc::timeout,
@@ -248,6 +263,10 @@ void replica::answer_everything(errc code, const std::string& why) {
   waiting_.clear();
   for (auto& w : waiting) answer(w.id, reply::failure(code, why));
   answer_reads(code, why);
+  auto handovers = std::move(handovers_);
+  handovers_.clear();
+  for (const auto& h : handovers) answer(h.id, reply::failure(code, why));
+  answer_snapshot_requests(code, why);
 }
 
 reply replica::leader_error() const {

@@ -26,8 +26,10 @@ void replica::maybe_snapshot() {
   const auto since = applied_.value - std::min(applied_.value, snapshot_.index.value);
   const bool by_count = opts_.snapshot_entries > 0 && since >= opts_.snapshot_entries;
   const bool by_size = opts_.snapshot_bytes > 0 && bytes_since_snapshot_ >= opts_.snapshot_bytes;
-  if ((!by_count && !by_size) || io_.clock->now() < snapshot_retry_after_) return;
+  if (!by_count && !by_size && !snapshot_asked_) return;
+  if (io_.clock->now() < snapshot_retry_after_ && !snapshot_asked_) return;
   snapshotting_ = true;
+  snapshot_asked_ = false;
   bytes_since_snapshot_ = 0;
   io_.machine->take_snapshot();
 }
@@ -46,7 +48,11 @@ void replica::on_snapshot_written(const core::snapshot_meta& meta, const std::st
 
 void replica::on_snapshot_failed(const std::string& why) {
   snapshotting_ = false;
-  if (why.empty()) return;  // nothing new to take
+  if (why.empty()) {  // nothing new to take
+    answer_snapshot_requests(std::nullopt, {});
+    return;
+  }
+  answer_snapshot_requests(errc::storage_failure, "cannot take a snapshot: " + why);
   snapshot_retry_after_ = io_.clock->now() + std::chrono::seconds(1);
   log(severity::warning, "cannot take a snapshot (" + why + "); retrying later");
 }
@@ -74,6 +80,10 @@ void replica::on_installed(const core::snapshot_meta& meta, const std::string& l
       snapshot_in_force(meta, location);
       log(severity::info, "installed the snapshot at index " + std::to_string(meta.index.value) +
                               " from node " + std::to_string(header.from.value));
+      ++stats_.snapshots_installed;
+      auto e = event_of(event_kind::snapshot_installed);
+      e.index = meta.index.value;
+      notify(std::move(e));
       core_->step(header);
       // The disk holds the snapshot now: the core's log must start there too.
       ACTRAFT_INVARIANT(core_->log().snapshot().index >= meta.index ||
@@ -85,9 +95,19 @@ void replica::on_installed(const core::snapshot_meta& meta, const std::string& l
   }
   // One of our own.
   snapshotting_ = false;
-  if (in_force != meta.index || phase_ == phase::stopped) return;  // a newer one won
-  snapshot_in_force(meta, location);
-  log(severity::info, "took a snapshot at index " + std::to_string(meta.index.value));
+  if (phase_ == phase::stopped) return;
+  if (in_force == meta.index) {
+    snapshot_in_force(meta, location);
+    log(severity::info, "took a snapshot at index " + std::to_string(meta.index.value));
+    ++stats_.snapshots_taken;
+    auto e = event_of(event_kind::snapshot_taken);
+    e.index = meta.index.value;
+    notify(std::move(e));
+  }
+  // (Else a newer one won.) Requests it covers are answered; the others
+  // ask for another.
+  answer_snapshot_requests(std::nullopt, {});
+  maybe_snapshot();
 }
 
 void replica::on_install_failed(const core::snapshot_meta& meta, const std::string& location,
@@ -102,6 +122,7 @@ void replica::on_install_failed(const core::snapshot_meta& meta, const std::stri
   }
   snapshotting_ = false;
   snapshot_retry_after_ = io_.clock->now() + std::chrono::seconds(1);
+  answer_snapshot_requests(errc::storage_failure, "cannot put the snapshot in force: " + why);
   log(severity::warning, "cannot put the snapshot at index " + std::to_string(meta.index.value) +
                              " in force (" + why + "); retrying later");
 }

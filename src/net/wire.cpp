@@ -218,7 +218,8 @@ std::vector<char> encode(const request& r) {
       w.str(r.join.secret);
       w.str(r.join.public_key);
       break;
-    case op::remove: w.u64(r.member); break;
+    case op::remove:
+    case op::transfer: w.u64(r.member); break;
     case op::chunk:
       w.message(r.chunk.header);
       w.u64(r.chunk.offset);
@@ -251,6 +252,7 @@ std::vector<char> encode(const response& r, op kind) {
       w.str(r.join.join_secret);
       break;
     case op::remove:
+    case op::transfer:
     case op::chunk: w.u64(r.number); break;
   }
   return w.finish();
@@ -296,7 +298,7 @@ std::optional<request> decode_request(const char* body, std::size_t n) {
   request q;
   q.id = r.u64();
   const auto k = r.u8();
-  if (k < 1 || k > 4) return std::nullopt;
+  if (k < 1 || k > 5) return std::nullopt;
   q.kind = static_cast<op>(k);
   switch (q.kind) {
     case op::forward: q.command = r.blob(); break;
@@ -305,7 +307,8 @@ std::optional<request> decode_request(const char* body, std::size_t n) {
       q.join.secret = r.str();
       q.join.public_key = r.str();
       break;
-    case op::remove: q.member = r.u64(); break;
+    case op::remove:
+    case op::transfer: q.member = r.u64(); break;
     case op::chunk:
       q.chunk.header = r.message();
       q.chunk.offset = r.u64();
@@ -347,6 +350,7 @@ std::optional<response> decode_response(const char* body, std::size_t n, op kind
       a.join.join_secret = r.str();
       break;
     case op::remove:
+    case op::transfer:
     case op::chunk: a.number = r.u64(); break;
   }
   return checked(r, std::move(a));

@@ -32,7 +32,7 @@ inline constexpr std::size_t frame_header_bytes = 4;
 inline constexpr std::size_t max_text_bytes = 64 * 1024;
 
 enum class frame_kind : std::uint8_t { hello = 1, refuse = 2, raft = 3, request = 4, response = 5 };
-enum class op : std::uint8_t { forward = 1, join = 2, remove = 3, chunk = 4 };
+enum class op : std::uint8_t { forward = 1, join = 2, remove = 3, chunk = 4, transfer = 5 };
 
 struct hello {
   std::uint16_t version = wire_version;
@@ -68,7 +68,7 @@ struct request {
   op kind = op::forward;
   bytes command;            ///< forward
   join_body join;           ///< join
-  std::uint64_t member = 0; ///< remove
+  std::uint64_t member = 0; ///< remove; transfer (0: the most caught-up voter)
   chunk_body chunk;         ///< chunk
 };
 
@@ -80,7 +80,7 @@ struct response {
   // The answer, by the op of the request it answers.
   bytes value;               ///< forward
   join_answer join;          ///< join
-  std::uint64_t number = 0;  ///< remove: the removed id; chunk: the next offset
+  std::uint64_t number = 0;  ///< remove: the removed id; transfer: the new leader; chunk: the next offset
 };
 
 // --- writing: each returns a whole frame, length included ------------------------------

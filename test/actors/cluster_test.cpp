@@ -21,7 +21,7 @@ BOOST_AUTO_TEST_CASE(single_node_leads_and_applies_in_order) {
   BOOST_TEST(expect_ok(a.node->propose(to_bytes("y")), *a.sys) == "2:y");
   auto st = a.node->status();
   BOOST_REQUIRE(st);
-  BOOST_TEST(st->role == "leader");
+  BOOST_TEST(st->role == node_role::leader);
   BOOST_TEST(st->leader_id == 1u);
   BOOST_TEST(st->members.size() == 1u);
   BOOST_TEST(st->commit_index >= 3u);  // configuration, no-op, x, y
@@ -116,7 +116,7 @@ BOOST_AUTO_TEST_CASE(leader_loss_elects_a_new_leader_and_restart_resumes) {
   BOOST_REQUIRE(eventually([&] {
     auto st = c.node->status();
     // Follower or leader again (it may win the next election): not removed.
-    return st && (st->role == "follower" || st->role == "leader") &&
+    return st && (st->role == node_role::follower || st->role == node_role::leader) &&
            st->applied_index >= b.node->status()->commit_index;
   }));
   BOOST_TEST(expect_ok(c.node->propose(to_bytes("via c")), *c.sys).find(":via c") != std::string::npos);

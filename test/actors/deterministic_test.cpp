@@ -68,11 +68,13 @@ struct sim_cluster {
       setup->core_opts.seed = seed;
       setup->address = name;
       setup->state = disk->state();
-      auto logger = actors::make_logger(name);
+      auto logger = actors::make_logger(name, nullptr);
       logger->set_level(spdlog::level::warn);
-      setup->log = sys->spawn(actors::log_actor_impl, disk, logger);
+      setup->metrics = std::make_shared<actors::metrics_registry>();
+      setup->log = sys->spawn(actors::log_actor_impl, disk, logger, setup->metrics);
       auto st = std::make_shared<recording_store>();
-      setup->store = sys->spawn(actors::store_actor_impl, std::shared_ptr<store>(st), std::uint64_t{0});
+      setup->store = sys->spawn(actors::store_actor_impl, std::shared_ptr<store>(st), std::uint64_t{0},
+                                 setup->metrics);
       setup->snapshot_io =
           sys->spawn(actors::snapshot_io_impl, tmp.sub(name), storage::storage_options{}, logger,
                     actors::transfer_limits{});
@@ -113,7 +115,7 @@ struct sim_cluster {
   std::optional<std::size_t> leader() {
     std::optional<std::size_t> found;
     for (std::size_t i = 0; i < members.size(); ++i)
-      if (status(i).role == "leader") found = i;
+      if (status(i).role == node_role::leader) found = i;
     return found;
   }
 
@@ -177,7 +179,7 @@ BOOST_AUTO_TEST_CASE(same_seed_same_history) {
       c.run_for(300ms);
       for (std::size_t i = 0; i < 3; ++i) {
         auto s = c.status(i);
-        h.push_back(s.role + "@" + std::to_string(s.term));
+        h.push_back(std::string(to_string(s.role)) + "@" + std::to_string(s.term));
       }
     }
     return h;

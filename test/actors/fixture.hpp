@@ -147,7 +147,7 @@ inline member_process* find_leader(const std::vector<member_process*>& ms) {
   for (auto* m : ms) {
     if (!m->node) continue;
     auto st = m->node->status();
-    if (st && st->role == "leader") {
+    if (st && st->role == node_role::leader) {
       if (found != nullptr) return nullptr;
       found = m;
     }

@@ -58,7 +58,7 @@ struct hostile_cluster : cluster_fixture {
     nodes[2]->start(*nodes[0]);
     BOOST_REQUIRE(eventually([&] {
       auto s = nodes[0]->status();
-      return std::count(s.begin(), s.end(), '{') == 4 && s.find("\"voter\":false") == std::string::npos;
+      return member_count(s) == 3 && s.find("\"voter\":false") == std::string::npos;
     }));
     for (auto& n : nodes) {
       if (n->status().find("\"role\":\"leader\"") != std::string::npos) leader = n.get();

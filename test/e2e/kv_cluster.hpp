@@ -54,13 +54,15 @@ struct kv_node {
     return c;
   }
   /// POST /leave with the member's admin token; the response.
-  httplib::Result leave() const {
+  httplib::Result leave() const { return admin("/leave"); }
+  /// POST to an admin route with the member's admin token; the response.
+  httplib::Result admin(const std::string& path) const {
     std::ifstream in(dir + "/admin-token");
     std::string token;
     in >> token;
     auto c = client();
     c.set_read_timeout(15, 0);
-    return c.Post("/leave", httplib::Headers{{"Authorization", "Bearer " + token}}, "", "text/plain");
+    return c.Post(path, httplib::Headers{{"Authorization", "Bearer " + token}}, "", "text/plain");
   }
   /// GET /status, or empty if the node does not answer.
   [[nodiscard]] std::string status() const {
@@ -167,7 +169,9 @@ namespace actraft::test {
 
 /// Members listed in a /status answer, and how many of them vote.
 inline std::size_t member_count(const std::string& status) {
-  return static_cast<std::size_t>(std::count(status.begin(), status.end(), '{')) - (status.empty() ? 0 : 1);
+  std::size_t n = 0;
+  for (auto p = status.find("\"voter\":"); p != std::string::npos; p = status.find("\"voter\":", p + 1)) ++n;
+  return n;
 }
 inline std::size_t voter_count(const std::string& status) {
   std::size_t n = 0;

@@ -113,6 +113,26 @@ BOOST_AUTO_TEST_CASE(every_frame_round_trips) {
   BOOST_TEST((r2->join.members == r.join.members));
   BOOST_TEST(r2->join.cert_pem == "cert");
 
+  request t;
+  t.id = 10;
+  t.kind = op::transfer;
+  t.member = 3;
+  b = body_of(encode(t));
+  auto t2 = decode_request(b.data(), b.size());
+  BOOST_REQUIRE(t2);
+  BOOST_TEST((t2->kind == op::transfer));
+  BOOST_TEST(t2->member == 3u);
+  response tr;
+  tr.id = 10;
+  tr.ok = true;
+  tr.number = 3;
+  b = body_of(encode(tr, op::transfer));
+  BOOST_TEST(decode_response(b.data(), b.size(), op::transfer)->number == 3u);
+  // An op beyond the last known one is refused.
+  b = body_of(encode(t));
+  b[9] = 6;
+  BOOST_TEST(!decode_request(b.data(), b.size()));
+
   b = body_of(encode_refuse("go away"));
   BOOST_TEST(*decode_refuse(b.data(), b.size()) == "go away");
 }

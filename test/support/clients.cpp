@@ -16,6 +16,8 @@ std::string request_name(driver::request_id id, const client_log::record& r) {
     case driver::request_kind::remove: return s + " (remove n" + std::to_string(r.member.value) + ")";
     case driver::request_kind::query: return s + " (query)";
     case driver::request_kind::query_local: return s + " (stale query)";
+    case driver::request_kind::transfer: return s + " (transfer to n" + std::to_string(r.member.value) + ")";
+    case driver::request_kind::snapshot: return s + " (snapshot)";
   }
   return s;
 }

@@ -478,6 +478,16 @@ void cluster::on_answer(slot& s, driver::request_id id, driver::reply r) {
     for (const auto& m : r.members) j.disk.seeds[m.id] = m.address;
     start(j);
     note("n" + std::to_string(j.id.value) + " joined and starts with an empty log");
+  } else if (rec->kind == driver::request_kind::transfer) {
+    // Answered once the transferee leads: the one asked for, a voter.
+    if ((rec->member != core::no_node && r.member != rec->member) || !valid_id(r.member))
+      contract("transfer to n" + std::to_string(rec->member.value) + " answered with leader n" +
+               std::to_string(r.member.value));
+  } else if (rec->kind == driver::request_kind::snapshot) {
+    // A snapshot holds committed entries only, and is in force where asked.
+    if (r.index.value > checker_.committed().last())
+      contract("snapshot at index " + std::to_string(r.index.value) + " beyond the commit index " +
+               std::to_string(checker_.committed().last()));
   } else if (rec->kind == driver::request_kind::remove && valid_id(r.member)) {
     // The operator shuts the removed member down (soon after: not from
     // inside the call that answered).
@@ -518,6 +528,27 @@ driver::request_id cluster::join(core::node_id joiner, core::node_id through,
   r.member = joiner;
   r.deadline = driver::time_point(std::chrono::milliseconds(now_ + timeout_units));
   auto id = submit(slot_of(through), std::move(r), "join n" + std::to_string(joiner.value));
+  end_step();
+  return id;
+}
+
+driver::request_id cluster::hand_over(core::node_id n, core::node_id to, std::uint64_t timeout_units) {
+  begin_step();
+  driver::request r;
+  r.kind = driver::request_kind::transfer;
+  r.member = to;
+  r.deadline = driver::time_point(std::chrono::milliseconds(now_ + timeout_units));
+  auto id = submit(slot_of(n), std::move(r), "transfer leadership to n" + std::to_string(to.value));
+  end_step();
+  return id;
+}
+
+driver::request_id cluster::snapshot_now(core::node_id n, std::uint64_t timeout_units) {
+  begin_step();
+  driver::request r;
+  r.kind = driver::request_kind::snapshot;
+  r.deadline = driver::time_point(std::chrono::milliseconds(now_ + timeout_units));
+  auto id = submit(slot_of(n), std::move(r), "snapshot now");
   end_step();
   return id;
 }

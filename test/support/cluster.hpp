@@ -133,6 +133,10 @@ class cluster {
   /// Removal of `member` asked of node `n` (a leave when they are the same);
   /// the removed member is shut down once the answer comes.
   driver::request_id remove(core::node_id n, core::node_id whom, std::uint64_t timeout_units);
+  /// Leadership to `to` (no_node: the most caught-up voter), asked of node `n`.
+  driver::request_id hand_over(core::node_id n, core::node_id to, std::uint64_t timeout_units);
+  /// A snapshot of node `n`'s state machine, asked of it.
+  driver::request_id snapshot_now(core::node_id n, std::uint64_t timeout_units);
 
   // --- control (each is one step, checked) --------------------------------------
   void campaign(core::node_id n);
@@ -209,6 +213,8 @@ class cluster {
 
  private:
   struct member;  // a running replica and its simulated ports (member.hpp)
+  /// The leader each term's leader_changed events named (member.cpp).
+  std::map<std::uint64_t, std::uint64_t> event_leaders_;
   struct slot {
     core::node_id id;
     std::string address;

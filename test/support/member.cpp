@@ -16,7 +16,7 @@ cluster::member::member(cluster& cl, slot& s)
     : c(cl),
       slot_index(cl.index_of(s)),
       replica(replica_options(cl.cfg_), cl.options_for(s),
-              driver::ports{this, this, this, this, this, this}) {}
+              driver::ports{this, this, this, this, this, this, this}) {}
 
 driver::time_point cluster::member::now() const {
   return driver::time_point(std::chrono::milliseconds(c.now_));
@@ -218,6 +218,23 @@ void cluster::member::take_snapshot() {
 
 void cluster::member::answer(driver::request_id id, driver::reply r) {
   c.on_answer(me(), id, std::move(r));
+}
+
+/// A member's events come in order (terms never go back), and no two
+/// members report different leaders for one term (Election Safety, as the
+/// subscribers see it).
+void cluster::member::notify(const actraft::event& e) {
+  const auto who = "n" + std::to_string(me().id.value);
+  if (e.term < event_term)
+    c.fail("Event Order", who + " reported " + std::string(to_string(e.kind)) + " in term " +
+                              std::to_string(e.term) + " after an event of term " + std::to_string(event_term));
+  event_term = std::max(event_term, e.term);
+  if (e.kind != event_kind::leader_changed || e.leader_id == 0) return;
+  auto [it, fresh] = c.event_leaders_.emplace(e.term, e.leader_id);
+  if (!fresh && it->second != e.leader_id)
+    c.fail("Event Election Safety", who + " reported leader " + std::to_string(e.leader_id) + " in term " +
+                                        std::to_string(e.term) + ", another member reported " +
+                                        std::to_string(it->second));
 }
 
 void cluster::member::log(driver::severity level, const std::string& text) {

@@ -18,7 +18,8 @@ struct cluster::member final : driver::clock_port,
                                driver::disk,
                                driver::state_machine,
                                driver::clients,
-                               driver::logger {
+                               driver::logger,
+                               driver::observer {
   member(cluster& c, slot& s);
 
   cluster& c;
@@ -34,6 +35,7 @@ struct cluster::member final : driver::clock_port,
   std::uint64_t files_written = 0;
   std::uint64_t disk_busy = 0;     // when its last disk call completes
   std::uint64_t machine_busy = 0;  // when its last state machine call completes
+  std::uint64_t event_term = 0;    // the term of the last event it reported
 
   slot& me() { return c.slots_[static_cast<std::size_t>(slot_index)]; }
 
@@ -57,6 +59,8 @@ struct cluster::member final : driver::clock_port,
   void answer(driver::request_id id, driver::reply r) override;
   // logger
   void log(driver::severity level, const std::string& text) override;
+  // observer: events must tell the truth (checked against each other)
+  void notify(const actraft::event& e) override;
 
  private:
   /// When the next disk (or state machine) call completes: after the ones

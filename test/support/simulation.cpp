@@ -169,7 +169,8 @@ const std::vector<weighted>& fault_menu() {
 class fault_schedule {
  public:
   fault_schedule(const sim_config& cfg, const profile& p, cluster& c)
-      : cfg_(cfg), p_(p), c_(c), r_(derive_seed(cfg.seed, 0xD1)), rr_(derive_seed(cfg.seed, 0xD2)) {}
+      : cfg_(cfg), p_(p), c_(c), r_(derive_seed(cfg.seed, 0xD1)), rr_(derive_seed(cfg.seed, 0xD2)),
+        ra_(derive_seed(cfg.seed, 0xD3)) {}
 
   void fault_phase(std::uint64_t budget) {
     std::uint64_t next_fault = c_.now() + gap(p_.fault_gap);
@@ -371,6 +372,9 @@ class fault_schedule {
     const auto up = up_nodes();
     const auto down = down_nodes();
     const node_id l = c_.leader();
+    // An operator asks a member for a snapshot now and then (drawn apart
+    // from the faults, as the reads are).
+    if (!up.empty() && ra_.chance(60)) c_.snapshot_now(ra_.pick(up), request_timeout());
     switch (choose_with_membership()) {
       case fault::crash_any:
         if (may_crash() && !up.empty()) c_.crash(r_.pick(up));
@@ -535,7 +539,15 @@ class fault_schedule {
       case fault::transfer_leader:
         // Any member, voter or not, up or down: the leader must refuse what
         // cannot work and give up on what does not happen.
-        if (l != core::no_node) c_.transfer_leadership(l, r_.pick(c_.ids()));
+        // Half the time as an operator's request to any member that is up
+        // (0: the most caught-up voter), answered once the transferee leads.
+        if (l != core::no_node) {
+          const node_id to = r_.pick(c_.ids());
+          if (!up.empty() && ra_.chance(500))
+            c_.hand_over(ra_.pick(up), ra_.chance(250) ? core::no_node : to, request_timeout());
+          else
+            c_.transfer_leadership(l, to);
+        }
         break;
     }
   }
@@ -662,6 +674,7 @@ class fault_schedule {
   cluster& c_;
   prng r_;
   prng rr_;  // reads: drawn apart from the faults
+  prng ra_;  // admin requests: drawn apart from the faults
   std::uint64_t proposals_ = 0;
   node_id armed_ = core::no_node;
   core::log_index armed_commit_;

@@ -193,6 +193,8 @@ class node {
   /// The index of the entry `config()` came from (the snapshot's, if none after it).
   [[nodiscard]] log_index config_index() const { return config_index_; }
   [[nodiscard]] const options& opts() const { return opts_; }
+  /// Heartbeat rounds that confirmed reads, since this node started.
+  [[nodiscard]] std::uint64_t read_rounds() const { return read_rounds_; }
   /// Leader only: per-follower replication progress.
   [[nodiscard]] const std::map<node_id, progress>& followers() const { return progress_; }
 
@@ -308,6 +310,7 @@ class node {
   std::map<std::uint64_t, int> asked_;     // follower: reads asked of the leader -> ticks waited
   std::vector<read_state> read_states_;    // settled, for the next ready
   std::uint64_t round_ = 0;                // leader: last heartbeat round sent this term
+  std::uint64_t read_rounds_ = 0;          // rounds that confirmed reads (a metric)
   std::uint64_t confirmed_round_ = 0;      // leader: last round a quorum answered
   std::map<std::uint64_t, std::uint64_t> round_sent_at_;  // leader: round -> leader_ticks_
   std::uint64_t leader_ticks_ = 0;         // leader: ticks since it became leader

@@ -12,11 +12,13 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "actraft/core/message.hpp"
 #include "actraft/core/types.hpp"
 #include "actraft/error.hpp"
+#include "actraft/status.hpp"
 
 namespace actraft::driver {
 
@@ -37,7 +39,14 @@ enum class request_kind : std::uint8_t {
   /// A read of this member's state as it is now: may be stale (a follower
   /// behind, a leader deposed without knowing it), never ahead of a commit.
   query_local,
+  /// Hand leadership to `member` (no_node: the most caught-up voter);
+  /// answered once this member sees it lead.
+  transfer,
+  /// Take a snapshot of this member's store now; answered once it is in
+  /// force (with its index), never forwarded.
+  snapshot,
 };
+std::string_view to_string(request_kind k);
 
 /// A client's request, as the replica that receives it sees it.
 struct request {
@@ -45,7 +54,7 @@ struct request {
   core::payload command;  ///< propose: the command; query, query_local: the query
   std::string address;    ///< join: where the new member listens
   /// join: the id wanted (no_node: the leader assigns a fresh one);
-  /// remove: the member to remove.
+  /// remove: the member to remove; transfer: the one to hand over to.
   core::node_id member;
   /// Answered by then, whatever happens (with `timeout` or `not_leader`).
   time_point deadline;
@@ -60,7 +69,8 @@ struct reply {
   std::optional<errc> error;          ///< nothing: success
   std::string reason;                 ///< with an error: what happened, in words
   bytes value;                        ///< propose: what store::apply returned; query: store::query's answer
-  core::node_id member;               ///< join: the id given; remove: the id removed
+  core::node_id member;               ///< join: the id given; remove: the id removed; transfer: the new leader
+  core::log_index index;              ///< snapshot: the index of the snapshot in force
   std::vector<core::member> members;  ///< join: the members, the new one included
 
   [[nodiscard]] bool ok() const { return !error.has_value(); }
@@ -169,6 +179,13 @@ class logger {
   virtual void log(severity level, const std::string& text) = 0;
 };
 
+/// Hears what happens to the member, in order (the mailbox's subscribers).
+class observer {
+ public:
+  virtual ~observer() = default;
+  virtual void notify(const event& e) = 0;
+};
+
 /// Every port a replica talks through; none may be null.
 struct ports {
   clock_port* clock = nullptr;
@@ -177,6 +194,7 @@ struct ports {
   state_machine* machine = nullptr;
   clients* requesters = nullptr;
   logger* log_to = nullptr;
+  observer* events = nullptr;
 };
 
 }  // namespace actraft::driver

@@ -12,6 +12,7 @@
 // one thread: calls, ticks, messages and the ports' completions, in any order.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -39,18 +40,19 @@ enum class phase : std::uint8_t {
 };
 std::string_view to_string(phase p);
 
-/// A replica's view of itself and the cluster.
-struct status {
-  core::node_id id;
-  /// joining, follower, pre_candidate, candidate, leader, removed (once
-  /// durably recorded), stopped.
-  std::string role;
-  core::raft_term term;
-  core::node_id leader;
-  std::string leader_address;
-  core::log_index commit;
-  core::log_index applied;
-  std::vector<core::member> members;
+/// What a replica counts (node_metrics' share that the driver sees).
+struct counters {
+  std::uint64_t entries_committed = 0;
+  std::uint64_t elections_started = 0;
+  std::uint64_t elections_won = 0;
+  std::uint64_t leader_changes = 0;
+  std::uint64_t snapshots_taken = 0;
+  std::uint64_t snapshots_installed = 0;
+  std::uint64_t reads_ok = 0;
+  std::uint64_t reads_failed = 0;
+  /// Raft messages by type, sent and received.
+  std::array<std::uint64_t, 16> sent{};
+  std::array<std::uint64_t, 16> received{};
 };
 
 /// What a replica starts from, once it knows its id.
@@ -63,6 +65,8 @@ struct start_state {
   /// Where the snapshot in `persisted` is stored (empty: none).
   std::string snapshot_location;
 };
+
+std::vector<member_status> members_of(const std::vector<core::member>& ms);
 
 class replica {
  public:
@@ -122,7 +126,13 @@ class replica {
   /// The metadata of a snapshot of the state at `applied` (for the state
   /// machine port); nothing if it would not be newer than the one in force.
   [[nodiscard]] std::optional<core::snapshot_meta> describe_snapshot(core::log_index applied) const;
-  [[nodiscard]] status current_status() const;
+  /// This member's view; `followers` and `pending_requests` included, not
+  /// what the node's actors know (the data directory's size, transfers).
+  [[nodiscard]] node_status current_status() const;
+  [[nodiscard]] node_role current_role() const;
+  /// Requests open on this member (what max_pending_requests bounds).
+  [[nodiscard]] std::size_t open_requests() const;
+  [[nodiscard]] const counters& stats() const { return stats_; }
   [[nodiscard]] phase current_phase() const { return phase_; }
   /// The core, once started (nullptr before).
   [[nodiscard]] const core::node* core() const { return core_ ? &*core_ : nullptr; }
@@ -148,6 +158,7 @@ class replica {
   // replica.cpp: the ready cycle, peers, phases.
   void drive();
   void send_now(std::vector<core::message>& messages);
+  void count_sent(const std::vector<core::message>& messages);
   void begin_write(core::ready rd);
   [[nodiscard]] write_batch batch_to_write() const;
   void finish(core::ready& rd);
@@ -165,6 +176,15 @@ class replica {
   void expire_reads(time_point now);
   void answer_reads(errc code, const std::string& why);
   void check_tick_clock();
+
+  // admin.cpp: leadership transfers, snapshots on request, events.
+  void route_transfer(waiting_request w);
+  void check_handovers(time_point now);
+  void request_snapshot(waiting_request w);
+  void expire_snapshot_requests(time_point now);
+  void answer_snapshot_requests(const std::optional<errc>& error, const std::string& why);
+  void notify(event e) const;
+  [[nodiscard]] event event_of(event_kind k) const;
 
   // requests.cpp: routing, forwarding, answers.
   void route(waiting_request w);
@@ -252,6 +272,26 @@ class replica {
   std::string installing_location_;
   bool restoring_ = false;  // the state machine is restoring the snapshot in force
   std::set<core::node_id> transfers_;
+
+  // Admin requests: leadership handovers under way (answered once the
+  // transferee leads) and snapshots asked for (answered once one is in force).
+  struct handover {
+    request_id id = 0;
+    core::node_id to;
+    time_point deadline;
+  };
+  std::vector<handover> handovers_;
+  struct snapshot_wanted {
+    request_id id = 0;
+    core::log_index applied;  ///< applied when asked: the snapshot must cover it
+    time_point deadline;
+  };
+  std::vector<snapshot_wanted> snapshot_requests_;
+  bool snapshot_asked_ = false;
+
+  // Metrics, and when each peer was last heard from.
+  counters stats_;
+  std::map<core::node_id, time_point> heard_at_;
 
   // What was last reported, to log changes only.
   core::role last_role_ = core::role::follower;
