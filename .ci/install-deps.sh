@@ -16,6 +16,8 @@ packages=(
   curl              # the demo talks to the cluster with it
   nlohmann-json3-dev # client histories (JSON lines) for the linearizability checker
   clang-14 libclang-rt-14-dev # libFuzzer, ASan and UBSan for the fuzz targets (test/fuzz)
+  prometheus        # promtool: checks kv_store's /metrics in the tests
+  chromium          # headless: the live cluster page's test renders it
 )
 
 missing=()
