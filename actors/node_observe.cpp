@@ -87,6 +87,7 @@ node_metrics node_ports::metrics() {
   m.snapshots_installed = c.snapshots_installed;
   m.reads_ok = c.reads_ok;
   m.reads_failed = c.reads_failed;
+  m.storage_errors = c.storage_errors;
   if (const auto* core = r.core()) m.read_rounds = core->read_rounds();
   for (std::size_t t = 0; t <= static_cast<std::size_t>(core::message_type::read_index_response); ++t) {
     m.messages.push_back(message_count{std::string(core::to_string(static_cast<core::message_type>(t))),

@@ -107,7 +107,7 @@ typename Inspector::result_type inspect(Inspector& f, node_metrics& x) {
            x.pending_requests, x.subscribers, x.requests, x.entries_committed, x.entries_applied,
            x.log_bytes_written, x.elections_started, x.elections_won, x.leader_changes, x.messages,
            x.traffic, x.snapshots_taken, x.snapshots_installed, x.snapshot_bytes_sent,
-           x.snapshot_bytes_received, x.read_rounds, x.reads_ok, x.reads_failed, x.apply_seconds,
+           x.snapshot_bytes_received, x.read_rounds, x.reads_ok, x.reads_failed, x.storage_errors, x.apply_seconds,
            x.fsync_seconds, x.fsync_entries);
 }
 

@@ -76,6 +76,7 @@ struct node_metrics {
   std::uint64_t read_rounds = 0;   ///< leader: heartbeat rounds that confirmed reads (§6.4)
   std::uint64_t reads_ok = 0;      ///< linearizable reads settled
   std::uint64_t reads_failed = 0;  ///< not confirmed (lost leadership, deadline)
+  std::uint64_t storage_errors = 0;  ///< log writes that failed (disk full, I/O error; retried)
   // --- histograms ---
   histogram apply_seconds;  ///< store::apply of one command
   histogram fsync_seconds;  ///< one durable log write (append + sync)

@@ -137,6 +137,9 @@ std::string prometheus_text(const node_metrics& m) {
   w.sample("reads_total", {{"outcome", "ok"}}, std::to_string(m.reads_ok));
   w.sample("reads_total", {{"outcome", "failed"}}, std::to_string(m.reads_failed));
 
+  w.single("storage_errors_total", "counter",
+           "Log writes that failed (disk full, I/O error); each retry counts.", m.storage_errors);
+
   w.hist("apply_duration_seconds", "Time store::apply took for one command.", m.apply_seconds);
   w.hist("fsync_duration_seconds", "Time one durable log write took (append and sync).", m.fsync_seconds);
   w.hist("fsync_entries", "Entries made durable by one sync.", m.fsync_entries);

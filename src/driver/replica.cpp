@@ -86,7 +86,9 @@ void replica::enter_removed() {
   // member back; status says "removed" once it is.
   io_.storage->record_removal();
   answer_everything(errc::removed, "this node was removed from the cluster");
-  notify(event_of(event_kind::removed));
+  auto e = event_of(event_kind::removed);
+  e.role = node_role::removed;
+  notify(std::move(e));
   wanted_.clear();
   connected_.clear();
   io_.network->connect(wanted_);
@@ -236,6 +238,7 @@ void replica::on_written() {
 
 void replica::on_write_failed(const std::string& why) {
   ACTRAFT_INVARIANT(writing_.has_value(), "a write fails only while one is under way");
+  ++stats_.storage_errors;
   if (write_failures_ % 50 == 0) {
     log(severity::error, "cannot persist the log (" + why + "); retrying");
     auto e = event_of(event_kind::storage_error);

@@ -496,74 +496,58 @@ void cluster::on_answer(slot& s, driver::request_id id, driver::reply r) {
   }
 }
 
-driver::request_id cluster::propose(core::node_id n, const std::string& command,
-                                    std::uint64_t timeout_units) {
+/// A client's request to node `n`, answered by `timeout_units` from now.
+driver::request_id cluster::ask(core::node_id n, driver::request r, std::uint64_t timeout_units,
+                                const std::string& what) {
   begin_step();
-  driver::request r;
-  r.kind = driver::request_kind::propose;
-  r.command = core::payload(command);
   r.deadline = driver::time_point(std::chrono::milliseconds(now_ + timeout_units));
-  auto id = submit(slot_of(n), std::move(r), "propose \"" + command + "\"");
+  auto id = submit(slot_of(n), std::move(r), what);
   end_step();
   return id;
 }
 
+driver::request_id cluster::propose(core::node_id n, const std::string& command,
+                                    std::uint64_t timeout_units) {
+  driver::request r;
+  r.kind = driver::request_kind::propose;
+  r.command = core::payload(command);
+  return ask(n, std::move(r), timeout_units, "propose \"" + command + "\"");
+}
+
 driver::request_id cluster::query(core::node_id n, bool stale, std::uint64_t timeout_units) {
-  begin_step();
   driver::request r;
   r.kind = stale ? driver::request_kind::query_local : driver::request_kind::query;
   r.command = core::payload(std::string("read"));
-  r.deadline = driver::time_point(std::chrono::milliseconds(now_ + timeout_units));
-  auto id = submit(slot_of(n), std::move(r), stale ? "stale query" : "query");
-  end_step();
-  return id;
+  return ask(n, std::move(r), timeout_units, stale ? "stale query" : "query");
 }
 
 driver::request_id cluster::join(core::node_id joiner, core::node_id through,
                                  std::uint64_t timeout_units) {
-  begin_step();
   driver::request r;
   r.kind = driver::request_kind::join;
   r.address = slot_of(joiner).address;
   r.member = joiner;
-  r.deadline = driver::time_point(std::chrono::milliseconds(now_ + timeout_units));
-  auto id = submit(slot_of(through), std::move(r), "join n" + std::to_string(joiner.value));
-  end_step();
-  return id;
+  return ask(through, std::move(r), timeout_units, "join n" + std::to_string(joiner.value));
 }
 
 driver::request_id cluster::hand_over(core::node_id n, core::node_id to, std::uint64_t timeout_units) {
-  begin_step();
   driver::request r;
   r.kind = driver::request_kind::transfer;
   r.member = to;
-  r.deadline = driver::time_point(std::chrono::milliseconds(now_ + timeout_units));
-  auto id = submit(slot_of(n), std::move(r), "transfer leadership to n" + std::to_string(to.value));
-  end_step();
-  return id;
+  return ask(n, std::move(r), timeout_units, "transfer leadership to n" + std::to_string(to.value));
 }
 
 driver::request_id cluster::snapshot_now(core::node_id n, std::uint64_t timeout_units) {
-  begin_step();
   driver::request r;
   r.kind = driver::request_kind::snapshot;
-  r.deadline = driver::time_point(std::chrono::milliseconds(now_ + timeout_units));
-  auto id = submit(slot_of(n), std::move(r), "snapshot now");
-  end_step();
-  return id;
+  return ask(n, std::move(r), timeout_units, "snapshot now");
 }
 
 driver::request_id cluster::remove(core::node_id n, core::node_id whom, std::uint64_t timeout_units) {
-  begin_step();
   driver::request r;
   r.kind = driver::request_kind::remove;
   r.member = whom;
-  r.deadline = driver::time_point(std::chrono::milliseconds(now_ + timeout_units));
-  auto id = submit(slot_of(n), std::move(r),
-                   n == whom ? "leave" : "remove n" + std::to_string(whom.value));
-  end_step();
-  return id;
+  return ask(n, std::move(r), timeout_units, n == whom ? "leave" : "remove n" + std::to_string(whom.value));
 }
-
 
 }  // namespace actraft::sim

@@ -283,6 +283,8 @@ class cluster {
   /// A client's answer (from a member's clients port).
   void on_answer(slot& s, driver::request_id id, driver::reply r);
   driver::request_id submit(slot& s, driver::request r, const std::string& what);
+  driver::request_id ask(core::node_id n, driver::request r, std::uint64_t timeout_units,
+                         const std::string& what);
 
   void begin_step();
   void touch(const slot& s);

@@ -50,6 +50,7 @@ struct counters {
   std::uint64_t snapshots_installed = 0;
   std::uint64_t reads_ok = 0;
   std::uint64_t reads_failed = 0;
+  std::uint64_t storage_errors = 0;  ///< log writes that failed (each retry counts)
   /// Raft messages by type, sent and received.
   std::array<std::uint64_t, 16> sent{};
   std::array<std::uint64_t, 16> received{};
