@@ -2,7 +2,9 @@
 # A live three-node kv_store cluster on this machine, step by step: writes and
 # reads through different members, kill -9 of the leader, a new leader with
 # every acknowledged key still there, the old leader restarting from disk and
-# catching up. Everything runs on 127.0.0.1 and is removed at the end.
+# catching up, leadership handed over on request. Everything runs on 127.0.0.1
+# and is removed at the end. Run from a terminal, it waits for Enter between
+# steps, so the live cluster page (printed below) can be watched meanwhile.
 set -euo pipefail
 
 BIN=${1:-build/examples/kv_store/kv_store}
@@ -11,7 +13,13 @@ WORK=$(mktemp -d /tmp/actraft-demo.XXXXXX)
 BASE=${DEMO_BASE_PORT:-$((20000 + RANDOM % 10000))}  # below the ephemeral range (32768+)
 declare -A PID
 
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+step() {
+  # Interactive: one step at a time, so the live page can show each.
+  if [ -t 0 ] && [ -z "${DEMO_NO_PAUSE:-}" ] && [ -n "${PAUSE_READY:-}" ]; then
+    read -r -p "   (Enter: next step) " _ || true
+  fi
+  printf '\n\033[1m== %s\033[0m\n' "$*"
+}
 say() { printf '   %s\n' "$*"; }
 raft_port() { echo $((BASE + $1)); }
 http_port() { echo $((BASE + 100 + $1)); }
@@ -60,6 +68,9 @@ start_node 2 1; say "node 2 joins through node 1 with the token  (raft 127.0.0.1
 start_node 3 2; say "node 3 joins through node 2 with the token  (raft 127.0.0.1:$(raft_port 3), http $(http 3))"
 sleep 0.5
 for n in 1 2 3; do say "$(status_line "$n")"; done
+say ""
+say "Watch it live: open http://$(http 1)/ in a browser (any member serves the page)"
+PAUSE_READY=1
 
 step "Strangers cannot join (members talk over mutual TLS)"
 stranger() {  # stranger DESCRIPTION [extra flags...]
@@ -85,7 +96,7 @@ for i in 1 2 3 4 5 6; do
   [ "$code" = 204 ] && acked[key-$i]=value-$i
 done
 
-step "Reading through other members (linearizable reads go through the log)"
+step "Reading through other members (linearizable, without a log write)"
 for i in 1 2 3 4 5 6; do
   n=$(( i % 3 + 1 ))
   say "GET key-$i via node $n -> $(curl -s "$(http "$n")/kv/key-$i")"
@@ -122,6 +133,17 @@ for _ in $(seq 1 100); do
 done
 say "node $L reads key-9 locally: $(curl -s "$(http "$L")/kv/key-9?stale=true")"
 for n in 1 2 3; do say "$(status_line "$n")"; done
+
+step "Handing leadership over on request (an admin route, with the member's admin token)"
+L=$(leader_of)
+T=$(( L % 3 + 1 ))
+TID=$(field "$(curl -sf "$(http "$T")/status")" id)
+say "POST /admin/transfer-leader?to=$TID via node $T -> $(curl -s -X POST \
+  -H "Authorization: Bearer $(cat "$WORK/node$T/admin-token")" "$(http "$T")/admin/transfer-leader?to=$TID")"
+for n in 1 2 3; do say "$(status_line "$n")"; done
+say "metrics (Prometheus text) of node $T:"
+curl -s "$(http "$T")/metrics" | grep -E '^actraft_(term|leader_changes_total|elections_won_total|entries_committed_total) ' |
+  while read -r line; do say "  $line"; done
 
 step "Stopping the cluster"
 for n in "${!PID[@]}"; do kill "${PID[$n]}"; done
