@@ -101,6 +101,24 @@ BOOST_AUTO_TEST_CASE(a_member_is_removed_and_snapshots_are_taken_on_request) {
     auto st = c.node->status();
     return st && st->members.size() == 3;
   }));
+  // And through the leader's: member c.
+  const auto c_id = c.node->id();
+  c.node->shutdown();
+  BOOST_TEST(ok(ask<std::uint64_t>(*a.sys, a.node->mailbox(), remove_member_atom_v, c_id), *a.sys) == c_id);
+  BOOST_REQUIRE(eventually([&] {
+    auto st = b.node->status();
+    return st && st->members.size() == 2;
+  }));
+  // Status and metrics from an actor, on a follower and on the leader.
+  for (auto* m : {&b, &a}) {
+    const auto st = ok(ask<node_status>(*m->sys, m->node->mailbox(), status_atom_v), *m->sys);
+    BOOST_TEST(st.id == m->node->id());
+    BOOST_TEST(st.leader_id == a.node->id());
+    BOOST_TEST(st.role == (m == &a ? node_role::leader : node_role::follower));
+    const auto mx = ok(ask<node_metrics>(*m->sys, m->node->mailbox(), metrics_atom_v), *m->sys);
+    BOOST_TEST(mx.id == m->node->id());
+    BOOST_TEST(mx.entries_applied >= 10u);
+  }
   // Snapshots on a follower and on the leader, each of its own store.
   for (auto* m : {&b, &a}) {
     const auto applied = ok(m->node->status(), *m->sys).applied_index;
