@@ -30,7 +30,14 @@ std::uint64_t bytes_under(const std::string& dir) {
 
 node_status node_ports::status() {
   auto s = replica().current_status();
-  s.data_dir_bytes = bytes_under(opts_.data_dir);
+  // Walked at most once a second: status is asked often (kv_store asks it
+  // for every 503's leader hint), and on the node's thread.
+  const auto now = driver::clock::now();
+  if (!dir_bytes_at_ || now - *dir_bytes_at_ >= std::chrono::seconds(1)) {
+    dir_bytes_ = bytes_under(opts_.data_dir);
+    dir_bytes_at_ = now;
+  }
+  s.data_dir_bytes = dir_bytes_;
   for (auto& f : s.followers) {
     auto it = transfers_.find(core::node_id{f.id});
     if (it == transfers_.end()) continue;

@@ -127,6 +127,8 @@ class node_ports final : public driver::clock_port,
   std::map<std::pair<driver::request_kind, std::uint8_t>, std::uint64_t> answered_;
   std::map<core::node_id, std::shared_ptr<transfer_progress>> transfers_;
   std::vector<caf::actor> subscribers_;
+  std::uint64_t dir_bytes_ = 0;  ///< the data directory's size, as last walked
+  std::optional<driver::time_point> dir_bytes_at_;
   driver::request_id next_request_ = 0;
   std::optional<awaited_install> install_;
 };

@@ -91,6 +91,7 @@ void replica::expire_snapshot_requests(time_point now) {
     answer(s.id, reply::failure(errc::timeout, "no snapshot in force before the deadline; one may still be"));
     return true;
   });
+  snapshot_asked_ = snapshot_asked_ && !snapshot_requests_.empty();
 }
 
 /// A snapshot of this member's went in force (error: nothing), or taking one
