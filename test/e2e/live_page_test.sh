@@ -10,7 +10,7 @@
 # With LIVE_PAGE_URL=http://host:port/ no cluster is started: the page at
 # that URL is checked as it is (LIVE_PAGE_MEMBERS members expected, 3 by
 # default). CHROMIUM names the browser (default: chromium). Exit status:
-# 0 passed, 1 failed, 2 usage, 77 no browser.
+# 0 passed, 1 failed, 2 usage, 77 no browser (ctest counts it a failure).
 set -euo pipefail
 
 BIN=${1:-}
@@ -26,7 +26,7 @@ if [ -z "$URL" ] && { [ -z "$BIN" ] || [ ! -x "$BIN" ]; }; then
   echo "usage: $0 <path-to-kv_store-binary> [screenshot.png]  (or LIVE_PAGE_URL=... $0 - [png])" >&2
   exit 2
 fi
-command -v "$CHROMIUM" >/dev/null || { say "SKIP: no '$CHROMIUM' browser (Debian: apt-get install chromium)"; exit 77; }
+command -v "$CHROMIUM" >/dev/null || { say "no '$CHROMIUM' browser (make test installs Debian's chromium)"; exit 77; }
 for tool in curl perl timeout; do command -v "$tool" >/dev/null || fail "needs $tool"; done
 
 WORK=$(mktemp -d /tmp/actraft-live-page.XXXXXX)
