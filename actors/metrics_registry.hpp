@@ -41,10 +41,13 @@ struct metrics_registry {
   atomic_histogram fsync_seconds;
   atomic_histogram fsync_entries;
   std::atomic<std::uint64_t> entries_applied{0};
-  /// Requests answered by the store actor that failed there, by request
-  /// kind (driver::request_kind's value) and errc: the node counted them as
-  /// ok when it handed them over.
-  std::array<std::array<std::atomic<std::uint64_t>, 32>, 8> store_failures{};
+  /// Counts by request kind (driver::request_kind's value) and outcome (0:
+  /// ok, else the errc's value).
+  template <class T>
+  using by_kind_and_code = std::array<std::array<T, 32>, 8>;
+  /// Requests answered by the store actor that failed there: the node
+  /// counted them as ok when it handed them over.
+  by_kind_and_code<std::atomic<std::uint64_t>> store_failures{};
   std::atomic<std::uint64_t> log_bytes_written{0};
   std::atomic<std::uint64_t> snapshot_bytes_sent{0};
   std::atomic<std::uint64_t> snapshot_bytes_received{0};
@@ -53,8 +56,12 @@ struct metrics_registry {
   std::array<std::atomic<std::uint64_t>, 8> frame_bytes_received{};
 
   void count_store_failure(driver::request_kind kind, const caf::error& err) {
-    const auto code = static_cast<std::size_t>(code_of(err).value_or(errc::apply_failed));
-    store_failures[static_cast<std::size_t>(kind) % 8][code % 32].fetch_add(1, std::memory_order_relaxed);
+    const auto code = static_cast<std::uint8_t>(code_of(err).value_or(errc::apply_failed));
+    slot(store_failures, kind, code).fetch_add(1, std::memory_order_relaxed);
+  }
+  template <class T>
+  static T& slot(by_kind_and_code<T>& counts, driver::request_kind kind, std::uint8_t code) {
+    return counts[static_cast<std::size_t>(kind) % counts.size()][code % counts[0].size()];
   }
 
   /// Adds to `m` what this registry holds.

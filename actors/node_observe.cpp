@@ -71,20 +71,19 @@ node_metrics node_ports::metrics() {
   // The store actor answers proposals and reads itself: those that failed
   // there move from "ok" to their outcome.
   auto answered = answered_;
-  for (std::size_t k = 0; k < metrics_->store_failures.size(); ++k)
-    for (std::size_t code = 1; code < metrics_->store_failures[k].size(); ++code) {
+  for (std::size_t k = 0; k < answered.size(); ++k)
+    for (std::size_t code = 1; code < answered[k].size(); ++code) {
       const auto n = metrics_->store_failures[k][code].load(std::memory_order_relaxed);
-      if (n == 0) continue;
-      const auto kind = static_cast<driver::request_kind>(k);
-      auto& ok = answered[{kind, 0}];
-      ok -= std::min(ok, n);
-      answered[{kind, static_cast<std::uint8_t>(code)}] += n;
+      answered[k][0] -= std::min(answered[k][0], n);
+      answered[k][code] += n;
     }
-  for (const auto& [key, n] : answered) {
-    const auto [kind, code] = key;
-    m.requests.push_back(request_count{std::string(to_string(kind)),
-                                       code == 0 ? "ok" : std::string(to_string(static_cast<errc>(code))), n});
-  }
+  for (std::size_t k = 0; k < answered.size(); ++k)
+    for (std::size_t code = 0; code < answered[k].size(); ++code) {
+      if (answered[k][code] == 0) continue;
+      m.requests.push_back(request_count{
+          std::string(to_string(static_cast<driver::request_kind>(k))),
+          code == 0 ? "ok" : std::string(to_string(static_cast<errc>(code))), answered[k][code]});
+    }
   const auto& c = r.stats();
   m.entries_committed = c.entries_committed;
   m.elections_started = c.elections_started;

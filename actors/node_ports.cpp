@@ -95,7 +95,7 @@ void node_ports::answer(driver::request_id id, driver::reply r) {
   any_promise p = std::move(it->second.promise);
   const auto kind = it->second.kind;
   promises_.erase(it);
-  ++answered_[{kind, r.ok() ? std::uint8_t{0} : static_cast<std::uint8_t>(*r.error)}];
+  ++metrics_registry::slot(answered_, kind, r.ok() ? std::uint8_t{0} : static_cast<std::uint8_t>(*r.error));
   if (!r.ok()) {
     std::visit([&](auto& rp) { rp.deliver(make_error(*r.error, std::move(r.reason))); }, p);
     return;
@@ -178,7 +178,7 @@ void node_ports::apply(std::vector<core::entry> entries, std::vector<driver::ans
                       "an answer slot names a proposal still open");
     req.answers.push_back(
         apply_answer{slot.index.value, std::get<bytes_promise>(std::move(it->second.promise))});
-    ++answered_[{it->second.kind, 0}];  // (the store counts those whose apply throws)
+    ++metrics_registry::slot(answered_, it->second.kind, 0);  // (the store counts those whose apply throws)
     promises_.erase(it);
   }
   self_->request(store_, caf::infinite, std::move(req)).then([this](std::uint64_t last) {
@@ -193,7 +193,7 @@ void node_ports::query(driver::request_id id, core::payload q) {
                     "a query names a read still open");
   // After the applies sent before it, on the store's thread; the store
   // actor answers the client itself (and counts those that fail).
-  ++answered_[{it->second.kind, 0}];
+  ++metrics_registry::slot(answered_, it->second.kind, 0);
   self_->send(store_,
               query_request{q.get(), std::get<bytes_promise>(std::move(it->second.promise)), it->second.kind});
   promises_.erase(it);

@@ -123,8 +123,9 @@ class node_ports final : public driver::clock_port,
   std::map<core::node_id, snapshot_sender_actor> senders_;
   std::map<driver::request_id, kept_promise> promises_;
   std::shared_ptr<metrics_registry> metrics_;
-  /// Answers by request kind and outcome (0: ok, else the errc).
-  std::map<std::pair<driver::request_kind, std::uint8_t>, std::uint64_t> answered_;
+  /// Answers by request kind and outcome (0: ok, else the errc), indexed
+  /// as metrics_registry::store_failures is.
+  metrics_registry::by_kind_and_code<std::uint64_t> answered_{};
   std::map<core::node_id, std::shared_ptr<transfer_progress>> transfers_;
   std::vector<caf::actor> subscribers_;
   std::uint64_t dir_bytes_ = 0;  ///< the data directory's size, as last walked

@@ -77,6 +77,13 @@ void node_ports::forward(driver::request_id id, const driver::request& r, core::
     replica().on_forwarded(id, reply_of(err));
     settle();
   };
+  // Removals and transfers are answered with a member id (removed, new leader).
+  auto answered_member = [this, id](std::uint64_t member) {
+    driver::reply ok;
+    ok.member = core::node_id{member};
+    replica().on_forwarded(id, std::move(ok));
+    settle();
+  };
   const auto& remote = it->second.remote;
   switch (r.kind) {
     case driver::request_kind::propose:
@@ -103,26 +110,10 @@ void node_ports::forward(driver::request_id id, const driver::request& r, core::
               failed);
       break;
     case driver::request_kind::remove:
-      self_->request(remote, timeout, remove_atom::value, r.member.value)
-          .then(
-              [this, id](std::uint64_t member) {
-                driver::reply ok;
-                ok.member = core::node_id{member};
-                replica().on_forwarded(id, std::move(ok));
-                settle();
-              },
-              failed);
+      self_->request(remote, timeout, remove_atom::value, r.member.value).then(answered_member, failed);
       break;
     case driver::request_kind::transfer:
-      self_->request(remote, timeout, handover_atom::value, r.member.value)
-          .then(
-              [this, id](std::uint64_t new_leader) {
-                driver::reply ok;
-                ok.member = core::node_id{new_leader};
-                replica().on_forwarded(id, std::move(ok));
-                settle();
-              },
-              failed);
+      self_->request(remote, timeout, handover_atom::value, r.member.value).then(answered_member, failed);
       break;
     case driver::request_kind::query:
     case driver::request_kind::query_local:
