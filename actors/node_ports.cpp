@@ -23,8 +23,9 @@ node_ports::node_ports(self_ptr self, const node_setup& setup)
       logger_(make_logger("starting", setup.opts.logger)),
       metrics_(setup.metrics) {}
 
-void node_ports::start(core::node_id id, const std::string& address) {
+void node_ports::start(core::node_id id, const std::string& address, core::log_index restored) {
   address_ = address;
+  sent_to_store_ = restored;
   logger_ = make_logger("node " + std::to_string(id.value), opts_.logger);
 }
 
@@ -169,6 +170,7 @@ void node_ports::record_removal() {
 // --- state machine -----------------------------------------------------------------
 
 void node_ports::apply(std::vector<core::entry> entries, std::vector<driver::answer_slot> answers) {
+  if (!entries.empty()) sent_to_store_ = std::max(sent_to_store_, entries.back().index);
   apply_request req{std::move(entries), {}};
   req.answers.reserve(answers.size());
   for (const auto& slot : answers) {
@@ -200,6 +202,7 @@ void node_ports::query(driver::request_id id, core::payload q) {
 }
 
 void node_ports::restore(const core::snapshot_meta& meta, const std::string& location) {
+  sent_to_store_ = meta.index;
   self_->request(store_, caf::infinite, restore_request{location, meta.index.value})
       .then(
           [this](std::uint64_t index) {
@@ -213,31 +216,27 @@ void node_ports::restore(const core::snapshot_meta& meta, const std::string& loc
 }
 
 void node_ports::take_snapshot() {
-  auto failed = [this](const caf::error& err) {
-    replica().on_snapshot_failed(self_->system().render(err));
-    settle();
-  };
-  // The store serializes on its thread, the snapshot io actor writes on its
-  // own, and the log actor only renames it into force: proposals keep flowing.
-  self_->request(store_, caf::infinite, snapshot_request{})
+  // The store's state, once it has done what was sent to it so far; its
+  // helper thread streams it into the file while applies wait, and the log
+  // actor only renames it into force: proposals keep flowing.
+  // Nothing new to write (no metadata) is reported the same way, later:
+  // never from inside the replica's call.
+  auto meta = replica().describe_snapshot(sent_to_store_);
+  self_->request(store_, caf::infinite, snapshot_request{meta})
       .then(
-          [this, failed](std::uint64_t index, bytes& data) {
-            auto meta = replica().describe_snapshot(core::log_index{index});
+          [this, meta](std::string& path) {
             if (!meta) {
               replica().on_snapshot_failed({});
-              return;
+            } else {
+              logger_->debug("wrote the snapshot at index {}", meta->index.value);
+              replica().on_snapshot_written(*meta, path);
             }
-            const auto size = data.size();
-            self_->request(snapshot_io_, caf::infinite, write_request{*meta, std::move(data)})
-                .then(
-                    [this, meta = *meta, size](std::string& path) {
-                      logger_->debug("wrote the snapshot at index {} ({} bytes)", meta.index.value, size);
-                      replica().on_snapshot_written(meta, path);
-                      settle();
-                    },
-                    failed);
+            settle();
           },
-          failed);
+          [this](const caf::error& err) {
+            replica().on_snapshot_failed(self_->system().render(err));
+            settle();
+          });
 }
 
 void node_ports::stop_all() {

@@ -196,8 +196,11 @@ struct query_request {
   caf::typed_response_promise<bytes> promise;
   driver::request_kind kind = driver::request_kind::query;  ///< for the metrics
 };
-/// Serialize the store; answers the last index applied and the data.
-struct snapshot_request {};
+/// Snapshot the store, whose state is the one `meta` describes, to a file;
+/// answers the file's path (empty without `meta`: nothing new to write).
+struct snapshot_request {
+  std::optional<core::snapshot_meta> meta;
+};
 /// Replace the store by the snapshot file at `path`, taken at `index`.
 struct restore_request {
   std::string path;
@@ -209,11 +212,6 @@ struct transfer_idle_signal {
   std::uint64_t chunks = 0;
 };
 
-/// Write this member's own snapshot to a file; answers its path.
-struct write_request {
-  core::snapshot_meta meta;
-  bytes data;
-};
 /// Write one chunk of a leader's snapshot; answers the offset expected next
 /// and, after the last chunk, the path of the finished file.
 struct chunk_request {
@@ -243,15 +241,14 @@ using log_actor = caf::typed_actor<
 /// Owns the user's store: applies committed entries in order.
 using store_actor = caf::typed_actor<
     caf::replies_to<apply_request>::with<std::uint64_t>,
-    caf::replies_to<snapshot_request>::with<std::uint64_t, bytes>,
+    caf::replies_to<snapshot_request>::with<std::string>,
     caf::replies_to<restore_request>::with<std::uint64_t>, caf::reacts_to<query_request>,
     caf::reacts_to<stop_signal>>;
 
-/// Writes snapshot files off the log's thread: the member's own snapshots,
-/// and the chunks of one arriving from the leader. Answers the path of a
-/// finished (durable, renamed) file; the log actor then puts it in force.
+/// Writes the chunks of a snapshot arriving from the leader off the log's
+/// thread. Answers the path of a finished (durable, renamed) file; the log
+/// actor then puts it in force.
 using snapshot_io_actor = caf::typed_actor<
-    caf::replies_to<write_request>::with<std::string>,
     caf::replies_to<chunk_request>::with<std::uint64_t, std::string>,
     caf::reacts_to<transfer_idle_signal>, caf::reacts_to<stop_signal>>;
 
@@ -274,6 +271,5 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actraft::actors::apply_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actraft::actors::snapshot_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actraft::actors::query_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actraft::actors::restore_request)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actraft::actors::write_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actraft::actors::chunk_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actraft::actors::transfer_idle_signal)

@@ -191,12 +191,13 @@ struct raft::impl {
     setup->opts = opts;
     setup->core_opts = core_options();
     setup->metrics = metrics;
+    const actors::snapshot_files files{opts.data_dir, so};
     if (opts.apply_on_own_thread)
-      store_a = sys.spawn<caf::detached>(actors::store_actor_impl, user_store, restored, metrics);
+      store_a = sys.spawn<caf::detached>(actors::store_actor_impl, user_store, restored, metrics, files);
     else if (opts.node_on_io_thread)
-      store_a = actors::spawn_on_io_thread(sys, actors::store_actor_impl, user_store, restored, metrics);
+      store_a = actors::spawn_on_io_thread(sys, actors::store_actor_impl, user_store, restored, metrics, files);
     else
-      store_a = sys.spawn(actors::store_actor_impl, user_store, restored, metrics);
+      store_a = sys.spawn(actors::store_actor_impl, user_store, restored, metrics, files);
     log = sys.spawn<caf::detached>(actors::log_actor_impl, disk, logger, metrics);
     actors::transfer_limits transfers;
     transfers.max_bytes = opts.max_snapshot_bytes;

@@ -25,15 +25,6 @@ snapshot_io_actor::behavior_type snapshot_io_impl(
   self->state.opts = std::move(opts);
   self->state.logger = std::move(logger);
   return {
-      [self](const write_request& req) -> caf::result<std::string> {
-        auto& st = self->state;
-        auto w = storage::snapshot_writer::create(st.dir, req.meta, &st.opts);
-        if (!w) return storage_failure(w.error());
-        if (auto r = w->write(req.data); !r) return storage_failure(r.error());
-        auto path = w->finish();
-        if (!path) return storage_failure(path.error());
-        return *path;
-      },
       [self](const chunk_request& req) -> caf::result<std::uint64_t, std::string> {
         auto& st = self->state;
         const auto& header = req.header;

@@ -1,8 +1,9 @@
-// The snapshot io actor writes snapshot files on its own thread (detached),
-// so neither a large snapshot of this member's store nor one arriving from
-// the leader ever stalls the log actor's writes. It finishes a file (data,
-// footer, fsync, rename, directory fsync) and answers its path; putting the
-// file in force is the log actor's job (storage::engine::adopt_snapshot).
+// The snapshot io actor writes the snapshot arriving from a leader on its
+// own thread (detached), so it never stalls the log actor's writes. It
+// finishes the file (data, footer, fsync, rename, directory fsync) and
+// answers its path; putting the file in force is the log actor's job
+// (storage::engine::adopt_snapshot). The member's own snapshots are written
+// by the store actor's helper thread, which streams the store into the file.
 #pragma once
 
 #include <chrono>

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "actraft/storage/snapshot_reader.hpp"
+#include "actraft/storage/snapshot_writer.hpp"
 #include "logging.hpp"
 
 namespace actraft::actors {
@@ -16,7 +17,7 @@ namespace {
 caf::expected<bytes> apply_one(store& s, const core::entry& e) {
   if (e.kind != core::entry_kind::normal) return bytes{};
   try {
-    return s.apply(e.data.get());
+    return store_access::apply(s, e.index.value, e.data.get());
   } catch (const std::exception& ex) {
     return make_error(errc::apply_failed, ex.what());
   } catch (...) {
@@ -51,29 +52,82 @@ auto guarded(const char* what, F&& f) -> caf::expected<decltype(f())> {
 
 }  // namespace
 
+namespace {
+
+/// The snapshot file, as the store reads it back.
+struct file_source final : snapshot_source {
+  explicit file_source(storage::snapshot_reader r) : reader(std::move(r)) {}
+  storage::snapshot_reader reader;
+  std::size_t read(std::span<std::uint8_t> out) override {
+    auto n = reader.read(out);
+    if (!n) throw std::runtime_error(n.error().what());
+    return *n;
+  }
+  [[nodiscard]] std::uint64_t size() const override { return reader.size(); }
+};
+
+/// The snapshot file being written, as the store writes it.
+struct file_sink final : snapshot_sink {
+  explicit file_sink(storage::snapshot_writer& w) : writer(w) {}
+  storage::snapshot_writer& writer;
+  void write(std::span<const std::uint8_t> chunk) override {
+    if (auto r = writer.write(chunk); !r) throw std::runtime_error(r.error().what());
+  }
+};
+
+}  // namespace
+
 caf::expected<std::uint64_t> restore_from_file(store& s, const std::string& path) {
+  // The whole file is read once to check its checksum, so that a damaged
+  // snapshot never reaches the store, then streamed to the store: neither
+  // pass holds it in memory.
+  {
+    auto check = storage::snapshot_reader::open(path);
+    if (!check) return make_error(errc::storage_failure, check.error().what());
+    std::vector<std::uint8_t> buffer(1 << 20);
+    for (;;) {
+      auto n = check->read(buffer);
+      if (!n) return make_error(errc::storage_failure, n.error().what());
+      if (*n == 0) break;
+    }
+  }
   auto reader = storage::snapshot_reader::open(path);
   if (!reader) return make_error(errc::storage_failure, reader.error().what());
-  auto data = reader->read_all();
-  if (!data) return make_error(errc::storage_failure, data.error().what());
+  file_source source(std::move(*reader));
   auto done = guarded("store::restore", [&] {
-    s.restore(*data);
+    s.read_snapshot(source);
     return true;
   });
   if (!done) return done.error();
-  return data->size();
+  return source.size();
+}
+
+caf::expected<std::string> snapshot_to_file(store& s, const snapshot_files& files,
+                                            const core::snapshot_meta& meta) {
+  auto writer = storage::snapshot_writer::create(files.dir, meta, &files.opts);
+  if (!writer) return make_error(errc::storage_failure, writer.error().what());
+  file_sink sink(*writer);
+  auto done = guarded("store::snapshot", [&] {
+    s.write_snapshot(sink);
+    return true;
+  });
+  if (!done) return done.error();  // the writer removes its temporary file
+  auto path = writer->finish();
+  if (!path) return make_error(errc::storage_failure, path.error().what());
+  return std::move(*path);
 }
 
 namespace {
 
-/// The user's snapshot() and restore(), off the scheduler's threads.
-caf::behavior store_io_impl(caf::event_based_actor*, std::shared_ptr<store> s) {
+/// The user's snapshot and restore, off the scheduler's threads: the store
+/// streams straight into (and out of) the snapshot file.
+caf::behavior store_io_impl(caf::event_based_actor*, std::shared_ptr<store> s, snapshot_files files) {
   name_this_thread("actraft.storeio");
   return {
-      [s](snapshot_request) -> caf::result<bytes> {
-        auto data = guarded("store::snapshot", [&] { return s->snapshot(); });
-        if (!data) return data.error();
-        return std::move(*data);
+      [s, files](const snapshot_request& req) -> caf::result<std::string> {
+        auto path = snapshot_to_file(*s, files, *req.meta);
+        if (!path) return path.error();
+        return std::move(*path);
       },
       [s](const restore_request& req) -> caf::result<std::uint64_t> {
         auto size = restore_from_file(*s, req.path);
@@ -88,11 +142,13 @@ caf::behavior store_io_impl(caf::event_based_actor*, std::shared_ptr<store> s) {
 store_actor::behavior_type store_actor_impl(store_actor::stateful_pointer<store_state> self,
                                             std::shared_ptr<store> user_store,
                                             std::uint64_t applied,
-                                            std::shared_ptr<metrics_registry> metrics) {
+                                            std::shared_ptr<metrics_registry> metrics,
+                                            snapshot_files files) {
   self->state.user_store = std::move(user_store);
   self->state.metrics = std::move(metrics);
   self->state.applied = applied;
-  self->state.io = self->spawn<caf::detached + caf::linked>(store_io_impl, self->state.user_store);
+  self->state.io = self->spawn<caf::detached + caf::linked>(store_io_impl, self->state.user_store,
+                                                                   std::move(files));
   return {
       [=](apply_request& req) -> std::uint64_t {
         auto& st = self->state;
@@ -132,13 +188,19 @@ store_actor::behavior_type store_actor_impl(store_actor::stateful_pointer<store_
           req.promise.deliver(std::move(result.error()));
         }
       },
-      [=](snapshot_request) {
-        // await: no apply runs until the data is taken, so it is exactly the
-        // state at `applied`.
-        auto rp = self->make_response_promise<std::uint64_t, bytes>();
-        const auto at = self->state.applied;
-        self->request(self->state.io, caf::infinite, snapshot_request{})
-            .await([rp, at](bytes& data) mutable { rp.deliver(at, std::move(data)); },
+      [=](const snapshot_request& req) -> caf::result<std::string> {
+        // The node described the state after every apply it sent before
+        // this request, which is the state here (one sender, in order).
+        if (!req.meta) return std::string{};
+        if (req.meta->index.value != self->state.applied)
+          return make_error(errc::storage_failure,
+                            "the store is at index " + std::to_string(self->state.applied) +
+                                ", not at the snapshot's " + std::to_string(req.meta->index.value));
+        // await: no apply runs until the file is written, so it holds
+        // exactly the state at `applied`.
+        auto rp = self->make_response_promise<std::string>();
+        self->request(self->state.io, caf::infinite, req)
+            .await([rp](std::string& path) mutable { rp.deliver(std::move(path)); },
                    [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
         return rp;
       },

@@ -1,7 +1,10 @@
 // The one interface a user implements: a deterministic state machine.
 #pragma once
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
+#include <span>
 #include <stdexcept>
 #include <vector>
 
@@ -9,26 +12,55 @@ namespace actraft {
 
 using bytes = std::vector<std::uint8_t>;
 
-/// A replicated state machine. actraft calls `apply` once per committed
-/// command, in log order, on every member; the result of the call on the
-/// member that answers the proposal goes back to the proposer.
-///
 /// Thrown by the default store::query: the caller gets `not_supported`.
 class query_not_supported : public std::logic_error {
  public:
   query_not_supported() : std::logic_error("this store does not answer queries") {}
 };
 
+/// Where a store writes a snapshot, chunk by chunk (store::write_snapshot).
+class snapshot_sink {
+ public:
+  virtual ~snapshot_sink() = default;
+  /// Appends `chunk` (any size; actraft buffers). Throws std::runtime_error
+  /// if it cannot be written (a full disk, say): the snapshot is abandoned.
+  virtual void write(std::span<const std::uint8_t> chunk) = 0;
+};
+
+/// Where a store reads a snapshot back, chunk by chunk (store::read_snapshot).
+/// Its checksum was checked before the store sees a byte.
+class snapshot_source {
+ public:
+  virtual ~snapshot_source() = default;
+  /// Fills up to `out.size()` bytes; answers how many, 0 once everything
+  /// was read. Throws std::runtime_error if the file cannot be read.
+  virtual std::size_t read(std::span<std::uint8_t> out) = 0;
+  /// The snapshot's size in bytes.
+  [[nodiscard]] virtual std::uint64_t size() const = 0;
+  /// Everything not read yet, in one buffer.
+  bytes read_all();
+};
+
+/// A replicated state machine. actraft calls `apply` once per committed
+/// command, in log order, on every member; the result of the call on the
+/// member that answers the proposal goes back to the proposer.
+///
 /// The methods are never called concurrently, but not always on one
 /// thread:
 /// - `apply` runs on the store's thread (options::apply_on_own_thread, the
 ///   default), or on the node's thread when that option is off;
 /// - `query` runs where `apply` runs, between two applies: it sees the
 ///   state after some whole number of commands, never half of one;
-/// - `snapshot` and `restore` run on a helper thread of the store's, while
-///   applies wait;
+/// - `snapshot` and `restore` (or their streaming forms) run on a helper
+///   thread of the store's, while applies wait;
 /// - the `restore` of a restarting member's newest snapshot runs on the
 ///   thread that calls raft::lead() or raft::join(), before anything else.
+///
+/// A store starts empty: a restarting member restores its newest snapshot
+/// and applies the log after it again.
+///
+/// actraft/testing.hpp checks a store under the faults Raft is built for
+/// (docs/testing-your-store.md).
 class store {
  public:
   virtual ~store() = default;
@@ -56,6 +88,92 @@ class store {
     (void)request;
     throw query_not_supported();
   }
+
+  /// The streaming forms of snapshot and restore: what actraft calls. The
+  /// defaults go through the byte forms above, which hold the whole state
+  /// in memory once more; a store larger than memory overrides both (or
+  /// derives from streaming_store). What `write_snapshot` writes,
+  /// `read_snapshot` must accept.
+  virtual void write_snapshot(snapshot_sink& out) { out.write(snapshot()); }
+  virtual void read_snapshot(snapshot_source& in) { restore(in.read_all()); }
+
+ protected:
+  /// Inside `apply`: the log index of the command being applied. Indexes
+  /// grow with every command (with gaps where actraft's own entries are),
+  /// are the same on every member, and are never reused: a store may keep
+  /// them with its data (as versions, or to recognise a command it saw).
+  [[nodiscard]] std::uint64_t applying_index() const { return applying_index_; }
+
+ private:
+  friend struct store_access;
+  std::uint64_t applying_index_ = 0;
 };
+
+/// A store whose state is larger than memory: it implements the streaming
+/// forms; the byte forms are built on them (for tests and tools, which hold
+/// the state in memory).
+class streaming_store : public store {
+ public:
+  void write_snapshot(snapshot_sink& out) override = 0;
+  void read_snapshot(snapshot_source& in) override = 0;
+  bytes snapshot() final;
+  void restore(const bytes& snapshot) final;
+};
+
+/// How actraft (and actraft/testing.hpp) drives a store: apply with its
+/// index. Not for stores themselves.
+struct store_access {
+  static bytes apply(store& s, std::uint64_t index, const bytes& command) {
+    s.applying_index_ = index;
+    return s.apply(command);
+  }
+};
+
+// --- inline definitions ---------------------------------------------------------
+
+inline bytes snapshot_source::read_all() {
+  bytes all;
+  // Sized by what is there, not by what the header claims, in steps.
+  constexpr std::size_t step = 1 << 20;
+  for (;;) {
+    const auto used = all.size();
+    all.resize(used + step);
+    const auto n = read(std::span<std::uint8_t>(all).subspan(used));
+    all.resize(used + n);
+    if (n == 0) return all;
+  }
+}
+
+namespace detail {
+struct bytes_sink final : snapshot_sink {
+  bytes data;
+  void write(std::span<const std::uint8_t> chunk) override {
+    data.insert(data.end(), chunk.begin(), chunk.end());
+  }
+};
+struct bytes_source final : snapshot_source {
+  explicit bytes_source(const bytes& b) : data(b) {}
+  const bytes& data;
+  std::size_t at = 0;
+  std::size_t read(std::span<std::uint8_t> out) override {
+    const auto n = std::min(out.size(), data.size() - at);
+    std::copy_n(data.begin() + static_cast<std::ptrdiff_t>(at), n, out.begin());
+    at += n;
+    return n;
+  }
+  [[nodiscard]] std::uint64_t size() const override { return data.size(); }
+};
+}  // namespace detail
+
+inline bytes streaming_store::snapshot() {
+  detail::bytes_sink sink;
+  write_snapshot(sink);
+  return std::move(sink.data);
+}
+
+inline void streaming_store::restore(const bytes& snapshot) {
+  detail::bytes_source source(snapshot);
+  read_snapshot(source);
+}
 
 }  // namespace actraft

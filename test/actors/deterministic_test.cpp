@@ -74,7 +74,7 @@ struct sim_cluster {
       setup->log = sys->spawn(actors::log_actor_impl, disk, logger, setup->metrics);
       auto st = std::make_shared<recording_store>();
       setup->store = sys->spawn(actors::store_actor_impl, std::shared_ptr<store>(st), std::uint64_t{0},
-                                 setup->metrics);
+                                 setup->metrics, actors::snapshot_files{tmp.sub(name), {}});
       setup->snapshot_io =
           sys->spawn(actors::snapshot_io_impl, tmp.sub(name), storage::storage_options{}, logger,
                     actors::transfer_limits{});
