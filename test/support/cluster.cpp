@@ -67,6 +67,11 @@ void cluster::start(slot& s) {
   ++s.incarnation;
   s.m = std::make_unique<member>(*this, s);
   s.m->applied = s.disk.snapshot_data();  // the state machine restarts from the snapshot
+  if (cfg_.user) {
+    s.m->user_store = cfg_.user->make();
+    if (auto f = s.disk.files.find(s.disk.snapshot_location); f != s.disk.files.end())
+      s.m->user_problem(cfg_.user->restore(*s.m->user_store, s.id.value, f->second.user_state));
+  }
   driver::start_state st;
   st.id = s.id;
   st.address = s.address;
@@ -511,6 +516,7 @@ driver::request_id cluster::propose(core::node_id n, const std::string& command,
   driver::request r;
   r.kind = driver::request_kind::propose;
   r.command = core::payload(command);
+  if (cfg_.user) cfg_.user->command_for(command);
   return ask(n, std::move(r), timeout_units, "propose \"" + command + "\"");
 }
 
@@ -548,6 +554,15 @@ driver::request_id cluster::remove(core::node_id n, core::node_id whom, std::uin
   r.kind = driver::request_kind::remove;
   r.member = whom;
   return ask(n, std::move(r), timeout_units, n == whom ? "leave" : "remove n" + std::to_string(whom.value));
+}
+
+void cluster::check_user_stores() {
+  if (!cfg_.user) return;
+  for (auto& s : slots_) {
+    if (!s.m || !s.m->user_store) continue;
+    actraft::bytes state;
+    s.m->user_problem(cfg_.user->capture(*s.m->user_store, s.id.value, s.m->applied.size(), state));
+  }
 }
 
 }  // namespace actraft::sim

@@ -29,6 +29,7 @@
 #include "support/invariants.hpp"
 #include "support/memory_storage.hpp"
 #include "support/prng.hpp"
+#include "support/store_under_test.hpp"
 #include "support/trace.hpp"
 
 namespace actraft::sim {
@@ -74,6 +75,8 @@ struct cluster_config {
   std::size_t trace_capacity = 512;
   /// If set, every trace event is also printed here as it happens.
   std::ostream* live_trace = nullptr;
+  /// If set, every member also runs this user's store (actraft/testing.hpp).
+  std::shared_ptr<store_under_test> user;
 };
 
 /// A snapshot file: the state machine (the entries applied up to
@@ -81,6 +84,7 @@ struct cluster_config {
 struct snapshot_file {
   core::snapshot_meta meta;
   std::vector<core::entry> data;
+  actraft::bytes user_state;  ///< the user's store at meta.index (cluster_config::user)
 };
 
 /// What a member has made durable.
@@ -183,6 +187,9 @@ class cluster {
   [[nodiscard]] std::size_t pending_entries(core::node_id n) const;
   /// The node's state machine: the entries it applied (from its snapshot on).
   [[nodiscard]] const std::vector<core::entry>& applied(core::node_id n) const;
+  /// With a user's store: every live member's state equals the state other
+  /// members had at the same index (a violation otherwise).
+  void check_user_stores();
   /// The live leader with the highest term (no_node if none).
   [[nodiscard]] core::node_id leader() const;
   /// A leader whose every live member follows it in its term, while no live

@@ -144,6 +144,8 @@ void cluster::member::apply(std::vector<core::entry> entries, std::vector<driver
       }
       c.check(c.checker_.on_apply(s.id, applied.size(), e));
       applied.push_back(e);
+      if (user_store && e.kind == core::entry_kind::normal)
+        user_problem(c.cfg_.user->apply(*user_store, s.id.value, e));
       ++c.stats_.applied;
       if (!proposed_here) continue;
       driver::reply r;
@@ -175,6 +177,7 @@ void cluster::member::restore(const core::snapshot_meta& meta, const std::string
     }
     c.check(c.checker_.on_restore(s.id, f->second.data));
     applied = f->second.data;
+    if (user_store) user_problem(c.cfg_.user->restore(*user_store, s.id.value, f->second.user_state));
     ++c.stats_.snapshots_installed;
     c.guarded(s, [&](driver::replica& r) { r.on_restored(meta.index); });
   });
@@ -201,7 +204,8 @@ void cluster::member::take_snapshot() {
       c.guarded(s, [](driver::replica& r) { r.on_snapshot_failed(""); });
       return;
     }
-    snapshot_file file{*meta, applied};
+    snapshot_file file{*meta, applied, {}};
+    if (user_store) user_problem(c.cfg_.user->capture(*user_store, s.id.value, meta->index.value, file.user_state));
     const std::string location = "n" + std::to_string(s.id.value) + "." +
                                  std::to_string(s.incarnation) + "-snap-" + std::to_string(++files_written);
     // Written on a thread of its own (not the log's): its own delay.
@@ -212,6 +216,10 @@ void cluster::member::take_snapshot() {
       c.guarded(sl, [&](driver::replica& r) { r.on_snapshot_written(m, location); });
     });
   });
+}
+
+void cluster::member::user_problem(const std::optional<std::string>& problem) {
+  if (problem) c.fail("Store Determinism", *problem);
 }
 
 // --- clients and logging -----------------------------------------------------------------

@@ -28,6 +28,8 @@ struct cluster::member final : driver::clock_port,
   /// The state machine: the entries applied, from index 1 on (a snapshot's
   /// data is the same list up to its index).
   std::vector<core::entry> applied;
+  /// The user's store beside it, if the cluster runs one.
+  std::unique_ptr<actraft::store> user_store;
   /// What the transport was asked to connect to, and what it told the
   /// replica is connected.
   std::map<core::node_id, std::string> wanted;
@@ -38,6 +40,8 @@ struct cluster::member final : driver::clock_port,
   std::uint64_t event_term = 0;    // the term of the last event it reported
 
   slot& me() { return c.slots_[static_cast<std::size_t>(slot_index)]; }
+  /// Reports a problem of the user's store as a violation.
+  void user_problem(const std::optional<std::string>& problem);
 
   // clock_port
   [[nodiscard]] driver::time_point now() const override;

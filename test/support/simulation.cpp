@@ -745,12 +745,14 @@ sim_result run_simulation(const sim_config& cfg) {
   cc.disk = p.disk;
   cc.trace_capacity = cfg.trace_capacity;
   cc.live_trace = cfg.live_trace;
+  cc.user = cfg.user;
   cluster c(cc);
   const std::uint64_t budget = cfg.steps != 0 ? cfg.steps : default_steps(cfg.nodes);
 
   fault_schedule d(cfg, p, c);
   d.fault_phase(budget);
   d.heal_phase();
+  c.check_user_stores();
 
   sim_result res;
   res.seed = cfg.seed;

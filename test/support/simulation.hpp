@@ -29,6 +29,8 @@ struct sim_config {
   std::optional<bool> reads;
   /// Print every event as it happens (sim_replay --trace).
   std::ostream* live_trace = nullptr;
+  /// Runs a user's store in every member too (actraft/testing.hpp).
+  std::shared_ptr<store_under_test> user;
 };
 
 struct sim_result {
