@@ -1,7 +1,7 @@
 # The two commands from the README, and a few more for developers.
 #   make demo   install what is missing, build, run the cluster demo
 #   make test   install what is missing, build, run every test (what CI runs)
-.PHONY: deps configure build test test-asan fuzz-build test-fuzz fuzz demo bench bench-compare bench-failover bench-catchup bench-memory sim-soak soak clean
+.PHONY: deps configure build test test-asan fuzz-build test-fuzz fuzz demo bench bench-compare bench-failover bench-catchup bench-large-state bench-memory sim-soak soak clean
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -12,6 +12,7 @@ SEEDS      ?= 20000
 MB         ?= 100
 WRITES     ?= 1000000
 MINUTES    ?= 30
+STATE_MB   ?= 2048
 
 deps:
 	@.ci/install-deps.sh
@@ -78,6 +79,12 @@ bench-failover: build
 bench-catchup: build
 	@ACTRAFT_E2E_STATE_MB=$(MB) $(BUILD)/test/test_e2e \
 	    --run_test=a_new_member_catches_up_with_a_large_state --log_level=message
+
+# A store larger than memory (examples/file_store): a STATE_MB state is
+# snapshotted, sent to a joining member and restored, each process under
+# 200 MiB of resident memory: make bench-large-state STATE_MB=2048
+bench-large-state: build
+	@test/e2e/large_state_test.sh $(BUILD)/examples/file_store/file_store $(STATE_MB) 200
 
 # RSS of each member of a 3-node cluster over WRITES writes (compaction
 # keeps it flat): make bench-memory WRITES=1000000
