@@ -1,7 +1,7 @@
 # The two commands from the README, and a few more for developers.
 #   make demo   install what is missing, build, run the cluster demo
 #   make test   install what is missing, build, run every test (what CI runs)
-.PHONY: deps configure build test test-asan fuzz-build test-fuzz fuzz demo bench bench-compare bench-failover bench-catchup bench-large-state bench-memory sim-soak soak clean
+.PHONY: deps configure build install test test-asan fuzz-build test-fuzz fuzz demo bench bench-compare bench-failover bench-catchup bench-large-state bench-memory sim-soak soak clean
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -13,6 +13,7 @@ MB         ?= 100
 WRITES     ?= 1000000
 MINUTES    ?= 30
 STATE_MB   ?= 2048
+PREFIX     ?= /usr/local
 
 deps:
 	@.ci/install-deps.sh
@@ -22,6 +23,10 @@ configure: deps
 
 build: configure
 	@cmake --build $(BUILD) -j$(JOBS)
+
+# The libraries, headers, CMake package and pkg-config file: make install PREFIX=/opt/actraft
+install: build
+	@cmake --install $(BUILD) --prefix $(PREFIX)
 
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
