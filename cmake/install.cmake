@@ -10,7 +10,10 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/actraft
 # actraft_net is a private dependency of actraft, but a static library's
 # private dependencies are linked by its users: it is installed and exported
 # too (actraft::net, link only; its headers stay in the source tree).
+# The same for actraft_sim, behind the store-testing kit (actraft::testing,
+# actraft/testing.hpp).
 install(TARGETS actraft actraft_core actraft_driver actraft_storage actraft_net
+                actraft_testing actraft_sim
         EXPORT actraftTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(EXPORT actraftTargets

@@ -9,9 +9,13 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
+
+#include <unistd.h>
 #include <map>
 #include <string>
 
+#include "file_store/file_store.hpp"
 #include "hash_store/hash_store.hpp"
 #include "kv_store/kv.hpp"
 
@@ -84,6 +88,24 @@ BOOST_AUTO_TEST_CASE(the_kv_store_store_passes) {
   auto r = check_store<kv::store>(gen, quick());
   BOOST_TEST(r.ok, r.message());
   BOOST_TEST(r.applies > 1000u);
+}
+
+BOOST_AUTO_TEST_CASE(the_streaming_file_store_passes) {
+  // One directory per instance: every member, restart and check has its own.
+  const auto base = std::filesystem::temp_directory_path() /
+                    ("actraft-kit-" + std::to_string(::getpid()));
+  int instances = 0;
+  auto make = [&]() -> std::unique_ptr<actraft::store> {
+    return std::make_unique<file_demo::file_store>(base / std::to_string(++instances));
+  };
+  auto gen = [](std::mt19937_64& rng) {
+    return actraft::encode(file_demo::grow{rng() % 3000, rng()});
+  };
+  auto r = check_store(make, gen, quick());
+  std::filesystem::remove_all(base);
+  BOOST_TEST(r.ok, r.message());
+  BOOST_TEST(r.snapshots > 0u);
+  BOOST_TEST(r.restores > 0u);
 }
 
 BOOST_AUTO_TEST_CASE(an_apply_that_throws_alike_everywhere_passes) {

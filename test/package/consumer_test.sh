@@ -2,12 +2,13 @@
 # The installed package as another project sees it (ctest -L package):
 #   1. `cmake --install` of a build tree into a fresh prefix, and what it holds;
 #   2. consumer/ (find_package(actraft CONFIG), CMAKE_PREFIX_PATH=prefix)
-#      configured, built and run: a three-member cluster proposes and reads;
+#      configured, built and run: a three-member cluster proposes and reads,
+#      and a store tested with the kit (actraft::testing);
 #   3. pkg-config --cflags --libs actraft, and the same program built with them;
 #   4. subproject/ (add_subdirectory of the source tree) configured, not built:
 #      no examples, no tests, none of their dependencies looked for.
 # usage: consumer_test.sh BUILD-DIR [SOURCE-DIR [CMAKE [CXX]]]
-# The libraries must be built (cmake --build BUILD-DIR --target actraft).
+# The libraries must be built (cmake --build BUILD-DIR --target actraft actraft_testing).
 set -euo pipefail
 
 if [ $# -lt 1 ]; then
@@ -52,13 +53,14 @@ step() {
 # --- 1. install -------------------------------------------------------------
 if ! "$cmake" --install "$build" --prefix "$prefix" >"$work/install.log" 2>&1; then
   cat "$work/install.log" >&2
-  fail "cmake --install $build (are the libraries built? cmake --build $build --target actraft)"
+  fail "cmake --install $build (are the libraries built? cmake --build $build --target actraft actraft_testing)"
 fi
 echo "ok   install into a fresh prefix"
 for f in include/actraft/raft.hpp include/actraft/typed.hpp include/actraft/core/node.hpp \
          include/actraft/driver/replica.hpp include/actraft/storage/engine.hpp \
          "$libdir"/libactraft.a "$libdir"/libactraft_core.a "$libdir"/libactraft_driver.a \
-         "$libdir"/libactraft_storage.a "$libdir"/libactraft_net.a \
+         "$libdir"/libactraft_storage.a "$libdir"/libactraft_net.a include/actraft/testing.hpp \
+         "$libdir"/libactraft_testing.a "$libdir"/libactraft_sim.a \
          "$libdir"/cmake/actraft/actraftConfig.cmake "$libdir"/cmake/actraft/actraftConfigVersion.cmake \
          "$libdir"/cmake/actraft/actraftTargets.cmake "$libdir"/cmake/actraft/FindCAF.cmake \
          "$libdir"/pkgconfig/actraft.pc; do
@@ -69,7 +71,7 @@ if grep -rlF -e "$build" -e "$src" "$prefix/$libdir/cmake" "$prefix/$libdir/pkgc
   fail "the files above name the build or source tree"
 fi
 [ -z "$(find "$prefix/include" -name 'tls.hpp' -o -name 'wire.hpp')" ] || fail "internal headers (src/net) were installed"
-echo "ok   installed files (headers, 5 libraries, CMake package, actraft.pc)"
+echo "ok   installed files (headers, 7 libraries, CMake package, actraft.pc)"
 
 # --- 2. find_package --------------------------------------------------------
 step cmake-configure "$cmake" -S "$here/consumer" -B "$work/consumer-build" \
@@ -79,6 +81,8 @@ found=$(sed -n 's/^actraft_DIR:PATH=//p' "$work/consumer-build/CMakeCache.txt")
 step cmake-build "$cmake" --build "$work/consumer-build" -j2
 echo "--- the consumer built with CMake:"
 "$work/consumer-build/consumer" "$work/data-cmake" || fail "the consumer built with CMake failed"
+echo "--- the consumer's store test (actraft::testing):"
+"$work/consumer-build/store_test" || fail "the consumer's store test failed"
 
 # --- 3. pkg-config ----------------------------------------------------------
 command -v pkg-config >/dev/null || fail "no pkg-config (Debian: pkg-config; .ci/install-deps.sh)"
