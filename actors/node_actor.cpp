@@ -61,7 +61,9 @@ void start(self_ptr self, std::uint64_t id, std::vector<member_status>& members)
   s.persisted = std::move(setup->state);
   for (const auto& m : members) s.seeds[core::node_id{m.id}] = m.address;
   s.snapshot_location = setup->snapshot_path;
-  st.ports->start(s.id, s.address, s.persisted.snapshot.index);
+  // (The store restored the snapshot, or holds more of its own.)
+  if (setup->applied > s.persisted.snapshot.index) s.applied = setup->applied;
+  st.ports->start(s.id, s.address, std::max(setup->applied, s.persisted.snapshot.index));
   st.replica->start(std::move(s));
   st.ports->settle();
 }

@@ -30,6 +30,8 @@ struct node_setup {
   store_actor store;
   snapshot_io_actor snapshot_io;
   std::string snapshot_path;  ///< the file of state.snapshot, if any
+  /// Where the store starts: the snapshot's index, or its own state's.
+  core::log_index applied;
   /// Null: peers are reached through the transport.
   std::shared_ptr<peer_directory> directory;
   caf::actor transport;  ///< the member transport (transport.hpp)

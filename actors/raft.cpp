@@ -174,10 +174,31 @@ struct raft::impl {
       logger->warn("INSECURE: members talk in plaintext and nobody is authenticated; anyone who "
                    "reaches {} can act as a member. Use this only on a trusted network.",
                    listen_text);
-    // A restarted member's store starts from the newest snapshot; the log
-    // after it is applied again as the commit index is learned.
+    // A restarted member's store starts from the newest snapshot, or from
+    // its own state (store::last_applied_index) where the log allows; the
+    // log after it is applied again as the commit index is learned.
     std::uint64_t restored = 0;
-    if (!disk->snapshot_path().empty()) {
+    std::uint64_t own = 0;
+    try {
+      own = user_store->last_applied_index();
+    } catch (const std::exception& e) {
+      throw startup_error(std::string("store::last_applied_index threw: ") + e.what());
+    }
+    const auto snapshot_index = disk->snapshot().index;
+    if (own != 0 && driver::store_state_usable(core::log_index{own}, snapshot_index, disk->last_index())) {
+      // A store that keeps its own state: the log after it is applied.
+      restored = own;
+      logger->info("the store holds its state up to index {}: nothing restored", own);
+    } else if (own != 0 && disk->snapshot_path().empty()) {
+      throw startup_error("the store holds state up to index " + std::to_string(own) +
+                          ", but the log in '" + opts.data_dir + "' ends at index " +
+                          std::to_string(disk->last_index().value) +
+                          " and has no snapshot to restore instead: the store's files and the data "
+                          "directory do not belong together (clear one of them)");
+    } else if (!disk->snapshot_path().empty()) {
+      if (own != 0)
+        logger->warn("the store holds index {}, outside the log ({}..{}): restoring the snapshot",
+                     own, snapshot_index.value, disk->last_index().value);
       auto size = actors::restore_from_file(*user_store, disk->snapshot_path());
       if (!size)
         throw startup_error("cannot restore the store from the snapshot in '" + opts.data_dir +
@@ -252,6 +273,7 @@ struct raft::impl {
     caf::anon_send(transport, actors::serve_signal{caf::actor_cast<actors::peer_interface>(node),
                                                    wire_identity()});
     setup->state = disk->state();
+    setup->applied = core::log_index{restored};
     std::vector<member_status> seeds;
     for (const auto& m : me.seed_members) seeds.push_back({m.id.value, m.address, m.voter});
     caf::scoped_actor self{sys};

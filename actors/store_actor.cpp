@@ -93,9 +93,10 @@ caf::expected<std::uint64_t> restore_from_file(store& s, const std::string& path
   }
   auto reader = storage::snapshot_reader::open(path);
   if (!reader) return make_error(errc::storage_failure, reader.error().what());
+  const auto index = reader->meta().index.value;
   file_source source(std::move(*reader));
   auto done = guarded("store::restore", [&] {
-    s.read_snapshot(source);
+    store_access::read_snapshot(s, index, source);
     return true;
   });
   if (!done) return done.error();

@@ -57,7 +57,8 @@ class snapshot_source {
 ///   thread that calls raft::lead() or raft::join(), before anything else.
 ///
 /// A store starts empty: a restarting member restores its newest snapshot
-/// and applies the log after it again.
+/// and applies the log after it again; unless it keeps its state itself
+/// (last_applied_index).
 ///
 /// actraft/testing.hpp checks a store under the faults Raft is built for
 /// (docs/testing-your-store.md).
@@ -97,11 +98,25 @@ class store {
   virtual void write_snapshot(snapshot_sink& out) { out.write(snapshot()); }
   virtual void read_snapshot(snapshot_source& in) { restore(in.read_all()); }
 
+  /// For a store that keeps its state itself (in its own files) and finds
+  /// it again when it is constructed: the index (applying_index()) of the
+  /// last command that state holds. Asked once, before the node starts. If
+  /// the data directory's log reaches that index and its snapshot does not
+  /// pass it, nothing is restored and only the commands after it are
+  /// applied. Otherwise (the store ran ahead of a log write that a crash
+  /// lost, or is older than the snapshot) the store restores the snapshot,
+  /// which must replace its whole state, and the log after it is applied
+  /// again; with no snapshot to restore (the log starts at index 1), the
+  /// node does not start. 0, the default: the store starts empty.
+  [[nodiscard]] virtual std::uint64_t last_applied_index() const { return 0; }
+
  protected:
   /// Inside `apply`: the log index of the command being applied. Indexes
   /// grow with every command (with gaps where actraft's own entries are),
   /// are the same on every member, and are never reused: a store may keep
   /// them with its data (as versions, or to recognise a command it saw).
+  /// Inside `restore` and `read_snapshot`: the index of the last entry the
+  /// snapshot holds (what last_applied_index answers after it).
   [[nodiscard]] std::uint64_t applying_index() const { return applying_index_; }
 
  private:
@@ -126,6 +141,10 @@ struct store_access {
   static bytes apply(store& s, std::uint64_t index, const bytes& command) {
     s.applying_index_ = index;
     return s.apply(command);
+  }
+  static void read_snapshot(store& s, std::uint64_t index, snapshot_source& in) {
+    s.applying_index_ = index;
+    s.read_snapshot(in);
   }
 };
 

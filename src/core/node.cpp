@@ -24,16 +24,18 @@ std::string_view to_string(role r) {
   return "unknown";
 }
 
-node::node(const options& opts, persisted_state state)
+node::node(const options& opts, persisted_state state, log_index applied)
     : opts_(opts),
       config_(state.snapshot.config),
       config_index_(state.snapshot.index),
-      log_(std::move(state.snapshot), std::move(state.entries), state.state.commit),
+      log_(std::move(state.snapshot), std::move(state.entries), std::max(state.state.commit, applied)),
       term_(state.state.term),
       vote_(state.state.vote),
-      applied_(log_.snapshot().index),
+      applied_(std::max(log_.snapshot().index, applied)),
       durable_state_(state.state),
       handed_state_(state.state) {
+  ACTRAFT_INVARIANT(applied <= log_.last_index(),
+                    "a state machine's own index is within the log it starts with");
   rng_state_ = opts_.seed ^ (opts_.id.value * 0x9e3779b97f4a7c15ULL);
   // The newest configuration in the log is in force, committed or not (§4.1).
   auto [c, at] = configuration_at(log_.last_index());

@@ -3,6 +3,7 @@
 #include "actraft/driver/replica.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <utility>
 
 #include "actraft/core/invariant.hpp"
@@ -49,14 +50,22 @@ void replica::start(start_state s) {
   seeds_.erase(s.id);
   snapshot_ = s.persisted.snapshot;
   snapshot_location_ = std::move(s.snapshot_location);
-  applied_ = snapshot_.index;
-  handed_ = snapshot_.index;  // the store starts from the snapshot in force
-  core_.emplace(core_opts_, std::move(s.persisted));
+  ACTRAFT_INVARIANT(s.applied == core::log_index{} ||
+                        store_state_usable(s.applied, s.persisted.snapshot.index,
+                                           s.persisted.entries.empty() ? s.persisted.snapshot.index
+                                                                       : s.persisted.entries.back().index),
+                    "a state machine starts from its own state only where the log allows");
+  // The store starts from the snapshot in force, or from its own state.
+  applied_ = std::max(snapshot_.index, s.applied);
+  handed_ = applied_;
+  core_.emplace(core_opts_, std::move(s.persisted), s.applied);
   // Committed entries are applied again from the snapshot on: removal is
   // judged by the configurations as they come, starting from the snapshot's
   // (the latest one would make an old configuration without us look like a
-  // removal).
+  // removal). Those a store holds already come now, unapplied.
   was_member_ = core_->log().snapshot().config.find(s.id) != nullptr;
+  if (applied_ > snapshot_.index)
+    watch_membership(core_->log().slice(snapshot_.index + 1, applied_, std::numeric_limits<std::size_t>::max()));
   phase_ = phase::running;
   last_role_ = core_->current_role();
   last_term_ = core_->term();
@@ -64,7 +73,12 @@ void replica::start(start_state s) {
   const auto& config = core_->config();
   if (config.voter_count() == 1 && config.is_voter(s.id)) core_->campaign();
   retry_waiting();  // what arrived while joining
+  if (removal_index_ && applied_ >= *removal_index_) enter_removed();
   drive();
+}
+
+bool store_state_usable(core::log_index own, core::log_index snapshot, core::log_index last) {
+  return own >= snapshot && own <= last;
 }
 
 void replica::stop() {

@@ -112,6 +112,30 @@ BOOST_AUTO_TEST_CASE(fig2_restarted_follower_catches_up_from_its_disk) {
   BOOST_TEST(net[3].applied().at(3).data == text("b"));
 }
 
+// A state machine that keeps its own state (store::last_applied_index)
+// restarts holding entries up to some index: they were committed (only
+// committed entries are applied), so the commit index starts there, and the
+// core hands out only what comes after.
+BOOST_AUTO_TEST_CASE(a_state_machine_that_kept_its_state_gets_only_what_follows) {
+  // Term 1, entries 1..5 durable, commit 2 on disk; the state machine holds 4.
+  core::node n(make_options(1), state_with(1, 1, 1, {1, 1, 1, 1, 1}, 2), log_index{4});
+  BOOST_TEST(n.log().commit() == 4_i);
+  BOOST_REQUIRE(n.has_ready());
+  auto rd = n.take_ready();
+  BOOST_TEST(rd.committed.empty());  // 3 and 4 are not handed out again
+  n.advance();
+  // Leading alone, it commits 5 (and its own empty entry 6) and hands out
+  // exactly those.
+  n.campaign();
+  std::vector<std::uint64_t> handed;
+  for (int i = 0; i < 4 && n.has_ready(); ++i) {
+    auto r = n.take_ready();
+    for (const auto& e : r.committed) handed.push_back(e.index.value);
+    n.advance();
+  }
+  BOOST_TEST(handed == (std::vector<std::uint64_t>{5, 6}), boost::test_tools::per_element());
+}
+
 // ---------------------------------------------------------------------------
 // Hostile and malformed messages: the core drops them without crashing and
 // without any observable change. (A follower that accepted them would break

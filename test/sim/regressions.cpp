@@ -118,7 +118,10 @@ BOOST_AUTO_TEST_CASE(every_once_failing_seed_passes) {
       cfg.seed = r.seed;
       cfg.nodes = r.nodes;
       cfg.steps = r.steps;
-      if (!reads) cfg.reads = false;
+      if (!reads) {
+        cfg.reads = false;
+        cfg.durable_store = false;
+      }
       const sim_result res = run_simulation(cfg);
       if (!res.ok) {
         ++failed;

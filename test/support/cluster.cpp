@@ -22,6 +22,7 @@ const std::vector<core::entry>& disk_state::snapshot_data() const {
 cluster::cluster(cluster_config cfg)
     : cfg_(std::move(cfg)),
       rng_(derive_seed(cfg_.seed, 0xC1u)),
+      store_rng_(derive_seed(cfg_.seed, 0xC5u)),
       checker_(cfg_.nodes + cfg_.spares),
       trace_(cfg_.trace_capacity) {
   if (cfg_.nodes < 1 || cfg_.spares < 0 || cfg_.nodes + cfg_.spares > 250)
@@ -67,10 +68,28 @@ void cluster::start(slot& s) {
   ++s.incarnation;
   s.m = std::make_unique<member>(*this, s);
   s.m->applied = s.disk.snapshot_data();  // the state machine restarts from the snapshot
+  // ... or from its own files, where the log allows (as raft.cpp decides).
+  core::log_index own{s.disk.store_files.size()};
+  if (cfg_.durable_store && own.value > 0) {
+    if (driver::store_state_usable(own, s.disk.snapshot.index, core::log_index{s.disk.last_index()})) {
+      check(checker_.on_restore(s.id, s.disk.store_files));
+      s.m->applied = s.disk.store_files;
+      note("n" + std::to_string(s.id.value) + " starts from its state machine's own state at " +
+           std::to_string(own.value));
+    } else {
+      own = core::log_index{};
+      // Without a snapshot to restore, a real member refuses to start; here
+      // the operator clears the state machine's files.
+      if (s.disk.snapshot_location.empty()) s.disk.store_files.clear();
+    }
+  } else {
+    own = core::log_index{};
+  }
   if (cfg_.user) {
     s.m->user_store = cfg_.user->make();
     if (auto f = s.disk.files.find(s.disk.snapshot_location); f != s.disk.files.end())
-      s.m->user_problem(cfg_.user->restore(*s.m->user_store, s.id.value, f->second.user_state));
+      s.m->user_problem(
+          cfg_.user->restore(*s.m->user_store, s.id.value, f->second.meta.index.value, f->second.user_state));
   }
   driver::start_state st;
   st.id = s.id;
@@ -78,6 +97,7 @@ void cluster::start(slot& s) {
   st.persisted = static_cast<const core::persisted_state&>(s.disk);
   st.seeds = s.disk.seeds;
   st.snapshot_location = s.disk.snapshot_location;
+  st.applied = own;
   guarded(s, [&](driver::replica& r) { r.start(std::move(st)); });
   if (!s.m) return;
   views_[static_cast<std::size_t>(index_of(s))] = s.m->replica.core();

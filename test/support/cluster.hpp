@@ -77,6 +77,10 @@ struct cluster_config {
   std::ostream* live_trace = nullptr;
   /// If set, every member also runs this user's store (actraft/testing.hpp).
   std::shared_ptr<store_under_test> user;
+  /// The state machines keep their own state across crashes, saved after
+  /// some applies and restores (store::last_applied_index): a restarted
+  /// member starts from it where its log allows, else from its snapshot.
+  bool durable_store = false;
 };
 
 /// A snapshot file: the state machine (the entries applied up to
@@ -100,6 +104,9 @@ struct disk_state : test::memory_storage {
   /// removal was recorded (then it never starts again).
   std::map<core::node_id, std::string> seeds;
   bool removed = false;
+  /// The state machine's own files (cluster_config::durable_store): the
+  /// entries applied, as of the last time it saved them.
+  std::vector<core::entry> store_files;
 
   /// The state machine the snapshot in force captures.
   [[nodiscard]] const std::vector<core::entry>& snapshot_data() const;
@@ -303,6 +310,7 @@ class cluster {
 
   cluster_config cfg_;
   prng rng_;
+  prng store_rng_;  // when durable state machines save: drawn apart from the rest
   std::vector<slot> slots_;
   std::map<std::pair<std::uint64_t, std::uint64_t>, event> queue_;  // (time, seq)
   std::uint64_t seq_ = 0;

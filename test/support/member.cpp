@@ -158,6 +158,7 @@ void cluster::member::apply(std::vector<core::entry> entries, std::vector<driver
       answer(answer_it->id, std::move(r));
     }
     const core::log_index last{applied.size()};
+    if (c.cfg_.durable_store && c.store_rng_.chance(500)) s.disk.store_files = applied;
     trace_event t;
     t.kind = trace_kind::apply;
     t.node = static_cast<std::uint8_t>(s.id.value);
@@ -177,7 +178,9 @@ void cluster::member::restore(const core::snapshot_meta& meta, const std::string
     }
     c.check(c.checker_.on_restore(s.id, f->second.data));
     applied = f->second.data;
-    if (user_store) user_problem(c.cfg_.user->restore(*user_store, s.id.value, f->second.user_state));
+    if (c.cfg_.durable_store && c.store_rng_.chance(500)) s.disk.store_files = applied;
+    if (user_store)
+      user_problem(c.cfg_.user->restore(*user_store, s.id.value, meta.index.value, f->second.user_state));
     ++c.stats_.snapshots_installed;
     c.guarded(s, [&](driver::replica& r) { r.on_restored(meta.index); });
   });

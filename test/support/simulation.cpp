@@ -26,6 +26,7 @@ struct profile {
   std::uint64_t keep_entries = 0;    // entries a snapshot leaves in the log behind it
   std::uint64_t request_ticks = 0;   // a client request's deadline, in ticks
   std::uint32_t read_pm = 0;         // client operations that are reads, per mille
+  bool durable_store = false;        // state machines keep their own state across crashes
   network_profile network;
   disk_profile disk;
 
@@ -40,6 +41,7 @@ struct profile {
        << membership_pm << "/1000 extra changes), snapshot every " << snapshot_every << " entries keeping "
        << keep_entries << ", request deadline " << request_ticks << " ticks, reads "
        << read_pm << "/1000" << (opts.reads == core::read_mode::lease ? " (lease)" : "")
+       << (durable_store ? ", durable state machines" : "")
        << "; network drop/dup/slow=" << network.drop_pm << "/" << network.duplicate_pm << "/"
        << network.slow_pm << " per mille; disk slow=" << disk.slow_pm << " per mille";
     return os.str();
@@ -65,7 +67,7 @@ disk_profile random_disk(prng& r) {
 }
 
 profile choose_profile(std::uint64_t seed, int nodes, core::planted_bug bug,
-                       std::optional<bool> reads) {
+                       std::optional<bool> reads, std::optional<bool> durable_store) {
   prng r(derive_seed(seed, 0xF0));
   profile p;
   p.opts.election_ticks = static_cast<int>(r.between(5, 10));
@@ -114,6 +116,8 @@ profile choose_profile(std::uint64_t seed, int nodes, core::planted_bug bug,
     p.opts.reads = core::read_mode::lease;
     p.opts.lease_margin_ticks = core::lease_margin_ticks(p.opts.election_ticks, 0.25);
   }
+  // So are durable state machines (store::last_applied_index).
+  p.durable_store = durable_store.value_or(prng(derive_seed(seed, 0xF5)).chance(250));
   return p;
 }
 
@@ -725,6 +729,7 @@ std::string replay_command(const sim_config& cfg) {
                   std::to_string(cfg.nodes) + " --steps " +
                   std::to_string(cfg.steps != 0 ? cfg.steps : default_steps(cfg.nodes)) + " --trace";
   if (cfg.reads) s += *cfg.reads ? " --reads on" : " --reads off";
+  if (cfg.durable_store) s += *cfg.durable_store ? " --durable-store on" : " --durable-store off";
   if (cfg.bug != core::planted_bug::none)
     s += "   (planted bug " + std::string(to_string(cfg.bug)) +
          ": reproduce through test_planted, sim_replay links the correct core)";
@@ -732,7 +737,7 @@ std::string replay_command(const sim_config& cfg) {
 }
 
 sim_result run_simulation(const sim_config& cfg) {
-  const profile p = choose_profile(cfg.seed, cfg.nodes, cfg.bug, cfg.reads);
+  const profile p = choose_profile(cfg.seed, cfg.nodes, cfg.bug, cfg.reads, cfg.durable_store);
   cluster_config cc;
   cc.seed = cfg.seed;
   cc.nodes = cfg.nodes;
@@ -746,6 +751,7 @@ sim_result run_simulation(const sim_config& cfg) {
   cc.trace_capacity = cfg.trace_capacity;
   cc.live_trace = cfg.live_trace;
   cc.user = cfg.user;
+  cc.durable_store = p.durable_store;
   cluster c(cc);
   const std::uint64_t budget = cfg.steps != 0 ? cfg.steps : default_steps(cfg.nodes);
 

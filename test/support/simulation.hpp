@@ -31,6 +31,10 @@ struct sim_config {
   std::ostream* live_trace = nullptr;
   /// Runs a user's store in every member too (actraft/testing.hpp).
   std::shared_ptr<store_under_test> user;
+  /// State machines that keep their own state across crashes; unset: the
+  /// seed decides (a quarter of them). Off replays the schedules of seeds
+  /// found before they existed.
+  std::optional<bool> durable_store;
 };
 
 struct sim_result {

@@ -82,7 +82,7 @@ std::optional<std::string> store_under_test::capture(actraft::store& s, std::uin
   actraft::detail::bytes_sink again;
   if (auto what = thrown_by([&] {
         actraft::detail::bytes_source source(out);
-        fresh->read_snapshot(source);
+        actraft::store_access::read_snapshot(*fresh, index, source);
         fresh->write_snapshot(again);
       }))
     return "a snapshot taken on " + node_name(node) + " at index " + std::to_string(index) +
@@ -101,11 +101,11 @@ std::optional<std::string> store_under_test::capture(actraft::store& s, std::uin
 }
 
 std::optional<std::string> store_under_test::restore(actraft::store& s, std::uint64_t node,
-                                                     const actraft::bytes& state) {
+                                                     std::uint64_t index, const actraft::bytes& state) {
   ++restores;
   if (auto what = thrown_by([&] {
         actraft::detail::bytes_source source(state);
-        s.read_snapshot(source);
+        actraft::store_access::read_snapshot(s, index, source);
       }))
     return "store::read_snapshot threw \"" + *what + "\" on " + node_name(node);
   return std::nullopt;

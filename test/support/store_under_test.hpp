@@ -48,8 +48,9 @@ struct store_under_test {
   /// state other members had at that index.
   std::optional<std::string> capture(actraft::store& s, std::uint64_t node, std::uint64_t index,
                                      actraft::bytes& out);
-  /// Replaces the state of `s` by `state`.
-  std::optional<std::string> restore(actraft::store& s, std::uint64_t node, const actraft::bytes& state);
+  /// Replaces the state of `s` by `state`, taken at `index`.
+  std::optional<std::string> restore(actraft::store& s, std::uint64_t node, std::uint64_t index,
+                                     const actraft::bytes& state);
 
   /// A command as text: printable as is, else hex (long ones cut).
   static std::string describe(const actraft::bytes& b);

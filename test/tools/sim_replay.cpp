@@ -1,5 +1,5 @@
 // Replays one simulator seed, or soaks a range of seeds.
-//   sim_replay --seed N [--nodes 3|5] [--steps S] [--reads on|off] [--trace]
+//   sim_replay --seed N [--nodes 3|5] [--steps S] [--reads on|off] [--durable-store on|off] [--trace]
 //   sim_replay --seed N --seeds K [--nodes 3|5] [--steps S]    (seeds N..N+K-1)
 // Without --nodes, each seed uses the node count the test sweep gives it.
 // --trace prints every event as it happens; a failure prints the report
@@ -17,8 +17,8 @@
 namespace {
 
 [[noreturn]] void usage() {
-  std::cerr << "usage: sim_replay --seed N [--seeds K] [--nodes 3|5] [--steps S] [--reads on|off] "
-               "[--trace]\n";
+  std::cerr << "usage: sim_replay --seed N [--seeds K] [--nodes 3|5] [--steps S] [--reads on|off]\n"
+               "                  [--durable-store on|off] [--trace]\n";
   std::exit(2);
 }
 
@@ -37,7 +37,7 @@ int main(int argc, char** argv) {
   std::uint64_t seed = 1, seeds = 1, steps = 0;
   int nodes = 0;
   bool trace = false;
-  std::optional<bool> reads;
+  std::optional<bool> reads, durable_store;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--seed") seed = number(i, argc, argv);
@@ -46,6 +46,7 @@ int main(int argc, char** argv) {
     else if (a == "--steps") steps = number(i, argc, argv);
     else if (a == "--trace") trace = true;
     else if (a == "--reads" && i + 1 < argc) reads = std::string(argv[++i]) == "on";
+    else if (a == "--durable-store" && i + 1 < argc) durable_store = std::string(argv[++i]) == "on";
     else usage();
   }
   if (nodes != 0 && (nodes < 1 || nodes > 9)) usage();
@@ -59,6 +60,7 @@ int main(int argc, char** argv) {
     cfg.nodes = nodes != 0 ? nodes : default_nodes(s);
     cfg.steps = steps;
     cfg.reads = reads;
+    cfg.durable_store = durable_store;
     if (trace && seeds == 1) cfg.live_trace = &std::cout;
     const sim_result r = run_simulation(cfg);
     total_steps += r.steps;

@@ -127,7 +127,13 @@ class node {
  public:
   /// Starts from persisted state only: role, leader, votes received,
   /// progress and applied index are volatile and begin afresh.
-  node(const options& opts, persisted_state state);
+  ///
+  /// `applied`: a state machine that keeps its own state may already hold
+  /// the entries up to this index (0: none beyond the snapshot). They were
+  /// committed (only committed entries are applied), so the commit index
+  /// starts there too, and they are not handed out again. The caller
+  /// checks that the log holds it (snapshot index <= applied <= last index).
+  node(const options& opts, persisted_state state, log_index applied = {});
 
   /// One unit of logical time.
   void tick();

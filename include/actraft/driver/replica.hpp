@@ -65,7 +65,19 @@ struct start_state {
   std::map<core::node_id, std::string> seeds;
   /// Where the snapshot in `persisted` is stored (empty: none).
   std::string snapshot_location;
+  /// The last index the state machine already holds, for one that keeps its
+  /// own state (store::last_applied_index); 0: it starts from the snapshot.
+  /// Only an index store_state_usable accepts.
+  core::log_index applied;
 };
+
+/// Whether a state machine that kept its own state up to `own` can start
+/// from it with a log that holds the snapshot at `snapshot` and entries up
+/// to `last`: at or after the snapshot and within the log. Past the log, the
+/// state machine applied entries whose write a crash lost before it was
+/// durable; before the snapshot, the log it needs is compacted. Either way
+/// it must restore the snapshot instead.
+bool store_state_usable(core::log_index own, core::log_index snapshot, core::log_index last);
 
 std::vector<member_status> members_of(const std::vector<core::member>& ms);
 
