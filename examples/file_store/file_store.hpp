@@ -1,6 +1,9 @@
 // A store larger than memory: its state is a file, and its snapshots stream
 // from and into that file chunk by chunk (actraft::streaming_store), so no
-// step holds the state in memory.
+// step holds the state in memory. It keeps its state across restarts: the
+// index of the last command it holds is saved beside it
+// (store::last_applied_index), so a restarted member applies only what
+// follows.
 //
 // The state is a byte string that `grow` commands extend with bytes drawn
 // from a seed (deterministic: every member appends the same bytes), so a
@@ -47,12 +50,26 @@ struct hasher {
 
 class file_store : public actraft::streaming_store {
  public:
-  /// The state lives in `dir`/state; it starts empty (a restarting member
-  /// restores its newest snapshot and applies the log after it).
-  explicit file_store(std::filesystem::path dir) : path_(std::move(dir) / "state") {
-    std::filesystem::create_directories(path_.parent_path());
-    open(std::ios::out | std::ios::trunc);
+  /// The state lives in `dir`/state, and "<index> <size>" of the last
+  /// command it holds in `dir`/applied. What a previous run left there is
+  /// kept, cut back to the size that goes with the index.
+  explicit file_store(const std::filesystem::path& dir) : path_(dir / "state"), index_path_(dir / "applied") {
+    std::filesystem::create_directories(dir);
+    std::ifstream saved(index_path_);
+    std::uint64_t index = 0, size = 0;
+    const bool known = static_cast<bool>(saved >> index >> size);
+    if (known && std::filesystem::exists(path_) && std::filesystem::file_size(path_) >= size) {
+      std::filesystem::resize_file(path_, size);  // bytes after the saved index go
+      index_ = index;
+      size_ = size;
+      open(std::ios::out | std::ios::app);
+    } else {
+      open(std::ios::out | std::ios::trunc);  // nothing usable: start empty
+    }
   }
+
+  /// The index of the last command the state holds (0: empty).
+  [[nodiscard]] std::uint64_t last_applied_index() const override { return index_; }
 
   actraft::bytes apply(const actraft::bytes& command) override {
     auto g = actraft::decode_or_throw<grow>(command, "command");
@@ -71,6 +88,7 @@ class file_store : public actraft::streaming_store {
     file_.flush();
     if (!file_) throw std::runtime_error("cannot write " + path_.string());
     size_ += g.bytes;
+    save_index(applying_index());
     return actraft::encode(size_);
   }
 
@@ -110,14 +128,34 @@ class file_store : public actraft::streaming_store {
     }
     out.close();
     if (!out) throw std::runtime_error("cannot write " + tmp);
+    // The old index does not describe the new file: it goes first, so a
+    // crash in between leaves a store that starts empty (and restores).
+    std::filesystem::remove(index_path_);
+    index_ = 0;
     std::filesystem::rename(tmp, path_);
     open(std::ios::out | std::ios::app);
     size_ = total;
+    save_index(applying_index());  // the snapshot's
   }
 
  private:
   static constexpr std::size_t chunk_bytes = 1 << 20;
   static constexpr std::uint64_t max_grow = 64ull << 20;
+
+  /// After the data it describes, replacing the previous one whole (a
+  /// rename): a crash leaves an index whose data is all there. (Nothing is
+  /// fsynced: a process crash keeps both files, a power cut may not; a store
+  /// for production syncs them, or checksums what it finds.)
+  void save_index(std::uint64_t index) {
+    const auto tmp = index_path_.string() + ".tmp";
+    {
+      std::ofstream out(tmp, std::ios::trunc);
+      out << index << " " << size_ << "\n";
+      if (!out) throw std::runtime_error("cannot write " + tmp);
+    }
+    std::filesystem::rename(tmp, index_path_);
+    index_ = index;
+  }
 
   void open(std::ios::openmode mode) {
     file_.close();
@@ -127,8 +165,10 @@ class file_store : public actraft::streaming_store {
   }
 
   std::filesystem::path path_;
+  std::filesystem::path index_path_;
   std::ofstream file_;
   std::uint64_t size_ = 0;
+  std::uint64_t index_ = 0;
 };
 
 }  // namespace file_demo
