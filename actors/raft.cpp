@@ -382,9 +382,10 @@ struct raft::impl {
     }
     // The detached actors' objects, not just their work, must be gone
     // before we return (see await_destroyed).
-    std::vector<caf::weak_actor_ptr> detached{caf::actor_cast<caf::weak_actor_ptr>(log),
-                                              caf::actor_cast<caf::weak_actor_ptr>(snapshot_io)};
-    if (opts.apply_on_own_thread) detached.push_back(caf::actor_cast<caf::weak_actor_ptr>(store_a));
+    std::vector<std::pair<caf::weak_actor_ptr, const char*>> detached{
+        {caf::actor_cast<caf::weak_actor_ptr>(log), "log"},
+        {caf::actor_cast<caf::weak_actor_ptr>(snapshot_io), "snapshot io"}};
+    if (opts.apply_on_own_thread) detached.emplace_back(caf::actor_cast<caf::weak_actor_ptr>(store_a), "store");
     node = nullptr;
     log = nullptr;
     snapshot_io = nullptr;
@@ -400,15 +401,16 @@ struct raft::impl {
   /// sender). Should the middleman stop first, such a message is freed only
   /// after that wait, and the process hangs on exit. So we wait here, while
   /// the middleman still runs, until nothing holds them.
-  void await_destroyed(const std::vector<caf::weak_actor_ptr>& detached) {
+  void await_destroyed(const std::vector<std::pair<caf::weak_actor_ptr, const char*>>& detached) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    for (const auto& a : detached) {
+    for (const auto& [a, what] : detached) {
       if (!a) continue;
       while (a->strong_refs.load() > 0 && std::chrono::steady_clock::now() < deadline)
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
       if (a->strong_refs.load() > 0)
-        logger->warn("shutdown: a stopped actor is still referenced after 5 s; the actor system "
-                   "will wait for it when it is destroyed");
+        logger->warn("shutdown: the stopped {} actor is still referenced after 5 s; the actor "
+                     "system will wait for it when it is destroyed",
+                     what);
     }
   }
 };

@@ -64,16 +64,22 @@ void replica::start(start_state s) {
   // (the latest one would make an old configuration without us look like a
   // removal). Those a store holds already come now, unapplied.
   was_member_ = core_->log().snapshot().config.find(s.id) != nullptr;
-  if (applied_ > snapshot_.index)
-    watch_membership(core_->log().slice(snapshot_.index + 1, applied_, std::numeric_limits<std::size_t>::max()));
   phase_ = phase::running;
   last_role_ = core_->current_role();
   last_term_ = core_->term();
+  if (applied_ > snapshot_.index) {
+    watch_membership(core_->log().slice(snapshot_.index + 1, applied_, std::numeric_limits<std::size_t>::max()));
+    // Its removal among them: removed before it acts on anything.
+    if (removal_index_ && applied_ >= *removal_index_) {
+      enter_removed();
+      drive();
+      return;
+    }
+  }
   // A lone voter need not wait an election timeout to lead itself.
   const auto& config = core_->config();
   if (config.voter_count() == 1 && config.is_voter(s.id)) core_->campaign();
   retry_waiting();  // what arrived while joining
-  if (removal_index_ && applied_ >= *removal_index_) enter_removed();
   drive();
 }
 

@@ -27,6 +27,10 @@ cluster::cluster(cluster_config cfg)
       trace_(cfg_.trace_capacity) {
   if (cfg_.nodes < 1 || cfg_.spares < 0 || cfg_.nodes + cfg_.spares > 250)
     throw std::invalid_argument("cluster: bad node count");
+  // A user's store restarts empty: it cannot run beside state machines
+  // that start from their own files.
+  if (cfg_.user && cfg_.durable_store)
+    throw std::invalid_argument("cluster: a user's store runs without durable state machines");
   for (int k = 1; k <= cfg_.nodes; ++k) {
     const core::node_id id{static_cast<std::uint64_t>(k)};
     bootstrap_config_.members.push_back(core::member{id, "sim:" + std::to_string(k), true});
@@ -70,21 +74,20 @@ void cluster::start(slot& s) {
   s.m->applied = s.disk.snapshot_data();  // the state machine restarts from the snapshot
   // ... or from its own files, where the log allows (as raft.cpp decides).
   core::log_index own{s.disk.store_files.size()};
-  if (cfg_.durable_store && own.value > 0) {
-    if (driver::store_state_usable(own, s.disk.snapshot.index, core::log_index{s.disk.last_index()})) {
-      check(checker_.on_restore(s.id, s.disk.store_files));
-      s.m->applied = s.disk.store_files;
-      note("n" + std::to_string(s.id.value) + " starts from its state machine's own state at " +
-           std::to_string(own.value));
-    } else {
-      own = core::log_index{};
-      // Without a snapshot to restore, a real member refuses to start; here
-      // the operator clears the state machine's files.
-      if (s.disk.snapshot_location.empty()) s.disk.store_files.clear();
-    }
+  if (cfg_.durable_store && own.value > 0 &&
+      driver::store_state_usable(own, s.disk.snapshot.index, core::log_index{s.disk.last_index()})) {
+    check(checker_.on_restore(s.id, s.disk.store_files));
+    s.m->applied = s.disk.store_files;
+    note("n" + std::to_string(s.id.value) + " starts from its state machine's own state at " +
+         std::to_string(own.value));
   } else {
     own = core::log_index{};
+    // It restored the snapshot, which replaced its files. (Without one to
+    // restore, a real member refuses to start; the disk here never loses a
+    // write it called durable, so that does not happen.)
+    if (cfg_.durable_store) s.disk.store_files = s.m->applied;
   }
+  s.m->known = s.m->applied.size();
   if (cfg_.user) {
     s.m->user_store = cfg_.user->make();
     if (auto f = s.disk.files.find(s.disk.snapshot_location); f != s.disk.files.end())

@@ -144,6 +144,7 @@ void cluster::member::apply(std::vector<core::entry> entries, std::vector<driver
       }
       c.check(c.checker_.on_apply(s.id, applied.size(), e));
       applied.push_back(e);
+      if (e.kind == core::entry_kind::normal) known = e.index.value;
       if (user_store && e.kind == core::entry_kind::normal)
         user_problem(c.cfg_.user->apply(*user_store, s.id.value, e));
       ++c.stats_.applied;
@@ -158,7 +159,7 @@ void cluster::member::apply(std::vector<core::entry> entries, std::vector<driver
       answer(answer_it->id, std::move(r));
     }
     const core::log_index last{applied.size()};
-    if (c.cfg_.durable_store && c.store_rng_.chance(500)) s.disk.store_files = applied;
+    save_store_files(s, false);
     trace_event t;
     t.kind = trace_kind::apply;
     t.node = static_cast<std::uint8_t>(s.id.value);
@@ -178,7 +179,8 @@ void cluster::member::restore(const core::snapshot_meta& meta, const std::string
     }
     c.check(c.checker_.on_restore(s.id, f->second.data));
     applied = f->second.data;
-    if (c.cfg_.durable_store && c.store_rng_.chance(500)) s.disk.store_files = applied;
+    known = meta.index.value;
+    save_store_files(s, true);  // restoring replaces the files
     if (user_store)
       user_problem(c.cfg_.user->restore(*user_store, s.id.value, meta.index.value, f->second.user_state));
     ++c.stats_.snapshots_installed;
@@ -208,6 +210,8 @@ void cluster::member::take_snapshot() {
       return;
     }
     snapshot_file file{*meta, applied, {}};
+    known = meta->index.value;  // (write_snapshot is told the snapshot's index)
+    save_store_files(s, false);
     if (user_store) user_problem(c.cfg_.user->capture(*user_store, s.id.value, meta->index.value, file.user_state));
     const std::string location = "n" + std::to_string(s.id.value) + "." +
                                  std::to_string(s.incarnation) + "-snap-" + std::to_string(++files_written);
@@ -223,6 +227,11 @@ void cluster::member::take_snapshot() {
 
 void cluster::member::user_problem(const std::optional<std::string>& problem) {
   if (problem) c.fail("Store Determinism", *problem);
+}
+
+void cluster::member::save_store_files(slot& s, bool always) {
+  if (!c.cfg_.durable_store || (!always && !c.store_rng_.chance(500))) return;
+  s.disk.store_files.assign(applied.begin(), applied.begin() + static_cast<std::ptrdiff_t>(known));
 }
 
 // --- clients and logging -----------------------------------------------------------------

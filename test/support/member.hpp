@@ -30,6 +30,10 @@ struct cluster::member final : driver::clock_port,
   std::vector<core::entry> applied;
   /// The user's store beside it, if the cluster runs one.
   std::unique_ptr<actraft::store> user_store;
+  /// The index a durable state machine knows it holds: that of the last
+  /// command it applied, or of the snapshot it restored or wrote (as a
+  /// store's applying_index() tells it). Its files record the entries up to it.
+  std::uint64_t known = 0;
   /// What the transport was asked to connect to, and what it told the
   /// replica is connected.
   std::map<core::node_id, std::string> wanted;
@@ -42,6 +46,8 @@ struct cluster::member final : driver::clock_port,
   slot& me() { return c.slots_[static_cast<std::size_t>(slot_index)]; }
   /// Reports a problem of the user's store as a violation.
   void user_problem(const std::optional<std::string>& problem);
+  /// A durable state machine saves its files (always, or by chance).
+  void save_store_files(slot& s, bool always);
 
   // clock_port
   [[nodiscard]] driver::time_point now() const override;
