@@ -183,10 +183,16 @@ void node_ports::apply(std::vector<core::entry> entries, std::vector<driver::ans
     ++metrics_registry::slot(answered_, it->second.kind, 0);  // (the store counts those whose apply throws)
     promises_.erase(it);
   }
-  self_->request(store_, caf::infinite, std::move(req)).then([this](std::uint64_t last) {
-    replica().on_applied(core::log_index{last});
-    settle();
-  });
+  self_->request(store_, caf::infinite, std::move(req))
+      .then(
+          [this](std::uint64_t last) {
+            replica().on_applied(core::log_index{last});
+            settle();
+          },
+          [this](const caf::error& err) {
+            replica().fail(self_->system().render(err));
+            settle();
+          });
 }
 
 void node_ports::query(driver::request_id id, core::payload q) {

@@ -150,8 +150,8 @@ struct raft::impl {
     storage::storage_options so;
     so.segment_size = opts.segment_bytes;
     so.keep_entries = opts.snapshot_keep_entries;
-    // The snapshot's data is read (and its checksum checked) once, by the
-    // restore below, not a second time when the storage opens.
+    // The snapshot's data is read (and its checksum checked) by
+    // start_store below, not a second time when the storage opens.
     so.verify_snapshot_on_open = false;
     so.on_warning = [lg = logger](const std::string& w) { lg->warn("storage: {}", w); };
     auto opened = storage::engine::open(opts.data_dir, so);
@@ -177,35 +177,7 @@ struct raft::impl {
     // A restarted member's store starts from the newest snapshot, or from
     // its own state (store::last_applied_index) where the log allows; the
     // log after it is applied again as the commit index is learned.
-    std::uint64_t restored = 0;
-    std::uint64_t own = 0;
-    try {
-      own = user_store->last_applied_index();
-    } catch (const std::exception& e) {
-      throw startup_error(std::string("store::last_applied_index threw: ") + e.what());
-    }
-    const auto snapshot_index = disk->snapshot().index;
-    if (own != 0 && driver::store_state_usable(core::log_index{own}, snapshot_index, disk->last_index())) {
-      // A store that keeps its own state: the log after it is applied.
-      restored = own;
-      logger->info("the store holds its state up to index {}: nothing restored", own);
-    } else if (own != 0 && disk->snapshot_path().empty()) {
-      throw startup_error("the store holds state up to index " + std::to_string(own) +
-                          ", but the log in '" + opts.data_dir + "' ends at index " +
-                          std::to_string(disk->last_index().value) +
-                          " and has no snapshot to restore instead: the store's files and the data "
-                          "directory do not belong together (clear one of them)");
-    } else if (!disk->snapshot_path().empty()) {
-      if (own != 0)
-        logger->warn("the store holds index {}, outside the log ({}..{}): restoring the snapshot",
-                     own, snapshot_index.value, disk->last_index().value);
-      auto size = actors::restore_from_file(*user_store, disk->snapshot_path());
-      if (!size)
-        throw startup_error("cannot restore the store from the snapshot in '" + opts.data_dir +
-                            "': " + sys.render(size.error()));
-      restored = disk->snapshot().index.value;
-      logger->info("restored the store from the snapshot at index {} ({} bytes)", restored, *size);
-    }
+    const std::uint64_t restored = actors::start_store(sys, *user_store, *disk, opts.data_dir, *logger);
     started = true;
 
     setup = std::make_shared<actors::node_setup>();

@@ -3,8 +3,6 @@
 #include <exception>
 #include <string>
 
-#include "actraft/storage/snapshot_reader.hpp"
-#include "actraft/storage/snapshot_writer.hpp"
 #include "logging.hpp"
 
 namespace actraft::actors {
@@ -38,85 +36,7 @@ caf::expected<bytes> query_one(const store& s, const bytes& q) {
   }
 }
 
-/// Runs one of the user's snapshot calls; what it throws becomes an error.
-template <class F>
-auto guarded(const char* what, F&& f) -> caf::expected<decltype(f())> {
-  try {
-    return f();
-  } catch (const std::exception& ex) {
-    return make_error(errc::storage_failure, std::string(what) + " threw: " + ex.what());
-  } catch (...) {
-    return make_error(errc::storage_failure, std::string(what) + " threw");
-  }
-}
-
 }  // namespace
-
-namespace {
-
-/// The snapshot file, as the store reads it back.
-struct file_source final : snapshot_source {
-  explicit file_source(storage::snapshot_reader r) : reader(std::move(r)) {}
-  storage::snapshot_reader reader;
-  std::size_t read(std::span<std::uint8_t> out) override {
-    auto n = reader.read(out);
-    if (!n) throw std::runtime_error(n.error().what());
-    return *n;
-  }
-  [[nodiscard]] std::uint64_t size() const override { return reader.size(); }
-};
-
-/// The snapshot file being written, as the store writes it.
-struct file_sink final : snapshot_sink {
-  explicit file_sink(storage::snapshot_writer& w) : writer(w) {}
-  storage::snapshot_writer& writer;
-  void write(std::span<const std::uint8_t> chunk) override {
-    if (auto r = writer.write(chunk); !r) throw std::runtime_error(r.error().what());
-  }
-};
-
-}  // namespace
-
-caf::expected<std::uint64_t> restore_from_file(store& s, const std::string& path) {
-  // The whole file is read once to check its checksum, so that a damaged
-  // snapshot never reaches the store, then streamed to the store: neither
-  // pass holds it in memory.
-  {
-    auto check = storage::snapshot_reader::open(path);
-    if (!check) return make_error(errc::storage_failure, check.error().what());
-    std::vector<std::uint8_t> buffer(1 << 20);
-    for (;;) {
-      auto n = check->read(buffer);
-      if (!n) return make_error(errc::storage_failure, n.error().what());
-      if (*n == 0) break;
-    }
-  }
-  auto reader = storage::snapshot_reader::open(path);
-  if (!reader) return make_error(errc::storage_failure, reader.error().what());
-  const auto index = reader->meta().index.value;
-  file_source source(std::move(*reader));
-  auto done = guarded("store::restore", [&] {
-    store_access::read_snapshot(s, index, source);
-    return true;
-  });
-  if (!done) return done.error();
-  return source.size();
-}
-
-caf::expected<std::string> snapshot_to_file(store& s, const snapshot_files& files,
-                                            const core::snapshot_meta& meta) {
-  auto writer = storage::snapshot_writer::create(files.dir, meta, &files.opts);
-  if (!writer) return make_error(errc::storage_failure, writer.error().what());
-  file_sink sink(*writer);
-  auto done = guarded("store::snapshot", [&] {
-    s.write_snapshot(sink);
-    return true;
-  });
-  if (!done) return done.error();  // the writer removes its temporary file
-  auto path = writer->finish();
-  if (!path) return make_error(errc::storage_failure, path.error().what());
-  return std::move(*path);
-}
 
 namespace {
 
@@ -131,7 +51,7 @@ caf::behavior store_io_impl(caf::event_based_actor*, std::shared_ptr<store> s, s
         return std::move(*path);
       },
       [s](const restore_request& req) -> caf::result<std::uint64_t> {
-        auto size = restore_from_file(*s, req.path);
+        auto size = restore_from_file(*s, req.path, req.index);
         if (!size) return size.error();
         return *size;
       },
@@ -151,7 +71,7 @@ store_actor::behavior_type store_actor_impl(store_actor::stateful_pointer<store_
   self->state.io = self->spawn<caf::detached + caf::linked>(store_io_impl, self->state.user_store,
                                                                    std::move(files));
   return {
-      [=](apply_request& req) -> std::uint64_t {
+      [=](apply_request& req) -> caf::result<std::uint64_t> {
         auto& st = self->state;
         auto answer = req.answers.begin();
         for (const auto& e : req.entries) {
@@ -162,6 +82,18 @@ store_actor::behavior_type store_actor_impl(store_actor::stateful_pointer<store_
               answer->promise.deliver(
                   make_error(errc::timeout, "applied through a snapshot; its result is unknown"));
             continue;
+          }
+          // Applied on a state that is not the one before it (a restore
+          // failed, or entries are missing), a command would diverge, and a
+          // store that keeps its own state would keep the damage: nothing
+          // more reaches the store.
+          if (!st.broken && e.index.value != st.applied + 1)
+            st.broken = "entry " + std::to_string(e.index.value) + " follows index " +
+                        std::to_string(st.applied);
+          if (st.broken) {
+            const auto err = make_error(errc::storage_failure, "the store cannot go on: " + *st.broken);
+            for (; answer != req.answers.end(); ++answer) answer->promise.deliver(err);
+            return err;
           }
           const auto started = std::chrono::steady_clock::now();
           auto result = apply_one(*st.user_store, e);
@@ -181,6 +113,10 @@ store_actor::behavior_type store_actor_impl(store_actor::stateful_pointer<store_
         return st.applied;
       },
       [=](query_request& req) {
+        if (self->state.broken) {
+          req.promise.deliver(make_error(errc::storage_failure, "the store cannot go on: " + *self->state.broken));
+          return;
+        }
         auto result = query_one(*self->state.user_store, req.query);
         if (result) {
           req.promise.deliver(std::move(*result));
@@ -193,6 +129,8 @@ store_actor::behavior_type store_actor_impl(store_actor::stateful_pointer<store_
         // The node described the state after every apply it sent before
         // this request, which is the state here (one sender, in order).
         if (!req.meta) return std::string{};
+        if (self->state.broken)
+          return make_error(errc::storage_failure, "the store cannot go on: " + *self->state.broken);
         if (req.meta->index.value != self->state.applied)
           return make_error(errc::storage_failure,
                             "the store is at index " + std::to_string(self->state.applied) +
@@ -213,7 +151,11 @@ store_actor::behavior_type store_actor_impl(store_actor::stateful_pointer<store_
                   self->state.applied = index;
                   rp.deliver(index);
                 },
-                [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+                [self, rp](caf::error& err) mutable {
+                  // Half restored, maybe: the state is no state at all.
+                  self->state.broken = "a restore failed: " + self->system().render(err);
+                  rp.deliver(std::move(err));
+                });
         return rp;
       },
       [=](stop_signal) {

@@ -4,11 +4,13 @@
 #pragma once
 
 #include <memory>
+#include <optional>
+#include <string>
 
-#include "actraft/storage/options.hpp"
 #include "actraft/store.hpp"
 #include "metrics_registry.hpp"
 #include "protocol.hpp"
+#include "store_files.hpp"
 
 namespace actraft::actors {
 
@@ -16,28 +18,14 @@ struct store_state {
   static inline const char* name = "actraft.store";
   std::shared_ptr<store> user_store;
   std::uint64_t applied = 0;  ///< last index applied (or restored)
+  /// Why the store cannot go on (a restore failed, entries went missing):
+  /// then nothing more is applied, queried or snapshotted.
+  std::optional<std::string> broken;
   std::shared_ptr<metrics_registry> metrics;
   /// Runs the user's snapshots and restores, which may take long, on a
   /// thread of its own; applies wait meanwhile, so they see one state.
   caf::actor io;
 };
-
-/// Where the store's own snapshots are written.
-struct snapshot_files {
-  std::string dir;
-  storage::storage_options opts;
-};
-
-/// Replaces the user's store by the snapshot in the file at `path` (its data
-/// checksum is checked first), streamed chunk by chunk; answers the data's
-/// size, or a storage_failure naming what went wrong. The store actor uses
-/// it, and so does a restart, before the actor exists.
-caf::expected<std::uint64_t> restore_from_file(store& s, const std::string& path);
-
-/// Streams the store's state into a new snapshot file with `meta` (durable,
-/// renamed, not in force yet); answers its path.
-caf::expected<std::string> snapshot_to_file(store& s, const snapshot_files& files,
-                                            const core::snapshot_meta& meta);
 
 /// `applied`: the index the user's store already reflects (its snapshot's,
 /// restored before the actor starts).

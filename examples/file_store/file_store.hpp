@@ -113,6 +113,10 @@ class file_store : public actraft::streaming_store {
     while (in.read(chunk.data(), static_cast<std::streamsize>(chunk.size())) || in.gcount() > 0)
       out.write({reinterpret_cast<const std::uint8_t*>(chunk.data()), static_cast<std::size_t>(in.gcount())});
     if (in.bad()) throw std::runtime_error("cannot read " + path_.string());
+    // The state is the state at the snapshot's index, which may be past the
+    // last command (actraft's own entries): saying so lets a restart start
+    // here rather than restore this very snapshot.
+    save_index(applying_index());
   }
 
   void read_snapshot(actraft::snapshot_source& in) override {

@@ -6,7 +6,7 @@
 //   file_store lead DATA-DIR STATE-MIB READY-FILE    (prints when ready, serves until stdin closes)
 //   file_store join DATA-DIR PEER-ADDR TOKEN INDEX SIZE HASH
 //
-// test/e2e/large_state_test.sh runs both (make bench-large-state MB=2048).
+// test/e2e/large_state_test.sh runs both (make bench-large-state STATE_MB=2048).
 #include <actraft/raft.hpp>
 #include <actraft/typed.hpp>
 #include <caf/all.hpp>

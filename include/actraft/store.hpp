@@ -100,14 +100,17 @@ class store {
 
   /// For a store that keeps its state itself (in its own files) and finds
   /// it again when it is constructed: the index (applying_index()) of the
-  /// last command that state holds. Asked once, before the node starts. If
-  /// the data directory's log reaches that index and its snapshot does not
-  /// pass it, nothing is restored and only the commands after it are
-  /// applied. Otherwise (the store ran ahead of a log write that a crash
-  /// lost, or is older than the snapshot) the store restores the snapshot,
-  /// which must replace its whole state, and the log after it is applied
-  /// again; with no snapshot to restore (the log starts at index 1), the
-  /// node does not start. 0, the default: the store starts empty.
+  /// last command, or snapshot, that state holds. Asked once, before the
+  /// node starts. If the data directory's log reaches that index and its
+  /// snapshot does not pass it, nothing is restored and only the commands
+  /// after it are applied. Otherwise the store restores the snapshot, which
+  /// must replace its whole state, and the log after it is applied again:
+  /// the store is older than the snapshot, or newer than the log (the data
+  /// directory is older than the store's files: back them up and restore
+  /// them together); with no snapshot to restore either, the node does not
+  /// start. actraft applies a command only once its log write is durable,
+  /// so a crash alone never leaves a store ahead of its log. 0, the
+  /// default: the store starts empty.
   [[nodiscard]] virtual std::uint64_t last_applied_index() const { return 0; }
 
  protected:
@@ -115,8 +118,11 @@ class store {
   /// grow with every command (with gaps where actraft's own entries are),
   /// are the same on every member, and are never reused: a store may keep
   /// them with its data (as versions, or to recognise a command it saw).
-  /// Inside `restore` and `read_snapshot`: the index of the last entry the
-  /// snapshot holds (what last_applied_index answers after it).
+  /// Inside `restore`, `read_snapshot`, `snapshot` and `write_snapshot`:
+  /// the index the snapshot reflects (which may be that of one of actraft's
+  /// own entries, after the last command). A store that keeps its own state
+  /// answers it from last_applied_index after a restore, and may after a
+  /// snapshot.
   [[nodiscard]] std::uint64_t applying_index() const { return applying_index_; }
 
  private:
@@ -145,6 +151,10 @@ struct store_access {
   static void read_snapshot(store& s, std::uint64_t index, snapshot_source& in) {
     s.applying_index_ = index;
     s.read_snapshot(in);
+  }
+  static void write_snapshot(store& s, std::uint64_t index, snapshot_sink& out) {
+    s.applying_index_ = index;
+    s.write_snapshot(out);
   }
 };
 

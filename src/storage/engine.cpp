@@ -94,14 +94,8 @@ result<void> engine::recover() {
     if (!reader) return reader.error();
     if (reader->meta().index.value != name.index || reader->meta().term.value != name.term)
       return corruption("snapshot metadata does not match its file name", path);
-    if (opts_.verify_snapshot_on_open) {
-      byte_vector buf(std::min<std::uint64_t>(reader->size(), 1 << 20));
-      while (true) {
-        auto r = reader->read(buf);
-        if (!r) return r.error();
-        if (*r == 0) break;
-      }
-    }
+    if (opts_.verify_snapshot_on_open)
+      if (auto r = reader->verify(); !r) return r.error();
     snap_ = reader->meta();
     snap_path_ = path;
     for (std::size_t i = 1; i < snaps.size(); ++i) {

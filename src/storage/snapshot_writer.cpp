@@ -67,12 +67,15 @@ std::uint64_t snapshot_writer::size() const { return impl_->size; }
 
 result<snapshot_writer> snapshot_writer::create(const std::string& dir,
                                                 const core::snapshot_meta& meta,
-                                                const storage_options* opts) {
+                                                const storage_options* opts,
+                                                const std::string& tmp_prefix) {
   auto p = std::make_unique<impl>();
   p->dir = dir;
   p->meta = meta;
-  p->final_path = dir + "/" + snapshot_file_name(meta.index.value, meta.term.value);
-  p->tmp_path = p->final_path + ".tmp";
+  const auto name = snapshot_file_name(meta.index.value, meta.term.value);
+  p->final_path = dir + "/" + name;
+  // (Any "*.snap.tmp" left by a crash is removed when the engine opens.)
+  p->tmp_path = dir + "/" + tmp_prefix + name + ".tmp";
   auto f = file::open(p->tmp_path, O_WRONLY | O_CREAT | O_TRUNC, opts);
   if (!f) {
     p->finished = true;  // nothing to remove

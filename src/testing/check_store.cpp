@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 
 #include "support/simulation.hpp"
 #include "support/store_under_test.hpp"
@@ -18,6 +19,23 @@ std::uint64_t from_env(const char* name, std::uint64_t otherwise) {
   char* end = nullptr;
   const auto n = std::strtoull(v, &end, 10);
   return end != nullptr && *end == '\0' ? n : otherwise;
+}
+
+/// What the user's factory or generator threw (the run cannot go on).
+struct user_code_failed : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// Calls the user's `f`; what it throws becomes user_code_failed naming `what`.
+template <class F>
+auto calling(const char* what, F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const std::exception& e) {
+    throw user_code_failed(std::string(what) + " threw \"" + e.what() + "\"");
+  } catch (...) {
+    throw user_code_failed(std::string(what) + " threw");
+  }
 }
 
 /// The command line of this process, to replay a seed with.
@@ -37,16 +55,21 @@ check_result check_store(const store_factory& make, const command_generator& nex
   check_result res;
   std::uint64_t first = opts.first_seed;
   std::uint64_t count = from_env("ACTRAFT_STORE_SEEDS", opts.seeds);
+  if (count == 0) count = 1;  // zero runs would pass without checking anything
   if (const auto only = from_env("ACTRAFT_STORE_SEED", 0); only != 0) {
     first = only;
     count = 1;
   }
   for (std::uint64_t seed = first; seed < first + count; ++seed) {
     auto user = std::make_shared<sim::store_under_test>();
-    user->make = make;
+    user->make = [make] {
+      auto s = calling("the store factory", make);
+      if (!s) throw user_code_failed("the store factory made no store");
+      return s;
+    };
     user->same_state = opts.same_state;
     auto random = std::make_shared<std::mt19937_64>(seed);
-    user->next_command = [next, random] { return next(*random); };
+    user->next_command = [next, random] { return calling("the command generator", [&] { return next(*random); }); };
 
     sim::sim_config cfg;
     cfg.seed = seed;
@@ -56,7 +79,14 @@ check_result check_store(const store_factory& make, const command_generator& nex
     // The user's store starts empty on every restart (its own state, if it
     // keeps one, is not simulated): the state machines beside it do too.
     cfg.durable_store = false;
-    const auto run = sim::run_simulation(cfg);
+    sim::sim_result run;
+    try {
+      run = sim::run_simulation(cfg);
+    } catch (const user_code_failed& e) {
+      run.ok = false;
+      run.failure = sim::violation{"Store Code", e.what()};
+      run.profile = "(stopped)";
+    }
 
     ++res.runs;
     res.applies += user->applies;

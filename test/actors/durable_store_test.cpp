@@ -4,6 +4,9 @@
 // the data directory.
 #include <boost/test/unit_test.hpp>
 
+#include <atomic>
+#include <fstream>
+
 #include "fixture.hpp"
 
 using namespace actraft;
@@ -146,6 +149,68 @@ BOOST_AUTO_TEST_CASE(a_store_older_than_the_snapshot_restores_it) {
   expect_ok(again.node->propose(to_bytes("c40")), *again.sys);
   std::lock_guard<std::mutex> guard{old->mutex};
   BOOST_TEST(old->commands == numbered(0, 41), boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(a_store_newer_than_the_log_restores_the_snapshot) {
+  // The data directory is older than the store's files (another backup):
+  // the store holds an index the log does not reach.
+  temp_dir tmp;
+  auto files = std::make_shared<durable_files>();
+  auto snapshots = [](options& o) {
+    o.snapshot_entries = 10;
+    o.snapshot_keep_entries = 0;
+  };
+  {
+    durable_member m{tmp.sub("a"), files, snapshots};
+    m.node->lead();
+    for (const auto& c : numbered(0, 25)) expect_ok(m.node->propose(to_bytes(c)), *m.sys);
+    BOOST_REQUIRE(eventually([&] { return m.node->status()->snapshot_index > 0; }));
+  }
+  {
+    std::lock_guard<std::mutex> guard{files->mutex};
+    files->commands.push_back("from the future");
+    files->index += 1000;
+  }
+  durable_member again{tmp.sub("a"), files, snapshots};
+  again.node->lead();
+  BOOST_TEST(again.store->restores.load() == 1u);
+  expect_ok(again.node->propose(to_bytes("c25")), *again.sys);
+  std::lock_guard<std::mutex> guard{files->mutex};
+  BOOST_TEST(files->commands == numbered(0, 26), boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(a_damaged_snapshot_is_found_though_nothing_is_restored) {
+  temp_dir tmp;
+  auto files = std::make_shared<durable_files>();
+  auto snapshots = [](options& o) {
+    o.snapshot_entries = 10;
+    o.snapshot_keep_entries = 0;
+  };
+  {
+    durable_member m{tmp.sub("a"), files, snapshots};
+    m.node->lead();
+    for (const auto& c : numbered(0, 15)) expect_ok(m.node->propose(to_bytes(c)), *m.sys);
+    BOOST_REQUIRE(eventually([&] { return m.node->status()->snapshot_index > 0; }));
+  }
+  const auto snaps = snapshot_files(tmp.sub("a"));
+  BOOST_REQUIRE(snaps.size() == 1u);
+  {
+    // One bit of the data flipped (a byte past the header and metadata).
+    const auto path = tmp.sub("a") + "/" + snaps.front();
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(-40, std::ios::end);
+    char c = 0;
+    f.get(c);
+    f.seekp(-40, std::ios::end);
+    f.put(static_cast<char>(c ^ 1));
+  }
+  durable_member again{tmp.sub("a"), files, snapshots};
+  try {
+    again.node->lead();
+    BOOST_ERROR("started with a damaged snapshot");
+  } catch (const startup_error& e) {
+    BOOST_TEST(std::string(e.what()).find("is damaged") != std::string::npos, e.what());
+  }
 }
 
 BOOST_AUTO_TEST_CASE(a_store_that_does_not_belong_to_the_directory_is_refused) {

@@ -91,15 +91,16 @@ struct member_process {
   recording_store* store = nullptr;  // owned by the node
   std::unique_ptr<raft> node;
 
+  /// `s`: a recording_store of another kind (default: a plain one).
   explicit member_process(std::string data_dir, std::string listen = "127.0.0.1:0",
-                          std::function<void(options&)> tweak = {})
+                          std::function<void(options&)> tweak = {}, std::unique_ptr<recording_store> s = nullptr)
       : dir(std::move(data_dir)) {
     cfg = std::make_unique<caf::actor_system_config>();
     add_types(*cfg);
     cfg->set("scheduler.policy", caf::atom("sharing"));
     cfg->set("scheduler.max-threads", 2);
     sys = std::make_unique<caf::actor_system>(*cfg);
-    auto s = std::make_unique<recording_store>();
+    if (!s) s = std::make_unique<recording_store>();
     store = s.get();
     auto o = fast_options(dir);
     if (tweak) tweak(o);

@@ -68,6 +68,35 @@ void catch_up_through_a_snapshot(const std::function<void(options&)>& tweak) {
 
 }  // namespace
 
+/// A restore that fails leaves no state to apply on: the member stops, and
+/// nothing after the snapshot reaches its store (a store that keeps its own
+/// state would otherwise save the damage).
+BOOST_AUTO_TEST_CASE(after_a_failed_restore_nothing_more_is_applied) {
+  struct refusing_store : recording_store {
+    void restore(const bytes&) override { throw std::runtime_error("no room for the snapshot"); }
+  };
+  temp_dir tmp;
+  member_process a{tmp.sub("a"), "127.0.0.1:0", small_snapshots};
+  member_process b{tmp.sub("b"), "127.0.0.1:0", small_snapshots};
+  auto c = std::make_unique<member_process>(tmp.sub("c"), "127.0.0.1:0", small_snapshots);
+  form_cluster(a, {&b, c.get()});
+  for (int i = 0; i < 5; ++i) expect_ok(a.node->propose(to_bytes(command(i))), *a.sys);
+  BOOST_REQUIRE(eventually([&] { return c->store->applied().size() == 5; }));
+  const auto c_address = c->node->address();
+  const auto c_commit = c->node->status()->commit_index;
+  c.reset();
+  for (int i = 5; i < 205; ++i) expect_ok(a.node->propose(to_bytes(command(i))), *a.sys);
+  BOOST_REQUIRE(eventually([&] { return newest_snapshot(tmp.sub("a")) > c_commit + 100; }));
+
+  member_process again{tmp.sub("c"), c_address, small_snapshots, std::make_unique<refusing_store>()};
+  again.node->lead();  // replays its 5 commands, then gets the leader's snapshot
+  BOOST_REQUIRE(eventually([&] { return !again.node->status(); }, 20s));  // it stopped
+  const auto applied = again.store->applied();
+  const auto leaders = a.store->applied();
+  BOOST_TEST(applied == std::vector<std::string>(leaders.begin(), leaders.begin() + 5),
+             boost::test_tools::per_element());
+}
+
 BOOST_AUTO_TEST_SUITE(snapshots)
 
 BOOST_AUTO_TEST_CASE(a_member_that_was_down_during_compaction_catches_up_through_a_snapshot) {

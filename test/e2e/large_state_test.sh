@@ -6,7 +6,15 @@
 #   large_state_test.sh FILE_STORE-BINARY MIB LIMIT-MIB
 set -euo pipefail
 bin=$1 mib=$2 limit=$3
-work=$(mktemp -d /tmp/actraft-large-state.XXXXXX)
+# About four times the state is written (two states, two snapshot files):
+# on a disk, not a tmpfs, whose pages would be memory the RSS does not show.
+work=$(mktemp -d "${TMPDIR:-/tmp}/actraft-large-state.XXXXXX")
+need_kib=$(( mib * 1024 * 4 + 65536 ))
+free_kib=$(df -Pk "$work" | awk 'NR == 2 { print $4 }')
+if (( free_kib < need_kib )); then
+  echo "FAIL: $work has $(( free_kib / 1024 )) MiB free; a $mib MiB state needs $(( need_kib / 1024 )) MiB"
+  exit 1
+fi
 leader_pid=
 cleanup() {
   [[ -n $leader_pid ]] && kill "$leader_pid" 2>/dev/null || true
@@ -35,7 +43,12 @@ if ! "$bin" join "$work/b" "$addr" "$token" "$index" "$size" "$hash" >"$work/joi
 fi
 end=$(date +%s%N)
 exec 3>&-
-wait "$leader_pid"
+if ! wait "$leader_pid"; then
+  leader_pid=
+  cat "$work/leader.out" "$work/leader.err"
+  echo "FAIL: the leader did not end cleanly"
+  exit 1
+fi
 leader_pid=
 
 cat "$work/leader.out" "$work/joiner.out"

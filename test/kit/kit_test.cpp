@@ -183,6 +183,18 @@ BOOST_AUTO_TEST_CASE(an_apply_that_throws_on_some_members_only_is_caught) {
   BOOST_TEST(r.failure.find("threw \"out of luck\"") != std::string::npos, r.failure);
 }
 
+BOOST_AUTO_TEST_CASE(a_factory_that_throws_is_a_failure_not_a_crash) {
+  int made = 0;
+  auto make = [&]() -> std::unique_ptr<actraft::store> {
+    if (++made > 3) throw std::runtime_error("no more disks");
+    return std::make_unique<counter_store>();
+  };
+  auto r = check_store(make, small_word, quick());
+  BOOST_TEST(!r.ok);
+  BOOST_TEST(r.failure.find("Store Code: the store factory threw \"no more disks\"") != std::string::npos,
+             r.failure);
+}
+
 BOOST_AUTO_TEST_CASE(a_failing_seed_replays_alone_from_the_environment) {
   struct forgetful_store : counter_store {
     std::uint64_t seen = 0;

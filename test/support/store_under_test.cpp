@@ -69,7 +69,7 @@ std::optional<std::string> store_under_test::apply(actraft::store& s, std::uint6
 std::optional<std::string> store_under_test::capture(actraft::store& s, std::uint64_t node,
                                                      std::uint64_t index, actraft::bytes& out) {
   actraft::detail::bytes_sink sink;
-  if (auto what = thrown_by([&] { s.write_snapshot(sink); }))
+  if (auto what = thrown_by([&] { actraft::store_access::write_snapshot(s, index, sink); }))
     return "store::write_snapshot threw \"" + *what + "\" on " + node_name(node) + " at index " +
            std::to_string(index);
   out = std::move(sink.data);
@@ -83,7 +83,7 @@ std::optional<std::string> store_under_test::capture(actraft::store& s, std::uin
   if (auto what = thrown_by([&] {
         actraft::detail::bytes_source source(out);
         actraft::store_access::read_snapshot(*fresh, index, source);
-        fresh->write_snapshot(again);
+        actraft::store_access::write_snapshot(*fresh, index, again);
       }))
     return "a snapshot taken on " + node_name(node) + " at index " + std::to_string(index) +
            " does not restore: the store threw \"" + *what + "\"";

@@ -38,6 +38,9 @@ class snapshot_reader {
   result<std::size_t> read(std::span<std::uint8_t> out);
   /// The remaining data in one buffer (for small snapshots).
   result<core::bytes> read_all();
+  /// Reads the remaining data and drops it: checks the checksum of a
+  /// snapshot of any size in little memory.
+  result<void> verify();
 
  private:
   struct impl;

@@ -32,11 +32,12 @@ class snapshot_writer {
   /// Data bytes written so far.
   [[nodiscard]] std::uint64_t size() const;
 
-  /// Test and tooling use: creates a writer for `dir` without a storage.
-  /// `finish` then completes the file; engine::commit_snapshot does both
-  /// that and the bookkeeping.
+  /// Creates a writer for `dir` without a storage. `finish` then completes
+  /// the file; engine::commit_snapshot does both that and the bookkeeping.
+  /// Two writers of the same snapshot at once (a member's own, and one a
+  /// leader sends) need distinct `tmp_prefix`es for their temporary files.
   static result<snapshot_writer> create(const std::string& dir, const core::snapshot_meta& meta,
-                                        const storage_options* opts);
+                                        const storage_options* opts, const std::string& tmp_prefix = "");
   /// Writes the footer, fsyncs, renames into place, fsyncs the directory.
   /// Returns the final path.
   result<std::string> finish();
