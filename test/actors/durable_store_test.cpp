@@ -93,6 +93,21 @@ std::vector<std::string> numbered(int from, int to) {
   return v;
 }
 
+/// Snapshots every 10 entries, none kept behind.
+void snapshots(options& o) {
+  o.snapshot_entries = 10;
+  o.snapshot_keep_entries = 0;
+}
+
+/// A single-member cluster in `dir` proposes c0..c<n-1>, waits for a
+/// snapshot, and stops.
+void run_with_a_snapshot(const std::string& dir, const std::shared_ptr<durable_files>& files, int n) {
+  durable_member m{dir, files, snapshots};
+  m.node->lead();
+  for (const auto& c : numbered(0, n)) expect_ok(m.node->propose(to_bytes(c)), *m.sys);
+  BOOST_REQUIRE(eventually([&] { return m.node->status()->snapshot_index > 0; }));
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(durable_stores)
@@ -126,10 +141,6 @@ BOOST_AUTO_TEST_CASE(a_store_older_than_the_snapshot_restores_it) {
   temp_dir tmp;
   auto files = std::make_shared<durable_files>();
   auto old = std::make_shared<durable_files>();  // the store's files as saved long ago
-  auto snapshots = [](options& o) {
-    o.snapshot_entries = 10;
-    o.snapshot_keep_entries = 0;
-  };
   {
     durable_member m{tmp.sub("a"), files, snapshots};
     m.node->lead();
@@ -156,16 +167,7 @@ BOOST_AUTO_TEST_CASE(a_store_newer_than_the_log_restores_the_snapshot) {
   // the store holds an index the log does not reach.
   temp_dir tmp;
   auto files = std::make_shared<durable_files>();
-  auto snapshots = [](options& o) {
-    o.snapshot_entries = 10;
-    o.snapshot_keep_entries = 0;
-  };
-  {
-    durable_member m{tmp.sub("a"), files, snapshots};
-    m.node->lead();
-    for (const auto& c : numbered(0, 25)) expect_ok(m.node->propose(to_bytes(c)), *m.sys);
-    BOOST_REQUIRE(eventually([&] { return m.node->status()->snapshot_index > 0; }));
-  }
+  run_with_a_snapshot(tmp.sub("a"), files, 25);
   {
     std::lock_guard<std::mutex> guard{files->mutex};
     files->commands.push_back("from the future");
@@ -182,16 +184,7 @@ BOOST_AUTO_TEST_CASE(a_store_newer_than_the_log_restores_the_snapshot) {
 BOOST_AUTO_TEST_CASE(a_damaged_snapshot_is_found_though_nothing_is_restored) {
   temp_dir tmp;
   auto files = std::make_shared<durable_files>();
-  auto snapshots = [](options& o) {
-    o.snapshot_entries = 10;
-    o.snapshot_keep_entries = 0;
-  };
-  {
-    durable_member m{tmp.sub("a"), files, snapshots};
-    m.node->lead();
-    for (const auto& c : numbered(0, 15)) expect_ok(m.node->propose(to_bytes(c)), *m.sys);
-    BOOST_REQUIRE(eventually([&] { return m.node->status()->snapshot_index > 0; }));
-  }
+  run_with_a_snapshot(tmp.sub("a"), files, 15);
   const auto snaps = snapshot_files(tmp.sub("a"));
   BOOST_REQUIRE(snaps.size() == 1u);
   {

@@ -49,6 +49,16 @@ struct counter_store : actraft::store {
   void restore(const bytes& s) override { counts = actraft::decode_or_throw<decltype(counts)>(s); }
 };
 
+/// Counts commands since the instance started: not in the snapshot, so a
+/// member that restarted, or installed a snapshot, answers differently.
+struct forgetful_store : counter_store {
+  std::uint64_t seen = 0;
+  bytes apply(const bytes& c) override {
+    counter_store::apply(c);
+    return actraft::encode(++seen);
+  }
+};
+
 bytes small_word(std::mt19937_64& rng) {
   const std::string w = "w" + std::to_string(rng() % 8);
   return bytes(w.begin(), w.end());
@@ -140,15 +150,6 @@ BOOST_AUTO_TEST_CASE(a_store_that_reads_the_clock_is_caught) {
 }
 
 BOOST_AUTO_TEST_CASE(state_left_out_of_the_snapshot_is_caught) {
-  // Counts commands since the instance started: not in the snapshot, so a
-  // member that restarted, or installed a snapshot, answers differently.
-  struct forgetful_store : counter_store {
-    std::uint64_t seen = 0;
-    bytes apply(const bytes& c) override {
-      counter_store::apply(c);
-      return actraft::encode(++seen);
-    }
-  };
   auto r = check_store<forgetful_store>(small_word, quick());
   BOOST_TEST_MESSAGE(r);
   BOOST_TEST(!r.ok);
@@ -196,13 +197,6 @@ BOOST_AUTO_TEST_CASE(a_factory_that_throws_is_a_failure_not_a_crash) {
 }
 
 BOOST_AUTO_TEST_CASE(a_failing_seed_replays_alone_from_the_environment) {
-  struct forgetful_store : counter_store {
-    std::uint64_t seen = 0;
-    bytes apply(const bytes& c) override {
-      counter_store::apply(c);
-      return actraft::encode(++seen);
-    }
-  };
   auto first = check_store<forgetful_store>(small_word, quick());
   BOOST_REQUIRE(!first.ok);
   ::setenv("ACTRAFT_STORE_SEED", std::to_string(first.failed_seed).c_str(), 1);
