@@ -207,10 +207,8 @@ struct restore_request {
   std::uint64_t index = 0;
 };
 
-/// The snapshot io actor's timer: no chunk since the `chunks`-th.
-struct transfer_idle_signal {
-  std::uint64_t chunks = 0;
-};
+/// The snapshot io actor's timer: time to check the transfer under way.
+struct transfer_idle_signal {};
 
 /// Write one chunk of a leader's snapshot; answers the offset expected next
 /// and, after the last chunk, the path of the finished file.

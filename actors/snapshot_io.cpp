@@ -14,6 +14,11 @@ bool same_transfer(const core::message& a, const core::message& b) {
   return a.from == b.from && a.term == b.term && a.snapshot == b.snapshot;
 }
 
+/// How often an unfinished transfer is checked for idleness.
+std::chrono::milliseconds idle_step(const transfer_limits& l) {
+  return std::min(l.idle_timeout, std::chrono::milliseconds(500));
+}
+
 }  // namespace
 
 snapshot_io_actor::behavior_type snapshot_io_impl(
@@ -60,8 +65,15 @@ snapshot_io_actor::behavior_type snapshot_io_impl(
         }
         st.expected += data.size();
         if (!req.last) {
-          // A transfer that stops here is dropped after a while, file and all.
-          self->delayed_send(self, st.limits.idle_timeout, transfer_idle_signal{++st.chunks});
+          // A transfer that stops here is dropped after a while, file and
+          // all. Checked in short steps, not with one timer of the whole
+          // timeout: a pending timer keeps this actor alive, and a node
+          // that stops waits for it.
+          st.last_chunk = std::chrono::steady_clock::now();
+          if (!st.watching) {
+            st.watching = true;
+            self->delayed_send(self, idle_step(st.limits), transfer_idle_signal{});
+          }
           return {st.expected, std::string{}};
         }
         auto path = st.incoming->finish();
@@ -69,9 +81,15 @@ snapshot_io_actor::behavior_type snapshot_io_impl(
         if (!path) return storage_failure(path.error());
         return {st.expected, std::move(*path)};
       },
-      [self](transfer_idle_signal t) {
+      [self](transfer_idle_signal) {
         auto& st = self->state;
-        if (t.chunks != st.chunks || !st.incoming) return;
+        st.watching = false;
+        if (!st.incoming) return;
+        if (std::chrono::steady_clock::now() - st.last_chunk < st.limits.idle_timeout) {
+          st.watching = true;
+          self->delayed_send(self, idle_step(st.limits), transfer_idle_signal{});
+          return;
+        }
         st.logger->info("dropped the unfinished snapshot from node {}: no chunk for {} ms",
                         st.incoming_header.from.value, st.limits.idle_timeout.count());
         st.incoming.reset();

@@ -37,7 +37,8 @@ struct snapshot_io_state {
   core::message incoming_header;
   std::uint64_t expected = 0;  ///< offset of the next chunk
   transfer_limits limits;
-  std::uint64_t chunks = 0;  ///< written so far: tags the idle timer of the last one
+  std::chrono::steady_clock::time_point last_chunk;  ///< of the transfer under way
+  bool watching = false;  ///< an idle check is pending
 };
 
 snapshot_io_actor::behavior_type snapshot_io_impl(
