@@ -53,8 +53,9 @@ class snapshot_source {
 ///   state after some whole number of commands, never half of one;
 /// - `snapshot` and `restore` (or their streaming forms) run on a helper
 ///   thread of the store's, while applies wait;
-/// - the `restore` of a restarting member's newest snapshot runs on the
-///   thread that calls raft::lead() or raft::join(), before anything else.
+/// - `last_applied_index`, and the `restore` of a restarting member's
+///   newest snapshot, run on the thread that calls raft::lead() or
+///   raft::join(), before anything else.
 ///
 /// A store starts empty: a restarting member restores its newest snapshot
 /// and applies the log after it again; unless it keeps its state itself
@@ -141,8 +142,8 @@ class streaming_store : public store {
   void restore(const bytes& snapshot) final;
 };
 
-/// How actraft (and actraft/testing.hpp) drives a store: apply with its
-/// index. Not for stores themselves.
+/// How actraft (and actraft/testing.hpp) drives a store: apply, restore and
+/// snapshot with their index (applying_index). Not for stores themselves.
 struct store_access {
   static bytes apply(store& s, std::uint64_t index, const bytes& command) {
     s.applying_index_ = index;
