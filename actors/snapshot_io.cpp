@@ -69,7 +69,7 @@ snapshot_io_actor::behavior_type snapshot_io_impl(
           // all. Checked in short steps, not with one timer of the whole
           // timeout: a pending timer keeps this actor alive, and a node
           // that stops waits for it.
-          st.last_chunk = std::chrono::steady_clock::now();
+          st.last_chunk = self->clock().now();
           if (!st.watching) {
             st.watching = true;
             self->delayed_send(self, idle_step(st.limits), transfer_idle_signal{});
@@ -85,7 +85,7 @@ snapshot_io_actor::behavior_type snapshot_io_impl(
         auto& st = self->state;
         st.watching = false;
         if (!st.incoming) return;
-        if (std::chrono::steady_clock::now() - st.last_chunk < st.limits.idle_timeout) {
+        if (self->clock().now() - st.last_chunk < st.limits.idle_timeout) {
           st.watching = true;
           self->delayed_send(self, idle_step(st.limits), transfer_idle_signal{});
           return;

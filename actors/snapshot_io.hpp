@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 
+#include <caf/actor_clock.hpp>
 #include <spdlog/logger.h>
 
 #include "actraft/storage/options.hpp"
@@ -37,7 +38,9 @@ struct snapshot_io_state {
   core::message incoming_header;
   std::uint64_t expected = 0;  ///< offset of the next chunk
   transfer_limits limits;
-  std::chrono::steady_clock::time_point last_chunk;  ///< of the transfer under way
+  /// Of the transfer under way, on the actor clock the idle checks run on
+  /// (simulated time under CAF's test coordinator).
+  caf::actor_clock::time_point last_chunk;
   bool watching = false;  ///< an idle check is pending
 };
 

@@ -27,8 +27,8 @@ struct store_state {
   caf::actor io;
 };
 
-/// `applied`: the index the user's store already reflects (its snapshot's,
-/// restored before the actor starts).
+/// `applied`: the index the user's store already reflects: the snapshot it
+/// restored, or its own state (start_store).
 store_actor::behavior_type store_actor_impl(store_actor::stateful_pointer<store_state> self,
                                             std::shared_ptr<store> user_store,
                                             std::uint64_t applied,

@@ -110,7 +110,10 @@ class store {
   /// directory is older than the store's files: back them up and restore
   /// them together); with no snapshot to restore either, the node does not
   /// start. actraft applies a command only once its log write is durable,
-  /// so a crash alone never leaves a store ahead of its log. 0, the
+  /// so a crash alone never leaves a store ahead of its log. A restore
+  /// (`read_snapshot`) must make this answer 0 before it changes the state,
+  /// and the snapshot's index only once the state is whole: a restore cut
+  /// short must not leave an index over half-replaced data. 0, the
   /// default: the store starts empty.
   [[nodiscard]] virtual std::uint64_t last_applied_index() const { return 0; }
 
