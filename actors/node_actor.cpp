@@ -63,7 +63,7 @@ void start(self_ptr self, std::uint64_t id, std::vector<member_status>& members)
   s.snapshot_location = setup->snapshot_path;
   // (The store restored the snapshot, or holds more of its own.)
   if (setup->applied > s.persisted.snapshot.index) s.applied = setup->applied;
-  st.ports->start(s.id, s.address, std::max(setup->applied, s.persisted.snapshot.index));
+  st.ports->start(s.id, s.address);
   st.replica->start(std::move(s));
   st.ports->settle();
 }

@@ -23,9 +23,8 @@ node_ports::node_ports(self_ptr self, const node_setup& setup)
       logger_(make_logger("starting", setup.opts.logger)),
       metrics_(setup.metrics) {}
 
-void node_ports::start(core::node_id id, const std::string& address, core::log_index restored) {
+void node_ports::start(core::node_id id, const std::string& address) {
   address_ = address;
-  sent_to_store_ = restored;
   logger_ = make_logger("node " + std::to_string(id.value), opts_.logger);
 }
 
@@ -170,7 +169,6 @@ void node_ports::record_removal() {
 // --- state machine -----------------------------------------------------------------
 
 void node_ports::apply(std::vector<core::entry> entries, std::vector<driver::answer_slot> answers) {
-  if (!entries.empty()) sent_to_store_ = std::max(sent_to_store_, entries.back().index);
   apply_request req{std::move(entries), {}};
   req.answers.reserve(answers.size());
   for (const auto& slot : answers) {
@@ -208,7 +206,6 @@ void node_ports::query(driver::request_id id, core::payload q) {
 }
 
 void node_ports::restore(const core::snapshot_meta& meta, const std::string& location) {
-  sent_to_store_ = meta.index;
   self_->request(store_, caf::infinite, restore_request{location, meta.index.value})
       .then(
           [this](std::uint64_t index) {
@@ -227,7 +224,7 @@ void node_ports::take_snapshot() {
   // actor only renames it into force: proposals keep flowing.
   // Nothing new to write (no metadata) is reported the same way, later:
   // never from inside the replica's call.
-  auto meta = replica().describe_snapshot(sent_to_store_);
+  auto meta = replica().describe_snapshot(replica().handed());
   self_->request(store_, caf::infinite, snapshot_request{meta})
       .then(
           [this, meta](std::string& path) {

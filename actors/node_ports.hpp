@@ -39,7 +39,7 @@ class node_ports final : public driver::clock_port,
 
   // --- for the node actor's handlers ---------------------------------------------
   /// The node knows its id and address.
-  void start(core::node_id id, const std::string& address, core::log_index restored);
+  void start(core::node_id id, const std::string& address);
   /// A new client request: its id, the promise kept until it is answered.
   driver::request_id remember(any_promise p, driver::request_kind kind);
   /// The replica's status, with what only the node's actors know.
@@ -123,9 +123,6 @@ class node_ports final : public driver::clock_port,
   std::map<core::node_id, snapshot_sender_actor> senders_;
   std::map<driver::request_id, kept_promise> promises_;
   std::shared_ptr<metrics_registry> metrics_;
-  /// The last index the store will have applied (or restored) once it has
-  /// done what was sent to it: the state a snapshot asked now captures.
-  core::log_index sent_to_store_;
   /// Answers by request kind and outcome (0: ok, else the errc), indexed
   /// as metrics_registry::store_failures is.
   metrics_registry::by_kind_and_code<std::uint64_t> answered_{};

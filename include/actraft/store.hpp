@@ -165,12 +165,22 @@ struct store_access {
 // --- inline definitions ---------------------------------------------------------
 
 inline bytes snapshot_source::read_all() {
+  // Reserved once for what the source says it holds (actraft's sources are
+  // checked before), so one allocation, not a doubling series that peaks
+  // near twice the state; filled in steps by what is really there.
   bytes all;
-  // Sized by what is there, not by what the header claims, in steps.
+  all.reserve(static_cast<std::size_t>(size()));
   constexpr std::size_t step = 1 << 20;
   for (;;) {
     const auto used = all.size();
-    all.resize(used + step);
+    if (all.capacity() == used) {  // all it announced: anything more?
+      std::uint8_t more[4096];
+      const auto n = read(more);
+      if (n == 0) return all;
+      all.insert(all.end(), more, more + n);
+      continue;
+    }
+    all.resize(used + std::min(all.capacity() - used, step));
     const auto n = read(std::span<std::uint8_t>(all).subspan(used));
     all.resize(used + n);
     if (n == 0) return all;

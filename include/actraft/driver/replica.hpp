@@ -139,6 +139,9 @@ class replica {
   /// The metadata of a snapshot of the state at `applied` (for the state
   /// machine port); nothing if it would not be newer than the one in force.
   [[nodiscard]] std::optional<core::snapshot_meta> describe_snapshot(core::log_index applied) const;
+  /// The last index handed to the state machine (applies and restores):
+  /// the state it holds once it has carried out every call so far.
+  [[nodiscard]] core::log_index handed() const { return handed_; }
   /// This member's view; `followers` and `pending_requests` included, not
   /// what the node's actors know (the data directory's size, transfers).
   [[nodiscard]] node_status current_status() const;
