@@ -137,7 +137,23 @@ struct raft::impl {
     if (!user_store) throw startup_error("no store given");
     auto listen = parse_address(listen_text, true);
     if (!listen)
-      throw startup_error("invalid listen address '" + listen_text + "' (expected host:port)");
+      throw startup_error("invalid listen address '" + listen_text +
+                          "' (expected host:port, an IPv6 host in brackets: [::1]:9001)");
+    std::optional<endpoint> advertise;
+    if (!opts.advertise_address.empty()) {
+      advertise = parse_address(opts.advertise_address, true);
+      if (!advertise)
+        throw startup_error("invalid advertise address '" + opts.advertise_address +
+                            "' (expected host:port, an IPv6 host in brackets: [::1]:9001)");
+      if (is_wildcard(advertise->host))
+        throw startup_error("cannot advertise the wildcard address '" + opts.advertise_address +
+                            "': the other members dial the advertised address; give one they "
+                            "reach this member at");
+    } else if (is_wildcard(listen->host)) {
+      throw startup_error("listening on the wildcard address '" + listen_text +
+                          "' needs an advertise address (the one the other members reach this "
+                          "member at): the other members cannot dial a wildcard");
+    }
     std::optional<endpoint> peer;
     if (join_through != nullptr) {
       peer = parse_address(*join_through);
@@ -226,7 +242,8 @@ struct raft::impl {
                                   : sys.spawn(actors::node_actor_impl, setup);
     bridge = sys.spawn(bridge_impl);
     port = bound;
-    advertised = endpoint{listen->host, port}.to_string();
+    advertised = advertise ? endpoint{advertise->host, advertise->port != 0 ? advertise->port : port}.to_string()
+                           : endpoint{listen->host, port}.to_string();
     setup->address = advertised;
 
     storage::node_identity me;

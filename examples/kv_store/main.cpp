@@ -4,6 +4,11 @@
 //   kv_store --raft-addr=127.0.0.1:9002 --http-addr=127.0.0.1:8002 --data-dir=/tmp/n2
 //            --peer-addr=127.0.0.1:9001 --join-token-file=/tmp/n1/join-token
 //
+// --raft-addr and --http-addr are where the member listens; --raft-advertise
+// and --http-advertise (default: the same) where others reach it, e.g.
+//   kv_store --raft-addr=0.0.0.0:9001 --raft-advertise=10.0.0.1:9001 ...
+// IPv6 hosts go in brackets: --raft-addr=[2001:db8::1]:9001.
+//
 // Members talk over mutual TLS: the first member creates the cluster's CA
 // and writes the join token to <data-dir>/join-token (owner-only); a new
 // member presents it. --tls-ca/--tls-cert/--tls-key use the operator's own
@@ -35,8 +40,10 @@ using namespace std::chrono_literals;
 
 struct config : caf::actor_system_config {
   std::string raft_addr = "127.0.0.1:9001";
+  std::string raft_advertise;
   std::string peer_addr;
   std::string http_addr = "127.0.0.1:8001";
+  std::string http_advertise;
   std::string data_dir = "kv-data";
   int heartbeat_ms = 50;
   int election_ms = 250;
@@ -70,9 +77,11 @@ struct config : caf::actor_system_config {
     set("scheduler.max-threads", 1);
     set("middleman.workers", 0);
     opt_group{custom_options_, "global"}
-        .add(raft_addr, "raft-addr", "address other members reach this node at (host:port)")
+        .add(raft_addr, "raft-addr", "address to listen on for the other members (host:port; [v6]:port)")
+        .add(raft_advertise, "raft-advertise", "address the other members dial (default: --raft-addr)")
         .add(peer_addr, "peer-addr", "join the cluster through this member (absent: lead)")
-        .add(http_addr, "http-addr", "HTTP API address (host:port)")
+        .add(http_addr, "http-addr", "address to listen on for HTTP (host:port)")
+        .add(http_advertise, "http-advertise", "HTTP address shown to others (default: --http-addr)")
         .add(data_dir, "data-dir", "directory for the log, snapshots and identity")
         .add(heartbeat_ms, "heartbeat-ms", "leader heartbeat interval")
         .add(election_ms, "election-ms", "minimum election timeout")
@@ -137,9 +146,23 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  auto http = actraft::parse_address(cfg.http_addr);
+  auto http = actraft::parse_address(cfg.http_addr, true);
   if (!http) {
-    std::cerr << "kv_store: invalid --http-addr '" << cfg.http_addr << "' (expected host:port)\n";
+    std::cerr << "kv_store: invalid --http-addr '" << cfg.http_addr
+              << "' (expected host:port, an IPv6 host in brackets)\n";
+    return 2;
+  }
+  // The HTTP address the live page of every member links to.
+  auto http_public = cfg.http_advertise.empty() ? http : actraft::parse_address(cfg.http_advertise, true);
+  if (!http_public) {
+    std::cerr << "kv_store: invalid --http-advertise '" << cfg.http_advertise
+              << "' (expected host:port, an IPv6 host in brackets)\n";
+    return 2;
+  }
+  if (actraft::is_wildcard(http_public->host)) {
+    std::cerr << "kv_store: " << (cfg.http_advertise.empty() ? "--http-addr" : "--http-advertise") << "="
+              << (cfg.http_advertise.empty() ? cfg.http_addr : cfg.http_advertise)
+              << " is a wildcard: give --http-advertise, the address others reach this member's HTTP API at\n";
     return 2;
   }
 
@@ -155,6 +178,7 @@ int main(int argc, char** argv) {
   caf::actor_system sys{cfg};
   actraft::options opts;
   opts.data_dir = cfg.data_dir;
+  opts.advertise_address = cfg.raft_advertise;
   opts.heartbeat_interval = std::chrono::milliseconds(cfg.heartbeat_ms);
   opts.election_timeout = std::chrono::milliseconds(cfg.election_ms);
   opts.request_timeout = std::chrono::milliseconds(cfg.request_timeout_ms);
@@ -180,6 +204,8 @@ int main(int argc, char** argv) {
               << sys.render(http_port.error()) << " (is the port in use?)\n";
     return 1;
   }
+  if (http_public->port == 0) http_public->port = (*http_port)->port();
+  const auto http_shown = http_public->to_string();
   actraft::raft node{sys, cfg.raft_addr, std::make_unique<kv::store>(), opts};
   try {
     if (cfg.peer_addr.empty())
@@ -224,11 +250,11 @@ int main(int argc, char** argv) {
   http_opts.idle_timeout = std::chrono::milliseconds(cfg.http_idle_timeout_ms);
   http_opts.max_connections = cfg.http_max_connections;
   auto server = actraft::examples::http::serve(sys, std::move(*http_port),
-                                               kv::http_api(node.mailbox(), admin_token, cfg.http_addr),
+                                               kv::http_api(node.mailbox(), admin_token, http_shown),
                                                http_opts);
   std::cerr << "kv_store: node " << node.id() << " raft " << node.address() << " http "
-            << cfg.http_addr << "\n";
-  publish_http_address(node, cfg.http_addr);
+            << http_shown << "\n";
+  publish_http_address(node, http_shown);
   int sig = 0;
   sigwait(&signals, &sig);
   // HTTP first, so no request arrives at a node that is going away.

@@ -16,6 +16,13 @@ namespace actraft {
 struct options {
   /// Where the log, hard state and snapshots live. Required.
   std::string data_dir;
+  /// "host:port" the other members dial to reach this one, stored in the
+  /// cluster's configuration. Empty: the listen address with the port
+  /// bound. Needed when listening on a wildcard (0.0.0.0, [::]) or behind
+  /// NAT; a wildcard itself is refused. Port 0: the port bound. A host name
+  /// is resolved again on every reconnect. A member keeps the address it
+  /// joined with: to move it, remove it and join anew.
+  std::string advertise_address;
   /// Leaders send heartbeats this often; it is also the tick of the core.
   std::chrono::milliseconds heartbeat_interval{50};
   /// A follower that hears nothing from a leader for a random time in

@@ -1,16 +1,58 @@
 #include "actraft/address.hpp"
 
+#include <arpa/inet.h>
+
+#include <algorithm>
 #include <charconv>
 
 namespace actraft {
+
+namespace {
+
+/// The canonical text of an IPv6 address (an optional "%zone" kept as is),
+/// or nothing if `text` is not one.
+std::optional<std::string> canonical_ipv6(const std::string& text) {
+  const auto percent = text.find('%');
+  const std::string address = text.substr(0, percent);
+  const std::string zone = percent == std::string::npos ? std::string() : text.substr(percent);
+  if (zone.size() == 1) return std::nullopt;
+  in6_addr raw{};
+  if (::inet_pton(AF_INET6, address.c_str(), &raw) != 1) return std::nullopt;
+  char out[INET6_ADDRSTRLEN];
+  if (::inet_ntop(AF_INET6, &raw, out, sizeof out) == nullptr) return std::nullopt;
+  return std::string(out) + zone;
+}
+
+bool is_host_name(const std::string& host) {
+  if (host.empty() || host.size() > 253) return false;
+  return std::all_of(host.begin(), host.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.';
+  });
+}
+
+}  // namespace
+
+std::string endpoint::to_string() const {
+  const auto p = std::to_string(port);
+  return host.find(':') != std::string::npos ? "[" + host + "]:" + p : host + ":" + p;
+}
 
 std::optional<endpoint> parse_address(const std::string& text, bool allow_any_port) {
   const auto colon = text.rfind(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 >= text.size()) return std::nullopt;
   std::string host = text.substr(0, colon);
-  if (host.front() == '[') {
-    if (host.size() < 3 || host.back() != ']') return std::nullopt;
-    host = host.substr(1, host.size() - 2);
+  if (host.front() == '[' || host.back() == ']') {
+    if (host.size() < 3 || host.front() != '[' || host.back() != ']') return std::nullopt;
+    auto v6 = canonical_ipv6(host.substr(1, host.size() - 2));
+    if (!v6) return std::nullopt;
+    host = std::move(*v6);
+  } else if (host.find(':') != std::string::npos) {
+    auto v6 = canonical_ipv6(host);
+    if (!v6) return std::nullopt;
+    host = std::move(*v6);
+  } else if (!is_host_name(host)) {
+    return std::nullopt;
   }
   unsigned long port = 0;
   const char* first = text.data() + colon + 1;
@@ -19,6 +61,14 @@ std::optional<endpoint> parse_address(const std::string& text, bool allow_any_po
   if (ec != std::errc{} || end != last || port > 65535 || (port == 0 && !allow_any_port))
     return std::nullopt;
   return endpoint{std::move(host), static_cast<std::uint16_t>(port)};
+}
+
+bool is_wildcard(const std::string& host) {
+  in_addr v4{};
+  if (::inet_pton(AF_INET, host.c_str(), &v4) == 1) return v4.s_addr == INADDR_ANY;
+  in6_addr v6{};
+  const std::string address = host.substr(0, host.find('%'));
+  return ::inet_pton(AF_INET6, address.c_str(), &v6) == 1 && IN6_IS_ADDR_UNSPECIFIED(&v6);
 }
 
 }  // namespace actraft
