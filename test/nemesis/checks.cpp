@@ -150,6 +150,13 @@ void check_answers(const options& o, client_stats& total, stall_detector& stalls
                        std::to_string(o.slack_ms) +
                        " ms from members that were not paused; first: " + total.late.front());
   }
+  if (!total.not_retryable.empty()) {
+    for (std::size_t i = 0; i < total.not_retryable.size() && i < 20; ++i)
+      say("not retryable during an operation: " + total.not_retryable[i]);
+    failures.push_back(std::to_string(total.not_retryable.size()) +
+                       " answer(s) during a rolling restart or a replacement were not a "
+                       "retryable error; first: " + total.not_retryable.front());
+  }
   if (total.ok == 0) failures.push_back("no operation succeeded");
 }
 

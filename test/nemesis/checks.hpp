@@ -9,7 +9,8 @@
 //   - the processes: none exited that was not killed on purpose, and each one
 //     shuts down cleanly (exit 0 on SIGTERM);
 //   - the answers: on time (the server's request timeout plus a slack) from
-//     members that were not paused, and some of them ok;
+//     members that were not paused, and some of them ok; during a rolling
+//     restart or a member's replacement, only retryable errors;
 //   - the history: linearizable (test/lincheck).
 #pragma once
 

@@ -68,6 +68,15 @@ void run_client(int id, const options& o, cluster& c, lincheck::history_recorder
                            std::to_string(a.invoke));
       }
     }
+    // What operators are promised for a rolling restart or a replacement:
+    // only errors to retry (on another member): a connection refused or
+    // closed by a member going down, a 503 (not_leader, shutting_down).
+    const bool retryable = a.error.rfind("conn ", 0) == 0 || a.error == "http 503";
+    if (a.outcome != outcome::ok && !retryable && c.operation_during(a.invoke, a.complete) &&
+        !stalls.stalled_during(a.invoke, a.complete))
+      out.not_retryable.push_back(std::string(op) + " " + key + " on node " + std::to_string(n + 1) +
+                                  " by client " + std::to_string(id) + ": " + a.error +
+                                  ", invoked at t=" + std::to_string(a.invoke));
     // A refused connection or a leaderless cluster answers at once: do not spin.
     if (a.outcome != outcome::ok)
       std::this_thread::sleep_for(std::chrono::milliseconds(20 + r.next() % 30));
@@ -84,6 +93,7 @@ client_stats add_up(const std::vector<client_stats>& stats) {
     for (const auto& [k, v] : s.errors) total.errors[k] += v;
     total.late.insert(total.late.end(), s.late.begin(), s.late.end());
     total.late_in_stall += s.late_in_stall;
+    total.not_retryable.insert(total.not_retryable.end(), s.not_retryable.begin(), s.not_retryable.end());
   }
   return total;
 }

@@ -24,6 +24,9 @@ struct client_stats {
   std::map<std::string, std::uint64_t> errors;
   std::vector<std::string> late;  // answers past the deadline from a node that was not paused
   std::uint64_t late_in_stall = 0;  // ...while the machine itself stalled
+  // Answers during a rolling restart or a member's replacement that a
+  // client may not simply retry (anything but a connection error or a 503).
+  std::vector<std::string> not_retryable;
 };
 
 /// Client `id`: sends operations until `stop`, its own seeded choices drawn

@@ -11,7 +11,10 @@
 // members, and injects faults from a schedule drawn from the seed: kill -9 and
 // restart (a random node, the leader, the whole cluster), SIGSTOP/SIGCONT (a
 // random node, the leader), partitions (isolate the leader, a minority/majority
-// split, a bridge). Then it heals everything and checks:
+// split, a bridge), and operations: a rolling restart, a member replaced by a
+// new one at another address. In namespaces every member listens on the
+// wildcard and advertises its own address, as on separate machines. Then it
+// heals everything and checks:
 //
 //   1. the history is linearizable (test/lincheck), with a final read of every
 //      key after healing, so no acknowledged write may be lost;
@@ -76,6 +79,7 @@ namespace {
          "               [--no-netns] [--kv-store=PATH] [--request-timeout-ms=MS] [--slack-ms=MS]\n"
          "               [--snapshot-entries=N] [--lease-reads]\n"
          "  faults: kill kill-leader kill-all pause pause-leader isolate-leader split bridge\n"
+         "  operations (drawn as faults, never nested): rolling-restart readdress\n"
          "  --plant-stale-reads: clients read with ?stale=true (not linearizable): "
          "the checks must fail\n"
          "exit: 0 every check passed, 1 a check failed, 2 usage / no cluster, "

@@ -104,12 +104,22 @@ link_matrix no_partition(int nodes) {
 }
 
 std::string network::ip(int i) const { return subnet_ + std::to_string(i + 1); }
+std::string network::add_address(int i) {
+  if (!active_ || next_host_ > 250) return {};
+  const std::string a = subnet_ + std::to_string(next_host_++);
+  if (run_command({"ip", "-n", netns_name(i), "addr", "add", a + "/24", "dev", "eth0"}, log_) != 0)
+    return {};
+  more_ips_[static_cast<std::size_t>(i)].push_back(a);
+  return a;
+}
+
 std::string network::netns_name(int i) const { return prefix_ + "n" + std::to_string(i + 1); }
 std::string network::netns_path(int i) const { return "/run/netns/" + netns_name(i); }
 
 bool network::setup(int nodes, const std::string& log, std::string& why) {
   log_ = log;
   nodes_ = nodes;
+  more_ips_.assign(static_cast<std::size_t>(nodes), {});
   prefix_ = "nem" + std::to_string(::getpid());
   if (::geteuid() != 0) {
     why = "not running as root (network namespaces need CAP_SYS_ADMIN and CAP_NET_ADMIN)";
@@ -168,11 +178,15 @@ bool network::apply(const link_matrix& blocked) {
     const std::string ns = netns_name(i);
     // Deleting every filter fails harmlessly when there is none.
     run_command({"tc", "-n", ns, "filter", "del", "dev", "eth0", "parent", "1:"}, log_);
-    for (int j = 0; j < nodes_; ++j)
-      if (i != j && blocked[static_cast<std::size_t>(i)][static_cast<std::size_t>(j)])
+    for (int j = 0; j < nodes_; ++j) {
+      if (i == j || !blocked[static_cast<std::size_t>(i)][static_cast<std::size_t>(j)]) continue;
+      std::vector<std::string> dsts{ip(j)};
+      for (const auto& a : more_ips_[static_cast<std::size_t>(j)]) dsts.push_back(a);
+      for (const auto& dst : dsts)
         ok &= run_command({"tc", "-n", ns, "filter", "add", "dev", "eth0", "parent", "1:", "protocol", "ip",
-                           "prio", "1", "u32", "match", "ip", "dst", ip(j) + "/32", "flowid", "1:2"},
+                           "prio", "1", "u32", "match", "ip", "dst", dst + "/32", "flowid", "1:2"},
                           log_) == 0;
+    }
   }
   return ok;
 }

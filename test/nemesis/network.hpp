@@ -41,8 +41,11 @@ class network {
   void teardown();
   [[nodiscard]] bool active() const { return active_; }
 
-  /// The address of node i (0-based) and the path of its namespace.
+  /// The first address of node i (0-based) and the path of its namespace.
   [[nodiscard]] std::string ip(int i) const;
+  /// Gives node i one more address on its eth0 (a machine that moved);
+  /// partitions cut every address a node has. Empty if ip failed.
+  std::string add_address(int i);
   [[nodiscard]] std::string netns_path(int i) const;
   [[nodiscard]] std::string netns_name(int i) const;
 
@@ -60,6 +63,8 @@ class network {
   std::string log_;
   int nodes_ = 0;
   bool active_ = false;
+  std::vector<std::vector<std::string>> more_ips_;  // per node, from add_address
+  int next_host_ = 101;
 };
 
 }  // namespace actraft::nemesis

@@ -18,10 +18,14 @@ enum class fault {
   isolate_leader,  // partition the leader from every other node
   split,           // a random minority / majority split
   bridge,          // two sides that cannot talk, one node that sees both
+  // Operations rather than faults: run to their end, never nested.
+  rolling_restart,  // SIGTERM and restart every node in turn, leadership handed over first
+  readdress,        // a node is lost, removed, and joins anew at another Raft address
 };
 inline constexpr fault all_faults[] = {fault::kill,           fault::kill_leader, fault::kill_all,
                                        fault::pause,          fault::pause_leader,
-                                       fault::isolate_leader, fault::split,       fault::bridge};
+                                       fault::isolate_leader, fault::split,       fault::bridge,
+                                       fault::rolling_restart, fault::readdress};
 
 inline const char* name_of(fault f) {
   switch (f) {
@@ -33,12 +37,15 @@ inline const char* name_of(fault f) {
     case fault::isolate_leader: return "isolate-leader";
     case fault::split: return "split";
     case fault::bridge: return "bridge";
+    case fault::rolling_restart: return "rolling-restart";
+    case fault::readdress: return "readdress";
   }
   return "?";
 }
 inline bool is_partition(fault f) {
   return f == fault::isolate_leader || f == fault::split || f == fault::bridge;
 }
+inline bool is_operation(fault f) { return f == fault::rolling_restart || f == fault::readdress; }
 
 struct options {
   std::string kv_store = KV_STORE_BINARY;

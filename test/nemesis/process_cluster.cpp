@@ -37,6 +37,8 @@ cluster::cluster(const options& o, network& net, const fs::path& root,
     n.http_port = net.active() ? 8000 : free_port();
     n.raft_addr = host + ":" + std::to_string(raft_port);
     n.http_host = host;
+    n.raft_listen = (net.active() ? "0.0.0.0" : host) + ":" + std::to_string(raft_port);
+    n.http_listen = (net.active() ? "0.0.0.0" : host) + ":" + std::to_string(n.http_port);
     n.dir = (root / ("n" + std::to_string(i + 1))).string();
     n.log = (root / ("n" + std::to_string(i + 1) + ".log")).string();
     nodes_.push_back(n);
@@ -68,11 +70,13 @@ bool cluster::form() {
   return formed && crashes().empty();
 }
 
-void cluster::start(int i, bool join) {
+void cluster::start(int i, bool join, int through) {
   auto& n = at(i);
   std::vector<std::string> args{opts_.kv_store,
-                                "--raft-addr=" + n.raft_addr,
-                                "--http-addr=" + n.http_host + ":" + std::to_string(n.http_port),
+                                "--raft-addr=" + n.raft_listen,
+                                "--raft-advertise=" + n.raft_addr,
+                                "--http-addr=" + n.http_listen,
+                                "--http-advertise=" + n.http_host + ":" + std::to_string(n.http_port),
                                 "--data-dir=" + n.dir,
                                 "--heartbeat-ms=" + std::to_string(opts_.heartbeat_ms),
                                 "--election-ms=" + std::to_string(opts_.election_ms),
@@ -81,8 +85,8 @@ void cluster::start(int i, bool join) {
                                 "--snapshot-keep=50"};
   if (opts_.lease_reads) args.push_back("--lease-reads");
   if (join) {
-    args.push_back("--peer-addr=" + at(0).raft_addr);
-    args.push_back("--join-token-file=" + at(0).dir + "/join-token");
+    args.push_back("--peer-addr=" + at(through).raft_addr);
+    args.push_back("--join-token-file=" + at(through).dir + "/join-token");
   }
   const std::string ns = net_.active() ? net_.netns_path(i) : std::string{};
   {
@@ -161,28 +165,81 @@ std::vector<std::string> cluster::shutdown() {
     if (n.paused) resume(n.index);
     ::kill(n.pid, SIGTERM);
   }
-  for (auto& n : nodes_) {
-    if (n.pid <= 0) continue;
-    const auto deadline = std::chrono::steady_clock::now() + 20s;
-    int st = 0;
-    pid_t r = 0;
-    while ((r = ::waitpid(n.pid, &st, WNOHANG)) == 0 &&
-           std::chrono::steady_clock::now() < deadline)
-      std::this_thread::sleep_for(20ms);
-    if (r == 0) {
-      problems.push_back("node " + std::to_string(n.index + 1) +
-                         " did not exit within 20 s of SIGTERM");
-      dump_stacks(n);
-      hard_kill(n);
-      continue;
-    }
-    const int code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-    if (code != 0)
-      problems.push_back("node " + std::to_string(n.index + 1) + " exited with status " +
-                         std::to_string(code) + " on SIGTERM (log " + n.log + ")");
-    n.pid = -1;
-  }
+  for (auto& n : nodes_)
+    if (auto p = stop(n.index); !p.empty()) problems.push_back(std::move(p));
   return problems;
+}
+
+std::string cluster::stop(int i) {
+  auto& n = at(i);
+  if (n.pid <= 0) return {};
+  if (n.paused) resume(i);
+  ::kill(n.pid, SIGTERM);  // again, for shutdown(): harmless
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  int st = 0;
+  pid_t r = 0;
+  while ((r = ::waitpid(n.pid, &st, WNOHANG)) == 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(20ms);
+  if (r == 0) {
+    dump_stacks(n);
+    hard_kill(n);
+    return "node " + std::to_string(i + 1) + " did not exit within 20 s of SIGTERM";
+  }
+  n.pid = -1;
+  const int code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  if (code != 0)
+    return "node " + std::to_string(i + 1) + " exited with status " + std::to_string(code) +
+           " on SIGTERM (log " + n.log + ")";
+  return {};
+}
+
+std::optional<std::string> cluster::admin(int i, const std::string& path, std::string& error) {
+  auto& n = at(i);
+  std::string token;
+  if (!(std::ifstream(n.dir + "/admin-token") >> token)) {
+    error = "no admin token in " + n.dir;
+    return std::nullopt;
+  }
+  httplib::Client c(n.http_host, n.http_port);
+  c.set_connection_timeout(2s);
+  c.set_read_timeout(std::chrono::milliseconds(opts_.request_timeout_ms) + 3s);
+  auto r = c.Post(path.c_str(), httplib::Headers{{"Authorization", "Bearer " + token}}, "", "text/plain");
+  if (!r) {
+    error = "POST " + path + " on node " + std::to_string(i + 1) + ": " + httplib::to_string(r.error());
+    return std::nullopt;
+  }
+  if (r->status != 200) {
+    error = "POST " + path + " on node " + std::to_string(i + 1) + ": " + std::to_string(r->status) +
+            " " + r->body;
+    return std::nullopt;
+  }
+  return r->body;
+}
+
+void cluster::move(int i, const std::string& raft_addr, const std::string& raft_listen) {
+  auto& n = at(i);
+  std::error_code ec;
+  fs::rename(n.dir, n.dir + ".removed-" + std::to_string(++moves_), ec);
+  n.raft_addr = raft_addr;
+  n.raft_listen = raft_listen;
+  std::ofstream(n.log, std::ios::app) << "=== nemesis: moved to " << raft_addr << "\n";
+}
+
+void cluster::begin_operation() {
+  std::lock_guard lock(mu_);
+  operations_.push_back({rec_.now(), INT64_MAX});
+}
+
+void cluster::end_operation() {
+  std::lock_guard lock(mu_);
+  operations_.back().second = rec_.now();
+}
+
+bool cluster::operation_during(std::int64_t from, std::int64_t to) {
+  std::lock_guard lock(mu_);
+  for (const auto& [a, b] : operations_)
+    if (a <= to && b >= from) return true;
+  return false;
 }
 
 std::optional<status> cluster::get_status(int i, std::chrono::milliseconds timeout) {

@@ -28,7 +28,9 @@ namespace actraft::nemesis {
 
 struct node {
   int index = 0;
-  std::string raft_addr, http_host, log, dir;
+  /// raft_addr and http_host are what the node advertises; in namespaces it
+  /// listens on the wildcard, as on a machine with several interfaces.
+  std::string raft_addr, raft_listen, http_host, http_listen, log, dir;
   int http_port = 0;
   pid_t pid = -1;
   bool paused = false;
@@ -57,7 +59,12 @@ class cluster {
   /// not every node was a voter within 60 s, or one crashed.
   bool form();
 
-  void start(int i, bool join);
+  /// Starts node i from its directory, or (join) with an empty one through
+  /// node `through`.
+  void start(int i, bool join, int through = 0);
+  /// SIGTERM, and the exit that must follow: "" if it exited with status 0
+  /// within 20 s, else what went wrong.
+  std::string stop(int i);
   /// kill -9; the node was meant to die.
   void kill(int i);
   void pause(int i);
@@ -78,6 +85,19 @@ class cluster {
   /// SIGTERM to every running node; each must exit with status 0.
   std::vector<std::string> shutdown();
 
+  /// POST `path` (an admin route) to node i with its admin token: the body
+  /// of a 200 answer, or nothing (`error` says why).
+  std::optional<std::string> admin(int i, const std::string& path, std::string& error);
+  /// Node i is gone for good: its directory is set aside, and it will join
+  /// anew with an empty one at `raft_addr` (listening on `raft_listen`).
+  void move(int i, const std::string& raft_addr, const std::string& raft_listen);
+
+  /// The span of a membership or restart operation: what the clients see
+  /// meanwhile is held to the retryable errors only (checks.hpp).
+  void begin_operation();
+  void end_operation();
+  bool operation_during(std::int64_t from, std::int64_t to);
+
   /// GET /status of node i, with a short timeout (a paused node never answers).
   std::optional<status> get_status(
       int i, std::chrono::milliseconds timeout = std::chrono::milliseconds(500));
@@ -94,6 +114,8 @@ class cluster {
   std::vector<node> nodes_;
   std::mutex mu_;
   std::vector<std::vector<std::pair<std::int64_t, std::int64_t>>> pause_intervals_;
+  std::vector<std::pair<std::int64_t, std::int64_t>> operations_;
+  int moves_ = 0;
   std::vector<std::string> crashes_;
 };
 

@@ -4,7 +4,9 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <optional>
 
+#include "e2e/process.hpp"
 #include "events.hpp"
 
 using namespace std::chrono_literals;
@@ -46,6 +48,81 @@ struct partitions {
   }
 };
 
+/// Waits up to 60 s for node v to answer /status as a member that follows
+/// a leader and has applied at least `applied` entries.
+bool caught_up(cluster& c, int v, std::uint64_t applied) {
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (std::chrono::steady_clock::now() < deadline && !interrupted()) {
+    if (auto st = c.get_status(v); st && st->leader_id != 0 && st->applied >= applied) return true;
+    wait_for(c, 100ms);
+  }
+  return false;
+}
+
+/// Waits up to 60 s for node `via` to see `n` members, all of them voters.
+bool all_voters(cluster& c, int via, int n) {
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (std::chrono::steady_clock::now() < deadline && !interrupted()) {
+    if (auto st = c.get_status(via); st && st->members == n && st->voters == n) return true;
+    wait_for(c, 100ms);
+  }
+  return false;
+}
+
+/// Every running node in turn, as an operator would: hand leadership over
+/// if it leads, SIGTERM, restart from its directory, wait until it caught up.
+void rolling_restart(cluster& c, const std::vector<int>& order, std::vector<std::string>& failures) {
+  for (int v : order) {
+    if (!c.running(v)) continue;
+    const std::string name = "n" + std::to_string(v + 1);
+    auto before = c.get_status(v);
+    if (before && before->role == "leader") {
+      std::string error;
+      if (auto answer = c.admin(v, "/admin/transfer-leader", error))
+        say("    " + name + " handed leadership over: " + answer->substr(0, answer->find('\n')));
+      else
+        failures.push_back("rolling-restart: " + error);
+    }
+    if (auto problem = c.stop(v); !problem.empty()) failures.push_back("rolling-restart: " + problem);
+    c.start(v, false);
+    if (!caught_up(c, v, before ? before->applied : 0))
+      failures.push_back("rolling-restart: " + name + " did not catch up within 60 s of its restart");
+    else
+      say("    " + name + " restarted and caught up");
+  }
+}
+
+/// Node v's machine is lost and replaced: kill -9, removed through another
+/// member, then a new member with an empty directory at a new Raft address
+/// (a new IP in namespaces, a new port on loopback) joins through that one.
+void readdress(cluster& c, network& net, int v, int via, std::vector<std::string>& failures) {
+  const std::string name = "n" + std::to_string(v + 1);
+  auto st = c.get_status(v, 2s);
+  if (!st) {
+    say("    " + name + " does not answer; nothing moved");
+    return;
+  }
+  c.kill(v);
+  std::string error;
+  if (!c.admin(via, "/admin/remove?id=" + std::to_string(st->id), error)) {
+    failures.push_back("readdress: removing node " + std::to_string(st->id) + ": " + error);
+    c.start(v, false);
+    return;
+  }
+  std::string host = net.active() ? net.add_address(v) : std::string("127.0.0.1");
+  if (host.empty()) {
+    failures.push_back("readdress: ip could not add an address to " + name);
+    host = net.ip(v);
+  }
+  const std::string port = std::to_string(net.active() ? 7000 : actraft::test::free_port());
+  c.move(v, host + ":" + port, (net.active() ? "0.0.0.0:" : host + ":") + port);
+  say("    removed node " + std::to_string(st->id) + "; " + name + " joins anew at " + c.at(v).raft_addr);
+  c.start(v, true, via);
+  if (!all_voters(c, via, c.size()))
+    failures.push_back("readdress: " + name + " at " + c.at(v).raft_addr +
+                       " was not a voter within 60 s of joining");
+}
+
 /// Starts one fault; returns what heals it. Faults may overlap (a node killed
 /// twice is restarted once, a dead node is not paused, cuts add up).
 std::function<void()> begin_fault(const step& s, cluster& c, partitions& parts,
@@ -65,6 +142,23 @@ std::function<void()> begin_fault(const step& s, cluster& c, partitions& parts,
   ++done[name_of(s.kind)];
   const std::string hold = " for " + std::to_string(s.hold_ms) + " ms";
   switch (s.kind) {
+    case fault::rolling_restart: {
+      say("rolling-restart: " + list(order) + ", one at a time");
+      c.begin_operation();
+      rolling_restart(c, order, failures);
+      c.end_operation();
+      return [] {};
+    }
+    case fault::readdress: {
+      const int l = the_leader();
+      const int v = order[0] != l ? order[0] : order[1];
+      const int via = l != v ? l : order[2];
+      say("readdress: n" + std::to_string(v + 1) + " is replaced by a new member at a new address");
+      c.begin_operation();
+      readdress(c, parts.net, v, via, failures);
+      c.end_operation();
+      return [] {};
+    }
     case fault::kill:
     case fault::kill_leader:
     case fault::kill_all: {
@@ -134,8 +228,10 @@ std::function<void()> begin_fault(const step& s, cluster& c, partitions& parts,
 step draw_step(prng& r, fault kind) {
   step s{kind, r.next(), 0, r.between(1000, 2500)};
   // Long enough for an election (and, for partitions and pauses, for CAF's
-  // 2 s connection timeout to notice a silent peer); kill-all is a restart.
+  // 2 s connection timeout to notice a silent peer); kill-all is a restart;
+  // an operation takes its own time.
   s.hold_ms = kind == fault::kill_all ? r.between(200, 1500) : r.between(1500, 5000);
+  if (is_operation(kind)) s.hold_ms = 0;
   return s;
 }
 
@@ -174,8 +270,14 @@ void schedule::run(cluster& c, network& net, std::vector<std::string>& failures)
     auto heal = begin_fault(s, c, parts, done_, failures);
     // In a random schedule, a third of the faults get a second one nested
     // inside: a pause during a partition, a kill while the leader is cut off...
+    // (An operation is never nested, nor has a fault nested in it.)
+    std::optional<step> nested;
     if (o.seconds > 0 && sched_.next() % 3 == 0) {
       step inner = draw_step(sched_, o.faults[sched_.next() % o.faults.size()]);
+      if (!is_operation(s.kind) && !is_operation(inner.kind)) nested = inner;
+    }
+    if (nested) {
+      step inner = *nested;
       inner.hold_ms = std::min(inner.hold_ms, s.hold_ms);
       wait_for(c, std::chrono::milliseconds(s.hold_ms / 3));
       auto heal_inner = begin_fault(inner, c, parts, done_, failures);
