@@ -68,7 +68,9 @@ struct raft::impl {
 
   impl(caf::actor_system& s, std::string listen, std::shared_ptr<store> st, options o)
       : sys(s), listen_text(std::move(listen)), user_store(std::move(st)), opts(std::move(o)) {
-    logger = actors::make_logger(listen_text, opts.logger);
+    // Named by the address the others know it by, until it has an id.
+    logger = actors::make_logger(opts.advertise_address.empty() ? listen_text : opts.advertise_address,
+                                 opts.logger);
   }
 
   [[nodiscard]] core::options core_options() const {
