@@ -63,27 +63,34 @@ BOOST_AUTO_TEST_CASE(wildcards_are_recognised_in_every_spelling) {
 
 // A member listening on every interface advertises the address it was
 // given, with the port it bound; another joins through a host name and
-// advertises an IPv6 address. Every member's view holds what was advertised.
+// advertises an IPv6 address; a third advertises a host name. Every
+// member's view holds what was advertised, and each is reached there.
 BOOST_AUTO_TEST_CASE(listen_on_a_wildcard_advertise_an_address) {
   temp_dir tmp;
   member_process a{tmp.sub("a"), "0.0.0.0:0", [](options& o) { o.advertise_address = "127.0.0.1:0"; }};
   member_process b{tmp.sub("b"), "[::1]:0", [](options& o) { o.advertise_address = "[0::1]:0"; }};
+  member_process c{tmp.sub("c"), "127.0.0.1:0", [](options& o) { o.advertise_address = "localhost:0"; }};
   a.node->lead();
   BOOST_TEST(a.node->address() == "127.0.0.1:" + std::to_string(a.node->port()));
   b.node->join("localhost:" + std::to_string(a.node->port()), a.node->join_token());
   BOOST_TEST(b.node->address() == "[::1]:" + std::to_string(b.node->port()));
+  c.node->join(b.node->address(), a.node->join_token());
+  BOOST_TEST(c.node->address() == "localhost:" + std::to_string(c.node->port()));
   BOOST_REQUIRE(eventually([&] {
-    auto st = b.node->status();
-    return st && st->members.size() == 2 && st->members[1].voter;
+    auto st = c.node->status();
+    return st && st->members.size() == 3 && st->members[1].voter && st->members[2].voter;
   }));
-  for (auto* m : {&a, &b}) {
+  for (auto* m : {&a, &b, &c}) {
     auto st = m->node->status();
     BOOST_REQUIRE(st);
     BOOST_TEST(st->members[0].address == a.node->address());
     BOOST_TEST(st->members[1].address == b.node->address());
+    BOOST_TEST(st->members[2].address == c.node->address());
   }
-  // Both directions work: the leader reaches b at [::1], b reaches it.
+  // Every direction works: the leader reaches b at [::1] and c by name.
   BOOST_TEST(expect_ok(b.node->propose(to_bytes("through b")), *b.sys) == "1:through b");
+  BOOST_TEST(expect_ok(c.node->propose(to_bytes("through c")), *c.sys) == "2:through c");
+  BOOST_REQUIRE(eventually([&] { return b.store->applied().size() == 2 && c.store->applied().size() == 2; }));
   BOOST_TEST(static_cast<bool>(b.node->query(to_bytes("x"))));
 }
 
