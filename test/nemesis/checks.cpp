@@ -16,18 +16,19 @@ using actraft::lincheck::outcome;
 
 namespace actraft::nemesis {
 
-void check_leader(const options& o, cluster& c, std::vector<std::string>& failures) {
+void check_leader(cluster& c, std::vector<std::string>& failures) {
   const auto deadline = std::chrono::steady_clock::now() + 30s;
   bool agreed = false;
   while (!agreed && !interrupted() && std::chrono::steady_clock::now() < deadline) {
     std::set<std::uint64_t> leaders;
-    int answered = 0;
-    for (int i = 0; i < o.nodes; ++i)
+    const auto members = c.members();
+    std::size_t answered = 0;
+    for (int i : members)
       if (auto s = c.get_status(i)) {
         ++answered;
         leaders.insert(s->leader_id);
       }
-    agreed = answered == o.nodes && leaders.size() == 1 && *leaders.begin() != 0;
+    agreed = answered == members.size() && leaders.size() == 1 && *leaders.begin() != 0;
     if (!agreed) wait_for(c, 200ms);
   }
   if (!agreed) failures.push_back("no leader followed by every member within 30 s of healing");
@@ -81,35 +82,53 @@ std::string state_difference(std::size_t i, const endpoint& ep, const key_values
   return {};
 }
 
+std::string to_text(const std::vector<std::uint64_t>& ids) {
+  std::string t;
+  for (auto id : ids) t += (t.empty() ? "" : ",") + std::to_string(id);
+  return "{" + t + "}";
+}
+
 }  // namespace
 
-void check_convergence(const options& o, cluster& c, const std::vector<endpoint>& eps,
+void check_convergence(cluster& c, const std::vector<endpoint>& eps,
                        const key_values& final_values, std::vector<std::string>& failures) {
   const auto deadline = std::chrono::steady_clock::now() + 30s;
   std::string problem = "members did not converge";
   while (!interrupted()) {
+    // The members the operations that succeeded imply: each answers, lists
+    // exactly their ids as voters, and has applied what the others have.
+    const auto members = c.members();
     std::vector<std::optional<status>> st;
-    for (int i = 0; i < o.nodes; ++i) st.push_back(c.get_status(i));
+    for (int i : members) st.push_back(c.get_status(i));
+    std::vector<std::uint64_t> ids;
+    for (const auto& s : st)
+      if (s) ids.push_back(s->id);
+    std::sort(ids.begin(), ids.end());
     problem.clear();
-    for (int i = 0; i < o.nodes && problem.empty(); ++i) {
-      const auto& s = st[static_cast<std::size_t>(i)];
-      if (!s) problem = "n" + std::to_string(i + 1) + " does not answer /status";
+    const int first = members.front();
+    for (std::size_t k = 0; k < members.size() && problem.empty(); ++k) {
+      const auto& s = st[k];
+      const std::string who = "n" + std::to_string(members[k] + 1);
+      auto listed = s ? s->member_ids : std::vector<std::uint64_t>{};
+      std::sort(listed.begin(), listed.end());
+      if (!s) problem = who + " does not answer /status";
       else if (s->applied != st[0]->applied || s->applied != s->commit)
-        problem = "applied indexes differ (n1 " + std::to_string(st[0]->applied) + ", n" +
-                  std::to_string(i + 1) + " " + std::to_string(s->applied) + " of " +
-                  std::to_string(s->commit) + " committed)";
-      else if (s->voters != o.nodes || s->members != o.nodes)
-        problem = "n" + std::to_string(i + 1) + " lists " + std::to_string(s->voters) +
-                  " voters of " + std::to_string(s->members) + " members";
+        problem = "applied indexes differ (n" + std::to_string(first + 1) + " " +
+                  std::to_string(st[0]->applied) + ", " + who + " " + std::to_string(s->applied) +
+                  " of " + std::to_string(s->commit) + " committed)";
+      else if (s->voters != s->members || listed != ids)
+        problem = who + " lists " + std::to_string(s->voters) + " voters of " +
+                  std::to_string(s->members) + " members, not exactly the " +
+                  std::to_string(members.size()) + " members " + to_text(ids);
     }
     if (problem.empty()) {
       // Same applied index everywhere: compare the applied state itself.
-      for (int i = 0; i < o.nodes && problem.empty(); ++i) {
-        const auto n = static_cast<std::size_t>(i);
+      for (std::size_t k = 0; k < members.size() && problem.empty(); ++k) {
+        const auto n = static_cast<std::size_t>(members[k]);
         problem = state_difference(n, eps[n], final_values);
       }
       // Nothing may have moved while we compared.
-      auto again = c.get_status(0);
+      auto again = c.get_status(first);
       if (problem.empty() && (!again || again->applied != st[0]->applied))
         problem = "applied index moved during the comparison";
     }

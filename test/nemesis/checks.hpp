@@ -31,7 +31,7 @@ namespace actraft::nemesis {
 
 using key_values = std::map<std::string, std::optional<std::string>>;
 
-void check_leader(const options& o, cluster& c, std::vector<std::string>& failures);
+void check_leader(cluster& c, std::vector<std::string>& failures);
 
 /// Reads every key once through the log, retrying for up to 30 s each; what
 /// was read (nullopt: absent).
@@ -40,7 +40,7 @@ key_values final_reads(const options& o, cluster& c, lincheck::history_recorder&
 
 /// Every member applied the same entries and holds the same state as the
 /// final reads (which nothing wrote after).
-void check_convergence(const options& o, cluster& c, const std::vector<endpoint>& eps,
+void check_convergence(cluster& c, const std::vector<endpoint>& eps,
                        const key_values& final_values, std::vector<std::string>& failures);
 
 /// No process died by itself; each one shuts down cleanly.

@@ -79,7 +79,9 @@ namespace {
          "               [--no-netns] [--kv-store=PATH] [--request-timeout-ms=MS] [--slack-ms=MS]\n"
          "               [--snapshot-entries=N] [--lease-reads]\n"
          "  faults: kill kill-leader kill-all pause pause-leader isolate-leader split bridge\n"
-         "  operations (drawn as faults, never nested): rolling-restart readdress\n"
+         "          one-way fill-disk\n"
+         "  operations (drawn as faults, never nested): rolling-restart readdress join leave\n"
+         "          remove-down restart-removed transfer\n"
          "  --plant-stale-reads: clients read with ?stale=true (not linearizable): "
          "the checks must fail\n"
          "exit: 0 every check passed, 1 a check failed, 2 usage / no cluster, "
@@ -183,17 +185,18 @@ int main_impl(int argc, char** argv) {
   network::remove_stale(net_log);
   network net;
   std::string why = "disabled with --no-netns";
-  const bool have_net = !o.no_netns && net.setup(o.nodes, net_log, why);
+  // One slot more than the members: for the one that joins.
+  const bool have_net = !o.no_netns && net.setup(o.nodes + 1, net_log, why);
   if (!have_net) {
     say("!!! ==========================================================================");
     say("!!! NO NETWORK PARTITIONS: " + why);
-    say("!!! running on 127.0.0.1 with process faults only (kill, pause)");
+    say("!!! running on 127.0.0.1 with process faults and operations only (no partitions, no full disks)");
     say("!!! ==========================================================================");
     if (o.require_partitions) {
       say("nemesis: partitions are required (--require-partitions): giving up");
       return 3;
     }
-    std::erase_if(o.faults, is_partition);
+    std::erase_if(o.faults, needs_root);
     if (o.faults.empty()) {
       say("nemesis: no fault left to inject");
       return 2;
@@ -238,10 +241,10 @@ int main_impl(int argc, char** argv) {
   say("faults over; clients stopped");
 
   // The checks. The members' states are compared only if nothing failed so far.
-  check_leader(o, c, failures);
+  check_leader(c, failures);
   const auto final_values = final_reads(o, c, rec, eps, failures);
   if (failures.empty() && !interrupted())
-    check_convergence(o, c, eps, final_values, failures);
+    check_convergence(c, eps, final_values, failures);
   check_processes(c, failures);
   net.teardown();
   client_stats total = add_up(stats);

@@ -4,6 +4,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -28,7 +29,10 @@ namespace actraft::nemesis {
 cluster::cluster(const options& o, network& net, const fs::path& root,
                  lincheck::history_recorder& rec)
     : opts_(o), net_(net), rec_(rec) {
-  for (int i = 0; i < o.nodes; ++i) {
+  // Each slot's disk is a tmpfs of its own where the machine allows it (the
+  // namespaces need root too): filling it is a real ENOSPC for that member.
+  own_disks_ = net.active();
+  for (int i = 0; i < o.nodes + 1; ++i) {
     node n;
     n.index = i;
     const std::string host = net.active() ? net.ip(i) : "127.0.0.1";
@@ -39,11 +43,33 @@ cluster::cluster(const options& o, network& net, const fs::path& root,
     n.http_host = host;
     n.raft_listen = (net.active() ? "0.0.0.0" : host) + ":" + std::to_string(raft_port);
     n.http_listen = (net.active() ? "0.0.0.0" : host) + ":" + std::to_string(n.http_port);
-    n.dir = (root / ("n" + std::to_string(i + 1))).string();
+    n.disk = (root / ("n" + std::to_string(i + 1))).string();
+    n.dir = n.disk + "/data-1";
     n.log = (root / ("n" + std::to_string(i + 1) + ".log")).string();
+    fs::create_directories(n.disk);
+    if (own_disks_ && run_command({"mount", "-t", "tmpfs", "-o", "size=" + std::to_string(opts_.disk_mb) + "m",
+                                   "nemesis-disk", n.disk},
+                                  (root / "network.log").string()) != 0) {
+      say("!!! no tmpfs for the data directories (mount failed): no full disks in this run");
+      for (auto& m : nodes_) run_command({"umount", "-l", m.disk});
+      own_disks_ = false;
+    }
     nodes_.push_back(n);
   }
   pause_intervals_.resize(nodes_.size());
+}
+
+cluster::~cluster() {
+  for (auto& n : nodes_) hard_kill(n);
+  if (own_disks_)
+    for (auto& n : nodes_) run_command({"umount", "-l", n.disk});
+}
+
+std::vector<int> cluster::members() const {
+  std::vector<int> out;
+  for (const auto& n : nodes_)
+    if (n.member) out.push_back(n.index);
+  return out;
 }
 
 std::vector<endpoint> cluster::endpoints() const {
@@ -53,6 +79,7 @@ std::vector<endpoint> cluster::endpoints() const {
 }
 
 bool cluster::form() {
+  for (int i = 0; i < opts_.nodes; ++i) at(i).member = true;
   start(0, false);
   for (int i = 1; i < opts_.nodes && !interrupted(); ++i) {
     const auto deadline = std::chrono::steady_clock::now() + 60s;
@@ -72,22 +99,33 @@ bool cluster::form() {
 
 void cluster::start(int i, bool join, int through) {
   auto& n = at(i);
+  std::vector<std::string> args{"--data-dir=" + n.dir};
+  if (join) {
+    args.push_back("--peer-addr=" + at(through).raft_addr);
+    args.push_back("--join-token-file=" + at(through).dir + "/join-token");
+  }
+  launch(i, std::move(args));
+}
+
+void cluster::start_old(int i) {
+  launch(i, {"--data-dir=" + at(i).old_dir});
+}
+
+void cluster::launch(int i, std::vector<std::string> more) {
+  auto& n = at(i);
   std::vector<std::string> args{opts_.kv_store,
                                 "--raft-addr=" + n.raft_listen,
                                 "--raft-advertise=" + n.raft_addr,
                                 "--http-addr=" + n.http_listen,
                                 "--http-advertise=" + n.http_host + ":" + std::to_string(n.http_port),
-                                "--data-dir=" + n.dir,
                                 "--heartbeat-ms=" + std::to_string(opts_.heartbeat_ms),
                                 "--election-ms=" + std::to_string(opts_.election_ms),
                                 "--request-timeout-ms=" + std::to_string(opts_.request_timeout_ms),
                                 "--snapshot-entries=" + std::to_string(opts_.snapshot_entries),
-                                "--snapshot-keep=50"};
+                                "--snapshot-keep=50",
+                                "--segment-bytes=" + std::to_string(opts_.segment_kib * 1024)};
   if (opts_.lease_reads) args.push_back("--lease-reads");
-  if (join) {
-    args.push_back("--peer-addr=" + at(through).raft_addr);
-    args.push_back("--join-token-file=" + at(through).dir + "/join-token");
-  }
+  args.insert(args.end(), more.begin(), more.end());
   const std::string ns = net_.active() ? net_.netns_path(i) : std::string{};
   {
     std::ofstream(n.log, std::ios::app)
@@ -96,6 +134,7 @@ void cluster::start(int i, bool join, int through) {
   const pid_t pid = actraft::test::launch(args, n.log, {ns});
   n.pid = pid;
   n.paused = false;
+  n.exit_status = -1;
 }
 
 void cluster::kill(int i) {
@@ -140,12 +179,14 @@ void cluster::reap() {
     const pid_t r = ::waitpid(n.pid, &st, WNOHANG);
     if (r != n.pid) continue;
     const int code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    n.exit_status = code;
+    n.pid = -1;
+    n.paused = false;
+    if (n.may_exit) continue;
     crashes_.push_back("node " + std::to_string(n.index + 1) + " exited by itself with status " +
                        std::to_string(code) + " at t=" + std::to_string(rec_.now()) + " (log " +
                        n.log + ")");
     say("!!! " + crashes_.back());
-    n.pid = -1;
-    n.paused = false;
   }
 }
 
@@ -216,10 +257,37 @@ std::optional<std::string> cluster::admin(int i, const std::string& path, std::s
   return r->body;
 }
 
-void cluster::move(int i, const std::string& raft_addr, const std::string& raft_listen) {
+void cluster::set_aside(int i) {
   auto& n = at(i);
   std::error_code ec;
-  fs::rename(n.dir, n.dir + ".removed-" + std::to_string(++moves_), ec);
+  if (!n.old_dir.empty()) fs::remove_all(n.old_dir, ec);
+  n.old_dir = fs::exists(n.dir, ec) ? n.dir : std::string{};
+  n.dir = n.disk + "/data-" + std::to_string(++n.generation);
+}
+
+bool cluster::fill_disk(int i) {
+  if (!own_disks_) return false;
+  const auto& n = at(i);
+  struct statvfs v {};
+  if (::statvfs(n.disk.c_str(), &v) != 0) return false;
+  const off_t left = static_cast<off_t>(v.f_bavail) * static_cast<off_t>(v.f_frsize);
+  const int fd = ::open((n.disk + "/filler").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return false;
+  // All of it, or as much of it as the file system's own metadata leaves.
+  bool ok = false;
+  for (off_t size = left; size > 0 && !ok; size -= 64 * 1024) ok = ::posix_fallocate(fd, 0, size) == 0;
+  ::close(fd);
+  return ok;
+}
+
+void cluster::free_disk(int i) {
+  std::error_code ec;
+  fs::remove(at(i).disk + "/filler", ec);
+}
+
+void cluster::move(int i, const std::string& raft_addr, const std::string& raft_listen) {
+  auto& n = at(i);
+  set_aside(i);
   n.raft_addr = raft_addr;
   n.raft_listen = raft_listen;
   std::ofstream(n.log, std::ios::app) << "=== nemesis: moved to " << raft_addr << "\n";
@@ -262,6 +330,7 @@ std::optional<status> cluster::get_status(int i, std::chrono::milliseconds timeo
     for (const auto& m : j.at("members")) {
       ++s.members;
       if (m.at("voter").get<bool>()) ++s.voters;
+      s.member_ids.push_back(m.at("id").get<std::uint64_t>());
     }
     return s;
   } catch (const std::exception&) {

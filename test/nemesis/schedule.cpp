@@ -8,6 +8,7 @@
 
 #include "e2e/process.hpp"
 #include "events.hpp"
+#include "operations.hpp"
 
 using namespace std::chrono_literals;
 
@@ -48,90 +49,15 @@ struct partitions {
   }
 };
 
-/// Waits up to 60 s for node v to answer /status as a member that follows
-/// a leader and has applied at least `applied` entries.
-bool caught_up(cluster& c, int v, std::uint64_t applied) {
-  const auto deadline = std::chrono::steady_clock::now() + 60s;
-  while (std::chrono::steady_clock::now() < deadline && !interrupted()) {
-    if (auto st = c.get_status(v); st && st->leader_id != 0 && st->applied >= applied) return true;
-    wait_for(c, 100ms);
-  }
-  return false;
-}
-
-/// Waits up to 60 s for node `via` to see `n` members, all of them voters.
-bool all_voters(cluster& c, int via, int n) {
-  const auto deadline = std::chrono::steady_clock::now() + 60s;
-  while (std::chrono::steady_clock::now() < deadline && !interrupted()) {
-    if (auto st = c.get_status(via); st && st->members == n && st->voters == n) return true;
-    wait_for(c, 100ms);
-  }
-  return false;
-}
-
-/// Every running node in turn, as an operator would: hand leadership over
-/// if it leads, SIGTERM, restart from its directory, wait until it caught up.
-void rolling_restart(cluster& c, const std::vector<int>& order, std::vector<std::string>& failures) {
-  for (int v : order) {
-    if (!c.running(v)) continue;
-    const std::string name = "n" + std::to_string(v + 1);
-    auto before = c.get_status(v);
-    if (before && before->role == "leader") {
-      std::string error;
-      if (auto answer = c.admin(v, "/admin/transfer-leader", error))
-        say("    " + name + " handed leadership over: " + answer->substr(0, answer->find('\n')));
-      else
-        failures.push_back("rolling-restart: " + error);
-    }
-    if (auto problem = c.stop(v); !problem.empty()) failures.push_back("rolling-restart: " + problem);
-    c.start(v, false);
-    if (!caught_up(c, v, before ? before->applied : 0))
-      failures.push_back("rolling-restart: " + name + " did not catch up within 60 s of its restart");
-    else
-      say("    " + name + " restarted and caught up");
-  }
-}
-
-/// Node v's machine is lost and replaced: kill -9, removed through another
-/// member, then a new member with an empty directory at a new Raft address
-/// (a new IP in namespaces, a new port on loopback) joins through that one.
-void readdress(cluster& c, network& net, int v, int via, std::vector<std::string>& failures) {
-  const std::string name = "n" + std::to_string(v + 1);
-  auto st = c.get_status(v, 2s);
-  if (!st) {
-    say("    " + name + " does not answer; nothing moved");
-    return;
-  }
-  c.kill(v);
-  std::string error;
-  if (!c.admin(via, "/admin/remove?id=" + std::to_string(st->id), error)) {
-    failures.push_back("readdress: removing node " + std::to_string(st->id) + ": " + error);
-    c.start(v, false);
-    return;
-  }
-  std::string host = net.active() ? net.add_address(v) : std::string("127.0.0.1");
-  if (host.empty()) {
-    failures.push_back("readdress: ip could not add an address to " + name);
-    host = net.ip(v);
-  }
-  const std::string port = std::to_string(net.active() ? 7000 : actraft::test::free_port());
-  c.move(v, host + ":" + port, (net.active() ? "0.0.0.0:" : host + ":") + port);
-  say("    removed node " + std::to_string(st->id) + "; " + name + " joins anew at " + c.at(v).raft_addr);
-  c.start(v, true, via);
-  if (!all_voters(c, via, c.size()))
-    failures.push_back("readdress: " + name + " at " + c.at(v).raft_addr +
-                       " was not a voter within 60 s of joining");
-}
-
 /// Starts one fault; returns what heals it. Faults may overlap (a node killed
 /// twice is restarted once, a dead node is not paused, cuts add up).
-std::function<void()> begin_fault(const step& s, cluster& c, partitions& parts,
+std::function<void()> begin_fault(const step& s, const options& o, cluster& c, partitions& parts,
                                   std::map<std::string, int>& done,
                                   std::vector<std::string>& failures) {
   prng r{s.pick};
-  const int n = c.size();
-  std::vector<int> order(static_cast<std::size_t>(n));
-  for (int i = 0; i < n; ++i) order[static_cast<std::size_t>(i)] = i;
+  const int n = c.size();  // slots: the partitions' matrix
+  // Faults hit members only: an out slot has nothing running.
+  std::vector<int> order = c.members();
   r.shuffle(order);
   const int random_node = order[0];
   auto the_leader = [&]() -> int {
@@ -142,22 +68,42 @@ std::function<void()> begin_fault(const step& s, cluster& c, partitions& parts,
   ++done[name_of(s.kind)];
   const std::string hold = " for " + std::to_string(s.hold_ms) + " ms";
   switch (s.kind) {
-    case fault::rolling_restart: {
-      say("rolling-restart: " + list(order) + ", one at a time");
+    case fault::rolling_restart:
+    case fault::readdress:
+    case fault::join:
+    case fault::leave:
+    case fault::remove_down:
+    case fault::restart_removed:
+    case fault::transfer: {
+      // Between two members fewer than it started with (at least two) and
+      // one more (the spare slot).
+      operation_context x{c, parts.net, r, failures, the_leader(), order, std::max(2, o.nodes - 2), o.nodes + 1};
+      say(std::string(name_of(s.kind)) + ": members " + list(order) + ", n" + std::to_string(x.leader + 1) +
+          " leads");
       c.begin_operation();
-      rolling_restart(c, order, failures);
+      switch (s.kind) {
+        case fault::rolling_restart: rolling_restart(x); break;
+        case fault::readdress: readdress(x); break;
+        case fault::join: join_member(x); break;
+        case fault::leave: leave_member(x); break;
+        case fault::remove_down: remove_down(x); break;
+        case fault::restart_removed: restart_removed(x); break;
+        default: transfer(x); break;
+      }
       c.end_operation();
       return [] {};
     }
-    case fault::readdress: {
-      const int l = the_leader();
-      const int v = order[0] != l ? order[0] : order[1];
-      const int via = l != v ? l : order[2];
-      say("readdress: n" + std::to_string(v + 1) + " is replaced by a new member at a new address");
-      c.begin_operation();
-      readdress(c, parts.net, v, via, failures);
-      c.end_operation();
-      return [] {};
+    case fault::fill_disk: {
+      const int v = r.next() % 2 == 0 ? the_leader() : random_node;
+      if (!c.fill_disk(v)) {
+        say("fill-disk: n" + std::to_string(v + 1) + "'s disk could not be filled (no disk of its own?)");
+        return [] {};
+      }
+      say("fill-disk: n" + std::to_string(v + 1) + "'s disk is full" + hold);
+      return [&c, v] {
+        c.free_disk(v);
+        say("    freed n" + std::to_string(v + 1) + "'s disk");
+      };
     }
     case fault::kill:
     case fault::kill_leader:
@@ -185,25 +131,34 @@ std::function<void()> begin_fault(const step& s, cluster& c, partitions& parts,
     }
     case fault::isolate_leader:
     case fault::split:
-    case fault::bridge: {
+    case fault::bridge:
+    case fault::one_way: {
       std::vector<std::vector<int>> sides;
       std::string what;
-      if (s.kind == fault::isolate_leader) {
+      link_matrix cuts = no_partition(n);
+      if (s.kind == fault::one_way) {
+        // It hears everyone; nobody hears it.
+        const int v = r.next() % 2 == 0 ? the_leader() : random_node;
+        for (int j = 0; j < n; ++j)
+          cuts[static_cast<std::size_t>(v)][static_cast<std::size_t>(j)] = j != v;
+        what = "one-way: n" + std::to_string(v + 1) + " hears the others, they do not hear it";
+      } else if (s.kind == fault::isolate_leader) {
         const int l = the_leader();
         std::vector<int> rest;
-        for (int i = 0; i < n; ++i)
+        for (int i : order)
           if (i != l) rest.push_back(i);
         sides = {{l}, rest};
         what = "isolate-leader: " + list(sides[0]) + " | " + list(sides[1]);
       } else if (s.kind == fault::split) {
-        const auto minority =
-            static_cast<std::ptrdiff_t>(1 + r.next() % static_cast<std::uint64_t>((n - 1) / 2));
+        // (Of two members, one is cut off from the other.)
+        const auto minority = static_cast<std::ptrdiff_t>(
+            1 + r.next() % std::max<std::uint64_t>(1, (order.size() - 1) / 2));
         sides = {std::vector<int>(order.begin(), order.begin() + minority),
                  std::vector<int>(order.begin() + minority, order.end())};
         what = "split: " + list(sides[0]) + " | " + list(sides[1]);
       } else {
         // order[0] sees everyone; the others are halved and the halves cut apart.
-        const auto half = static_cast<std::ptrdiff_t>(1 + (n - 1) / 2);
+        const auto half = static_cast<std::ptrdiff_t>(1 + (order.size() - 1) / 2);
         sides = {std::vector<int>(order.begin() + 1, order.begin() + half),
                  std::vector<int>(order.begin() + half, order.end())};
         what = "bridge: " + list(sides[0]) + " | " + list(sides[1]) + ", n" +
@@ -211,7 +166,7 @@ std::function<void()> begin_fault(const step& s, cluster& c, partitions& parts,
       }
       say(what + hold);
       const int id = parts.next++;
-      parts.layers[id] = cut(n, sides);
+      parts.layers[id] = s.kind == fault::one_way ? cuts : cut(n, sides);
       if (!parts.apply()) failures.push_back("tc could not install a partition (" + what + ")");
       return [&parts, &failures, id, what] {
         parts.layers.erase(id);
@@ -254,7 +209,7 @@ std::string schedule::plan_text() const {
 
 void schedule::run(cluster& c, network& net, std::vector<std::string>& failures) {
   const auto& o = opts_;
-  partitions parts{net, o.nodes, {}, 0};
+  partitions parts{net, c.size(), {}, 0};
   wait_for(c, 1500ms);  // some history before the first fault
   const auto fault_start = std::chrono::steady_clock::now();
   for (std::size_t k = 0; !interrupted(); ++k) {
@@ -267,7 +222,7 @@ void schedule::run(cluster& c, network& net, std::vector<std::string>& failures)
       if (k >= plan_.size()) break;
       s = plan_[k];
     }
-    auto heal = begin_fault(s, c, parts, done_, failures);
+    auto heal = begin_fault(s, o, c, parts, done_, failures);
     // In a random schedule, a third of the faults get a second one nested
     // inside: a pause during a partition, a kill while the leader is cut off...
     // (An operation is never nested, nor has a fault nested in it.)
@@ -280,7 +235,7 @@ void schedule::run(cluster& c, network& net, std::vector<std::string>& failures)
       step inner = *nested;
       inner.hold_ms = std::min(inner.hold_ms, s.hold_ms);
       wait_for(c, std::chrono::milliseconds(s.hold_ms / 3));
-      auto heal_inner = begin_fault(inner, c, parts, done_, failures);
+      auto heal_inner = begin_fault(inner, o, c, parts, done_, failures);
       wait_for(c, std::chrono::milliseconds(inner.hold_ms));
       heal_inner();
       ++done_["(nested)"];
@@ -294,11 +249,12 @@ void schedule::run(cluster& c, network& net, std::vector<std::string>& failures)
 }
 
 void schedule::heal_all(cluster& c, network& net) {
-  for (int i = 0; i < opts_.nodes; ++i) {
+  for (int i = 0; i < c.size(); ++i) {
     c.resume(i);
-    if (!c.running(i) && c.crashes().empty()) c.start(i, false);
+    c.free_disk(i);
+    if (c.at(i).member && !c.running(i) && c.crashes().empty()) c.start(i, false);
   }
-  if (net.active()) net.apply(no_partition(opts_.nodes));
+  if (net.active()) net.apply(no_partition(c.size()));
 }
 
 }  // namespace actraft::nemesis
