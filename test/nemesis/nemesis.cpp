@@ -4,7 +4,7 @@
 //   nemesis [--nodes=3|5] [--seed=N] [--cycles=1 | --seconds=S] [--faults=a,b,...]
 //           [--clients=N] [--keys=N] [--out=DIR] [--keep] [--require-partitions]
 //           [--no-netns] [--kv-store=PATH] [--request-timeout-ms=2000] [--slack-ms=1500]
-//           [--plant-stale-reads] [--lease-reads]
+//           [--snapshot-entries=N] [--segment-kib=N] [--disk-mb=N] [--plant-stale-reads] [--lease-reads]
 //
 // It starts the nodes (each in its own network namespace when it can), runs
 // clients that put, get, delete and compare-and-set random keys through random
@@ -77,7 +77,7 @@ namespace {
       << "usage: nemesis [--nodes=3|5] [--seed=N] [--cycles=N | --seconds=S] [--faults=LIST]\n"
          "               [--clients=N] [--keys=N] [--out=DIR] [--keep] [--require-partitions]\n"
          "               [--no-netns] [--kv-store=PATH] [--request-timeout-ms=MS] [--slack-ms=MS]\n"
-         "               [--snapshot-entries=N] [--lease-reads]\n"
+         "               [--snapshot-entries=N] [--segment-kib=N] [--disk-mb=N] [--lease-reads]\n"
          "  faults: kill kill-leader kill-all pause pause-leader isolate-leader split bridge\n"
          "          one-way fill-disk\n"
          "  operations (drawn as faults, never nested): rolling-restart readdress join leave\n"
@@ -115,6 +115,8 @@ options parse(int argc, char** argv) {
       else if (name == "--request-timeout-ms") o.request_timeout_ms = std::stoi(value);
       else if (name == "--slack-ms") o.slack_ms = std::stoi(value);
       else if (name == "--snapshot-entries") o.snapshot_entries = std::stoi(value);
+      else if (name == "--segment-kib") o.segment_kib = std::stoi(value);
+      else if (name == "--disk-mb") o.disk_mb = std::stoi(value);
       else if (name == "--faults") {
         o.faults.clear();
         o.faults_given = true;
@@ -134,6 +136,7 @@ options parse(int argc, char** argv) {
   }
   if (o.nodes < 3 || o.nodes > 9) usage("--nodes must be 3..9");
   if (o.cycles < 1 || o.seconds < 0 || o.faults.empty()) usage("nothing to inject");
+  if (o.segment_kib < 64 || o.disk_mb < 8) usage("--segment-kib must be at least 64, --disk-mb at least 8");
   if (o.clients == 0) o.clients = 2 * o.nodes;
   if (o.keys == 0) o.keys = 3 * o.clients;
   if (!o.seed_given) o.seed = std::random_device{}() % 1000000 + 1;
@@ -161,6 +164,8 @@ std::string rerun_command(const options& o, const char* argv0) {
     cmd += " --request-timeout-ms=" + std::to_string(o.request_timeout_ms);
   if (o.snapshot_entries != 500)
     cmd += " --snapshot-entries=" + std::to_string(o.snapshot_entries);
+  if (o.segment_kib != 1024) cmd += " --segment-kib=" + std::to_string(o.segment_kib);
+  if (o.disk_mb != 64) cmd += " --disk-mb=" + std::to_string(o.disk_mb);
   if (o.no_netns) cmd += " --no-netns";
   if (o.stale_reads) cmd += " --plant-stale-reads";
   if (o.lease_reads) cmd += " --lease-reads";

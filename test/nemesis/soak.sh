@@ -20,6 +20,7 @@ end=$(( $(date +%s) + minutes * 60 ))
 runs=0
 failed=0
 ops=0
+declare -A kinds  # fault kind -> how many ran, over every run
 while [ "$(date +%s)" -lt "$end" ]; do
   runs=$((runs + 1))
   nodes=$(( runs % 2 == 1 ? 3 : 5 ))
@@ -33,6 +34,9 @@ while [ "$(date +%s)" -lt "$end" ]; do
   result=$(grep '^\[.*\] RESULT' "$out.txt" | tail -1 | sed 's/^\[[^]]*\] //')
   n=$(sed -n 's/.* ops=\([0-9]*\).*/\1/p' <<< "$result")
   ops=$(( ops + ${n:-0} ))
+  for kv in $(grep '^\[.*\] faults:' "$out.txt" | tail -1 | sed 's/^.*faults://'); do
+    kinds[${kv%%=*}]=$(( ${kinds[${kv%%=*}]:-0} + ${kv##*=} ))
+  done
   if [ "$rc" -eq 0 ]; then
     rm -f "$out.txt"
     echo "soak: run $runs: $result"
@@ -44,6 +48,9 @@ while [ "$(date +%s)" -lt "$end" ]; do
     echo "      kept in $out"
   fi
 done
+tally=""
+for k in $(printf '%s\n' "${!kinds[@]}" | sort); do tally+=" $k=${kinds[$k]}"; done
+echo "soak: faults and operations run:${tally:- none}"
 if [ "$failed" -gt 0 ]; then
   echo "soak: $runs run(s), $ops operations checked, $failed FAILED (kept in $dir)"
 else
