@@ -45,6 +45,7 @@ struct config : caf::actor_system_config {
   std::uint64_t snapshot_entries = 8192;
   std::uint64_t snapshot_bytes = 64ull * 1024 * 1024;
   std::uint64_t snapshot_keep = 1024;
+  std::uint64_t segment_bytes = 64ull * 1024 * 1024;
   std::string join_token;
   std::string join_token_file;
   std::string tls_ca;
@@ -80,6 +81,7 @@ struct config : caf::actor_system_config {
         .add(snapshot_entries, "snapshot-entries", "snapshot after this many entries (0: never by count)")
         .add(snapshot_bytes, "snapshot-bytes", "snapshot after this many command bytes (0: never by size)")
         .add(snapshot_keep, "snapshot-keep", "entries kept in the log behind a snapshot")
+        .add(segment_bytes, "segment-bytes", "bytes per WAL segment file (at least 64 KiB)")
         .add(join_token, "join-token", "the cluster's join token (prefer --join-token-file)")
         .add(join_token_file, "join-token-file", "file holding the join token (<first member's data-dir>/join-token)")
         .add(tls_ca, "tls-ca", "the operator's CA certificate (PEM), instead of the cluster's own CA")
@@ -161,6 +163,7 @@ int main(int argc, char** argv) {
   opts.snapshot_entries = cfg.snapshot_entries;
   opts.snapshot_bytes = cfg.snapshot_bytes;
   opts.snapshot_keep_entries = cfg.snapshot_keep;
+  opts.segment_bytes = static_cast<std::size_t>(cfg.segment_bytes);
   opts.join_token = cfg.join_token;
   opts.tls_ca_file = cfg.tls_ca;
   opts.tls_cert_file = cfg.tls_cert;
