@@ -19,6 +19,7 @@
 
 #include "actraft/core/membership.hpp"
 #include "actraft/storage/identity.hpp"
+#include "file_header.hpp"
 #include "helpers.hpp"
 
 #ifndef ACTRAFT_FIXTURES_DIR
@@ -175,6 +176,14 @@ storage_options as_a_node() {
   return o;
 }
 
+/// Every file under `dir` (names relative to it) with its bytes.
+std::map<std::string, std::vector<std::uint8_t>> contents(const std::string& dir) {
+  std::map<std::string, std::vector<std::uint8_t>> out;
+  for (const auto& de : fs::recursive_directory_iterator(dir))
+    if (de.is_regular_file()) out[fs::relative(de.path(), dir).string()] = read_bytes(de.path().string());
+  return out;
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(format_fixtures)
@@ -254,6 +263,48 @@ BOOST_AUTO_TEST_CASE(every_fixture_opens_with_what_its_generator_wrote) {
       for (const char* f : {"cluster-id", "admin-token", "join-token", "tls/ca.crt", "tls/ca.key",
                             "tls/join-secret", "tls/member.crt", "tls/member.key"})
         BOOST_CHECK_MESSAGE(fs::is_regular_file(fs::path(t.path) / f), f << " is missing");
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_newer_version_in_any_file_is_refused_and_nothing_changes) {
+  // What a build of the next format version would have left: one file's
+  // header with a newer version and a valid header checksum. The refusal
+  // names both versions, and comes before recovery removes or cuts anything
+  // (here a leftover snapshot write, which a successful open removes).
+  const auto ours = detail::format_version;
+  const auto newer = ours + 1;
+  for (const auto& dir : fixtures()) {
+    std::vector<std::string> binary;
+    for (const auto& de : fs::directory_iterator(dir)) {
+      const auto n = de.path().filename().string();
+      if (n.rfind("wal-", 0) == 0 || n.rfind("snap-", 0) == 0 || n == "identity") binary.push_back(n);
+    }
+    std::sort(binary.begin(), binary.end());
+    BOOST_REQUIRE_EQUAL(binary.size(), 3u);  // a segment, a snapshot, the identity
+    for (const auto& name : binary) {
+      BOOST_TEST_CONTEXT(dir.filename().string() << ", " << name << " at version " << newer) {
+        temp_dir t;
+        copy_fixture(dir, t);
+        const auto path = t.sub(name);
+        set_version(path, newer);
+        write_bytes(t.sub("own-snap-0000000000000009-0000000000000002.snap.tmp"), {1, 2, 3});
+        const auto before = contents(t.path);
+        auto s = engine::open(t.path, as_a_node());
+        BOOST_REQUIRE(!s.ok());
+        BOOST_TEST(s.error().code == storage_errc::unsupported_version);
+        BOOST_TEST(s.error().file == path);
+        const auto what = s.error().what();
+        BOOST_TEST_MESSAGE(what);
+        BOOST_TEST(what.find("version " + std::to_string(newer)) != std::string::npos, what);
+        BOOST_TEST(what.find("reads version " + std::to_string(ours)) != std::string::npos, what);
+        BOOST_TEST((contents(t.path) == before), "the refused directory was changed");
+        if (name == "identity") {
+          auto id = load_identity(t.path);
+          BOOST_REQUIRE(!id.ok());
+          BOOST_TEST(id.error().code == storage_errc::unsupported_version);
+        }
+      }
     }
   }
 }
