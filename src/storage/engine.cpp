@@ -9,6 +9,7 @@
 #include "codec.hpp"
 #include "dir_lock.hpp"
 #include "file.hpp"
+#include "file_header.hpp"
 #include "record.hpp"
 #include "snapshot_format.hpp"
 #include "wal.hpp"
@@ -64,6 +65,9 @@ result<std::unique_ptr<engine>> engine::open(const std::string& dir, storage_opt
   auto lock = dir_lock::acquire(dir);
   if (!lock) return lock.error();
   s->lock_ = std::make_unique<dir_lock>(std::move(*lock));
+  // Every file's format version before recovery changes anything: a
+  // directory a newer build wrote is refused as it is (docs/storage.md).
+  if (auto r = check_directory_version(dir); !r) return r.error();
   if (auto r = s->recover(); !r) return r.error();
   return s;
 }

@@ -1,6 +1,10 @@
 #include "file_header.hpp"
 
+#include <array>
 #include <cstring>
+#include <filesystem>
+
+#include <fcntl.h>
 
 #include "codec.hpp"
 #include "file.hpp"
@@ -45,6 +49,28 @@ result<std::uint64_t> check_file_header(const std::uint8_t* in, file_kind kind,
     return e;
   }
   return get_u64(in + 16);
+}
+
+result<void> check_directory_version(const std::string& dir) {
+  std::error_code ec;
+  for (const auto& de : std::filesystem::directory_iterator(dir, ec)) {
+    std::error_code type_ec;
+    if (!de.is_regular_file(type_ec)) continue;
+    const auto path = de.path().string();
+    auto f = file::open(path, O_RDONLY, nullptr);
+    if (!f) return f.error();
+    std::array<std::uint8_t, file_header_size> header{};
+    auto n = f->read_at(0, header.data(), header.size());
+    if (!n) return n.error();
+    if (*n < file_header_size) continue;
+    for (auto kind : {file_kind::wal_segment, file_kind::snapshot, file_kind::identity}) {
+      if (std::memcmp(header.data(), magic_of(kind), 8) != 0) continue;
+      auto checked = check_file_header(header.data(), kind, path);
+      if (!checked && checked.error().code == storage_errc::unsupported_version) return checked.error();
+    }
+  }
+  if (ec) return sys_error(ec.value(), "cannot list data directory", dir);
+  return {};
 }
 
 }  // namespace actraft::storage::detail

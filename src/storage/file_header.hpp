@@ -32,4 +32,11 @@ void encode_file_header(std::uint8_t* out, file_kind kind, std::uint64_t sequenc
 result<std::uint64_t> check_file_header(const std::uint8_t* in, file_kind kind,
                                         const std::string& path);
 
+/// Refuses `dir` (unsupported_version) if any file in it has a consistent
+/// header of another format version, whatever its name. Run before recovery
+/// removes or cuts anything: a directory of a newer format is left exactly
+/// as it was. Headers that fail their checks are recovery's to judge (a
+/// torn segment, damage).
+result<void> check_directory_version(const std::string& dir);
+
 }  // namespace actraft::storage::detail

@@ -4,8 +4,6 @@
 // seal, a newer format version. The error names the file (and offset).
 #include <boost/test/unit_test.hpp>
 
-#include <boost/crc.hpp>
-
 #include "helpers.hpp"
 
 using namespace actraft;
@@ -14,21 +12,6 @@ using namespace actraft::storage::test;
 using core::log_index;
 
 namespace {
-
-std::uint32_t crc32c(const std::uint8_t* p, std::size_t n) {
-  boost::crc_optimal<32, 0x1EDC6F41, 0xFFFFFFFF, 0xFFFFFFFF, true, true> c;
-  c.process_bytes(p, n);
-  return c.checksum();
-}
-
-/// Rewrites a file header's version field, with a valid header checksum.
-void set_version(const std::string& path, std::uint32_t version) {
-  auto image = read_bytes(path);
-  for (int i = 0; i < 4; ++i) image[8 + i] = static_cast<std::uint8_t>(version >> (8 * i));
-  auto crc = crc32c(image.data(), 28);
-  for (int i = 0; i < 4; ++i) image[28 + i] = static_cast<std::uint8_t>(crc >> (8 * i));
-  write_bytes(path, image);
-}
 
 /// A directory with three or more segments and a snapshot.
 void populate(const std::string& dir) {

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include <boost/crc.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include "actraft/storage/engine.hpp"
@@ -84,6 +85,23 @@ inline std::vector<std::uint8_t> read_bytes(const std::string& path) {
 inline void write_bytes(const std::string& path, const std::vector<std::uint8_t>& data) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
+}
+
+/// CRC-32C by Boost's table, not by the code under test.
+inline std::uint32_t crc32c(const std::uint8_t* p, std::size_t n) {
+  boost::crc_optimal<32, 0x1EDC6F41, 0xFFFFFFFF, 0xFFFFFFFF, true, true> c;
+  c.process_bytes(p, n);
+  return c.checksum();
+}
+
+/// Rewrites a file header's version field, with a valid header checksum:
+/// what a build of another format version would have written.
+inline void set_version(const std::string& path, std::uint32_t version) {
+  auto image = read_bytes(path);
+  for (int i = 0; i < 4; ++i) image[8 + i] = static_cast<std::uint8_t>(version >> (8 * i));
+  auto crc = crc32c(image.data(), 28);
+  for (int i = 0; i < 4; ++i) image[28 + i] = static_cast<std::uint8_t>(crc >> (8 * i));
+  write_bytes(path, image);
 }
 
 /// Flips one bit of every byte in [from, to) of `path`, one at a time, and
