@@ -82,7 +82,7 @@ peer_proxy_actor::behavior_type peer_proxy_impl(peer_proxy_actor::stateful_point
   st.directory = std::move(directory);
   st.transport = std::move(transport);
   // Addresses are names the directory knows; nothing to parse then.
-  st.valid = st.directory || parse_address(address).has_value();
+  st.valid = st.directory || parse_stored_address(address).has_value();
   if (!st.valid) st.logger->error("node {} has an invalid address '{}'; not connecting", id, address);
   self->set_down_handler([self](const caf::down_msg& dm) {
     auto& s = self->state;

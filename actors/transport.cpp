@@ -59,7 +59,7 @@ void inbound_hello(broker_ptr self, std::uint64_t id, const net::hello& h) {
   c.member = h.member;
   c.address = h.address;
   c.joiner = h.member == 0;
-  if (h.address.size() > 1024 || (!c.joiner && !parse_address(h.address)))
+  if (h.address.size() > 1024 || (!c.joiner && !parse_stored_address(h.address)))
     return refuse(self, id, "has an invalid address");
   c.at = phase::open;
   send_frame(self, id, c, net::encode(my_hello(st)));
@@ -222,7 +222,7 @@ void adopt(broker_ptr self, connection_handle hdl, connection c,
            const std::shared_ptr<net::tls_context>& tls) {
   auto& st = self->state;
   const auto id = static_cast<std::uint64_t>(hdl.id());
-  c.remote = self->remote_addr(hdl) + ":" + std::to_string(self->remote_port(hdl));
+  c.remote = endpoint{self->remote_addr(hdl), self->remote_port(hdl)}.to_string();
   if (tls) {
     c.tls = std::make_unique<net::tls_session>(
         tls, c.inbound ? net::tls_session::side::server : net::tls_session::side::client);
@@ -245,7 +245,7 @@ void adopt(broker_ptr self, connection_handle hdl, connection c,
 
 void start_dial(broker_ptr self, pending_dial d) {
   auto& st = self->state;
-  auto parsed = parse_address(d.what.address);
+  auto parsed = parse_stored_address(d.what.address);
   if (!parsed) {
     d.rp.deliver(make_error(errc::bad_request, "invalid address '" + d.what.address + "'"));
     return;

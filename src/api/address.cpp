@@ -9,13 +9,15 @@ namespace actraft {
 
 namespace {
 
+bool is_host_name(const std::string& host);
+
 /// The canonical text of an IPv6 address (an optional "%zone" kept as is),
 /// or nothing if `text` is not one.
 std::optional<std::string> canonical_ipv6(const std::string& text) {
   const auto percent = text.find('%');
   const std::string address = text.substr(0, percent);
   const std::string zone = percent == std::string::npos ? std::string() : text.substr(percent);
-  if (zone.size() == 1) return std::nullopt;
+  if (!zone.empty() && !is_host_name(zone.substr(1))) return std::nullopt;
   in6_addr raw{};
   if (::inet_pton(AF_INET6, address.c_str(), &raw) != 1) return std::nullopt;
   char out[INET6_ADDRSTRLEN];
@@ -31,14 +33,7 @@ bool is_host_name(const std::string& host) {
   });
 }
 
-}  // namespace
-
-std::string endpoint::to_string() const {
-  const auto p = std::to_string(port);
-  return host.find(':') != std::string::npos ? "[" + host + "]:" + p : host + ":" + p;
-}
-
-std::optional<endpoint> parse_address(const std::string& text, bool allow_any_port) {
+std::optional<endpoint> parse(const std::string& text, bool allow_any_port, bool unbracketed_v6) {
   const auto colon = text.rfind(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 >= text.size()) return std::nullopt;
   std::string host = text.substr(0, colon);
@@ -48,6 +43,7 @@ std::optional<endpoint> parse_address(const std::string& text, bool allow_any_po
     if (!v6) return std::nullopt;
     host = std::move(*v6);
   } else if (host.find(':') != std::string::npos) {
+    if (!unbracketed_v6) return std::nullopt;
     auto v6 = canonical_ipv6(host);
     if (!v6) return std::nullopt;
     host = std::move(*v6);
@@ -63,12 +59,30 @@ std::optional<endpoint> parse_address(const std::string& text, bool allow_any_po
   return endpoint{std::move(host), static_cast<std::uint16_t>(port)};
 }
 
+}  // namespace
+
+std::string endpoint::to_string() const {
+  const auto p = std::to_string(port);
+  return host.find(':') != std::string::npos ? "[" + host + "]:" + p : host + ":" + p;
+}
+
+std::optional<endpoint> parse_address(const std::string& text, bool allow_any_port) {
+  return parse(text, allow_any_port, false);
+}
+
+std::optional<endpoint> parse_stored_address(const std::string& text) { return parse(text, false, true); }
+
 bool is_wildcard(const std::string& host) {
+  // inet_aton reads what the resolver reads as IPv4: "0", "0x0", "0.0.0".
   in_addr v4{};
-  if (::inet_pton(AF_INET, host.c_str(), &v4) == 1) return v4.s_addr == INADDR_ANY;
+  if (::inet_aton(host.c_str(), &v4) != 0) return v4.s_addr == INADDR_ANY;
   in6_addr v6{};
   const std::string address = host.substr(0, host.find('%'));
-  return ::inet_pton(AF_INET6, address.c_str(), &v6) == 1 && IN6_IS_ADDR_UNSPECIFIED(&v6);
+  if (::inet_pton(AF_INET6, address.c_str(), &v6) != 1) return false;
+  if (IN6_IS_ADDR_UNSPECIFIED(&v6)) return true;
+  // ::ffff:0.0.0.0
+  return IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 0 && v6.s6_addr[13] == 0 &&
+         v6.s6_addr[14] == 0 && v6.s6_addr[15] == 0;
 }
 
 }  // namespace actraft

@@ -41,23 +41,32 @@ BOOST_AUTO_TEST_CASE(addresses_round_trip) {
   // IPv6 comes out in its canonical form, brackets included.
   BOOST_TEST(round_trip("[2001:DB8:0:0::7]:9001") == "[2001:db8::7]:9001");
   BOOST_TEST(round_trip("[0:0:0:0:0:0:0:1]:9001") == "[::1]:9001");
-  // Earlier builds stored IPv6 members without brackets: still read.
-  BOOST_TEST(round_trip("::1:29601") == "[::1]:29601");
+  // Earlier builds stored IPv6 members without brackets: still read from
+  // the stored configuration and from older members, never from a user.
+  const auto legacy = parse_stored_address("::1:29601");
+  BOOST_REQUIRE(legacy);
+  BOOST_TEST(legacy->to_string() == "[::1]:29601");
+  BOOST_TEST(round_trip("::1:29601") == "<invalid>");
+  BOOST_TEST(round_trip("2001:db8::a:10") == "<invalid>");  // a forgotten port is not port 10
 }
 
 BOOST_AUTO_TEST_CASE(malformed_addresses_are_refused) {
   for (const char* bad : {"", ":", "9001", "host", "host:", ":9001", "host:65536", "host:-1", "host:9x",
                           "host:0x10", "[::1]", "[::1:9001", "::1]:9001", "[]:9001", "[host]:9001",
                           "[1.2.3.4]:9001", "2001:db8::1",  // without a port: "2001:db8:" is no host
-                          "ho st:9001", "host/x:9001", "h\n:9001", "[::1%]:9001"})
+                          "ho st:9001", "host/x:9001", "h\n:9001", "[::1%]:9001", "[fe80::1%e h]:9001",
+                          "[fe80::1%e]h]:9001"})
     BOOST_TEST(!parse_address(bad, true), "accepted '" << bad << "'");
   BOOST_TEST(!parse_address("host:0"));  // port 0 only where a free port may be picked
   BOOST_TEST(!parse_address(std::string(254, 'a') + ":1"));
 }
 
 BOOST_AUTO_TEST_CASE(wildcards_are_recognised_in_every_spelling) {
-  for (const char* any : {"0.0.0.0", "::", "0:0:0:0:0:0:0:0", "::0"}) BOOST_TEST(is_wildcard(any), any);
-  for (const char* one : {"127.0.0.1", "::1", "10.0.0.1", "localhost", "0", "2001:db8::"})
+  // Also what the resolver reads as 0.0.0.0.
+  for (const char* any : {"0.0.0.0", "::", "0:0:0:0:0:0:0:0", "::0", "0", "0x0", "0.0.0", "00.0.0.0",
+                          "::ffff:0.0.0.0"})
+    BOOST_TEST(is_wildcard(any), any);
+  for (const char* one : {"127.0.0.1", "::1", "10.0.0.1", "localhost", "1", "2001:db8::", "::ffff:1.2.3.4"})
     BOOST_TEST(!is_wildcard(one), one);
 }
 
