@@ -38,17 +38,20 @@ result<std::uint64_t> check_file_header(const std::uint8_t* in, file_kind kind,
     return corruption("bad magic in file header (not an actraft file of this kind)", path, 0);
   if (get_u32(in + 28) != crc32c(in, 28))
     return corruption("file header checksum mismatch", path, 0);
-  auto version = get_u32(in + 8);
-  if (version != format_version) {
-    storage_error e;
-    e.code = storage_errc::unsupported_version;
-    e.message = "file has format version " + std::to_string(version) +
-                ", this build reads version " + std::to_string(format_version);
-    e.file = path;
-    e.offset = 8;
-    return e;
-  }
+  if (auto refused = other_version(in, path)) return *refused;
   return get_u64(in + 16);
+}
+
+std::optional<storage_error> other_version(const std::uint8_t* in, const std::string& path) {
+  const auto version = get_u32(in + 8);
+  if (version == format_version) return std::nullopt;
+  storage_error e;
+  e.code = storage_errc::unsupported_version;
+  e.message = "file has format version " + std::to_string(version) + ", this build reads version " +
+              std::to_string(format_version);
+  e.file = path;
+  e.offset = 8;
+  return e;
 }
 
 result<void> check_directory_version(const std::string& dir) {
@@ -65,11 +68,11 @@ result<void> check_directory_version(const std::string& dir) {
     auto n = f->read_at(0, header.data(), header.size());
     if (!n) continue;
     if (*n < file_header_size) continue;
-    for (auto kind : {file_kind::wal_segment, file_kind::snapshot, file_kind::identity}) {
-      if (std::memcmp(header.data(), magic_of(kind), 8) != 0) continue;
-      auto checked = check_file_header(header.data(), kind, path);
-      if (!checked && checked.error().code == storage_errc::unsupported_version) return checked.error();
-    }
+    // Any actraft file with a consistent header, of a kind this build knows
+    // or of one a newer build added.
+    if (std::memcmp(header.data(), "ACTR", 4) != 0 || get_u32(header.data() + 28) != crc32c(header.data(), 28))
+      continue;
+    if (auto refused = other_version(header.data(), path)) return *refused;
   }
   if (ec) return sys_error(ec.value(), "cannot list data directory", dir);
   return {};

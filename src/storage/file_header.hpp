@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "actraft/storage/error.hpp"
@@ -32,8 +33,13 @@ void encode_file_header(std::uint8_t* out, file_kind kind, std::uint64_t sequenc
 result<std::uint64_t> check_file_header(const std::uint8_t* in, file_kind kind,
                                         const std::string& path);
 
+/// unsupported_version if the header `in` (consistent) is of another
+/// format version, naming both versions and `path`.
+std::optional<storage_error> other_version(const std::uint8_t* in, const std::string& path);
+
 /// Refuses `dir` (unsupported_version) if any file in it has a consistent
-/// header of another format version, whatever its name. Run before recovery
+/// actraft header ("ACTR" magic, valid checksum) of another format version,
+/// whatever its name or kind (a newer build may add kinds). Run before recovery
 /// removes or cuts anything: a directory of a newer format is left exactly
 /// as it was. Headers that fail their checks are recovery's to judge (a
 /// torn segment, damage).

@@ -12,6 +12,7 @@
 #include <cereal/types/string.hpp>
 #include <cereal/types/variant.hpp>
 
+#include <cstring>
 #include <map>
 #include <optional>
 #include <sstream>
@@ -306,6 +307,29 @@ BOOST_AUTO_TEST_CASE(a_newer_version_in_any_file_is_refused_and_nothing_changes)
         }
       }
     }
+  }
+}
+
+// A newer build may add a kind of file this one does not know: its header
+// (the same 32 bytes, magic "ACTR...") says it is of another version.
+BOOST_AUTO_TEST_CASE(a_file_of_a_kind_added_later_is_refused_by_its_version) {
+  for (const auto& dir : fixtures()) {
+    temp_dir t;
+    copy_fixture(dir, t);
+    std::vector<std::uint8_t> header(detail::file_header_size, 0);
+    std::memcpy(header.data(), "ACTRNEW", 8);
+    const auto path = t.sub("newer-kind-0000000000000001.dat");
+    write_bytes(path, header);
+    set_version(path, detail::format_version + 1);
+    const auto before = contents(t.path);
+    auto s = engine::open(t.path, as_a_node());
+    BOOST_REQUIRE(!s.ok());
+    BOOST_TEST(s.error().code == storage_errc::unsupported_version);
+    BOOST_TEST(s.error().file == path);
+    BOOST_TEST((contents(t.path) == before), "the refused directory was changed");
+    // The same file at this build's version is somebody else's business.
+    set_version(path, detail::format_version);
+    BOOST_TEST(engine::open(t.path, as_a_node()).ok());
   }
 }
 
