@@ -35,18 +35,21 @@ std::string json_escape(const std::string& s) {
 
 /// The HTTP status of an actraft error (CAF's own, e.g. a request timeout,
 /// count as timeouts). 503: certainly not carried out, safe to retry (on
-/// this member later, or on the leader); 504: the outcome is unknown.
+/// this member later, or on the leader); 504: the outcome is unknown. A
+/// member shutting down or failing to write its log answers what it had
+/// accepted with shutting_down / storage_failure: those entries may be in
+/// the log already, so 504.
 int status_of(const caf::error& err) {
   switch (actraft::code_of(err).value_or(actraft::errc::timeout)) {
     case actraft::errc::not_leader:
-    case actraft::errc::shutting_down:
     case actraft::errc::removed:
-    case actraft::errc::storage_failure:
     case actraft::errc::dropped:
     case actraft::errc::not_started:
     case actraft::errc::overloaded:
       return 503;
     case actraft::errc::timeout:
+    case actraft::errc::shutting_down:
+    case actraft::errc::storage_failure:
       return 504;
     case actraft::errc::bad_request:
     case actraft::errc::membership_refused:
