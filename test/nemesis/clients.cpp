@@ -70,9 +70,12 @@ void run_client(int id, const options& o, cluster& c, lincheck::history_recorder
     }
     // What operators are promised for a rolling restart or a replacement:
     // only errors to retry (on another member): a connection refused or
-    // closed by a member going down, a 503 (not_leader, shutting_down).
-    const bool retryable = a.error.rfind("conn ", 0) == 0 || a.error == "http 503";
-    if (a.outcome != outcome::ok && !retryable && c.operation_during(a.invoke, a.complete) &&
+    // closed by a member going down, a 503 (not_leader), a 504 from a
+    // member shutting down. Asked during the operation: a request asked
+    // before may be answered late for the fault before it.
+    const bool retryable = a.error.rfind("conn ", 0) == 0 || a.error.rfind("http 503", 0) == 0 ||
+                           a.error == "http 504 shutting_down";
+    if (a.outcome != outcome::ok && !retryable && c.in_operation(a.invoke) &&
         !stalls.stalled_during(a.invoke, a.complete))
       out.not_retryable.push_back(std::string(op) + " " + key + " on node " + std::to_string(n + 1) +
                                   " by client " + std::to_string(id) + ": " + a.error +

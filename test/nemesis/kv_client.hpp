@@ -145,6 +145,7 @@ class kv_client {
     }
     a.complete = rec_.now();
     a.error = "http " + std::to_string(r->status);
+    if (auto code = r->get_header_value("X-Raft-Error"); !code.empty()) a.error += " " + code;
     const bool not_leader = r->status == 503 && r->body.find("not_leader") != std::string::npos;
     if (not_leader || r->status == 400) {
       a.outcome = lincheck::outcome::failed;

@@ -251,6 +251,7 @@ int main_impl(int argc, char** argv) {
   if (failures.empty() && !interrupted())
     check_convergence(c, eps, final_values, failures);
   check_processes(c, failures);
+  c.release_disks();
   net.teardown();
   client_stats total = add_up(stats);
   check_answers(o, total, stalls, failures);

@@ -9,6 +9,7 @@
 #include <array>
 #include <cctype>
 #include <cerrno>
+#include <cstdlib>
 #include <cstdio>
 #include <filesystem>
 #include <set>
@@ -171,7 +172,7 @@ bool network::setup(int nodes, const std::string& log, std::string& why) {
   return true;
 }
 
-bool network::apply(const link_matrix& blocked) {
+bool network::apply(const link_matrix& blocked, const link_matrix& dialed, int raft_port) {
   if (!active_) return false;
   bool ok = true;
   for (int i = 0; i < nodes_; ++i) {
@@ -179,13 +180,19 @@ bool network::apply(const link_matrix& blocked) {
     // Deleting every filter fails harmlessly when there is none.
     run_command({"tc", "-n", ns, "filter", "del", "dev", "eth0", "parent", "1:"}, log_);
     for (int j = 0; j < nodes_; ++j) {
-      if (i == j || !blocked[static_cast<std::size_t>(i)][static_cast<std::size_t>(j)]) continue;
+      const auto a = static_cast<std::size_t>(i), b = static_cast<std::size_t>(j);
+      const bool all = blocked[a][b];
+      const bool to_port = !all && !dialed.empty() && dialed[a][b];
+      if (i == j || (!all && !to_port)) continue;
       std::vector<std::string> dsts{ip(j)};
-      for (const auto& a : more_ips_[static_cast<std::size_t>(j)]) dsts.push_back(a);
-      for (const auto& dst : dsts)
-        ok &= run_command({"tc", "-n", ns, "filter", "add", "dev", "eth0", "parent", "1:", "protocol", "ip",
-                           "prio", "1", "u32", "match", "ip", "dst", dst + "/32", "flowid", "1:2"},
-                          log_) == 0;
+      for (const auto& d : more_ips_[b]) dsts.push_back(d);
+      for (const auto& dst : dsts) {
+        std::vector<std::string> cmd{"tc", "-n", ns, "filter", "add", "dev", "eth0", "parent", "1:",
+                                     "protocol", "ip", "prio", "1", "u32", "match", "ip", "dst", dst + "/32"};
+        if (to_port) cmd.insert(cmd.end(), {"match", "ip", "dport", std::to_string(raft_port), "0xffff"});
+        cmd.insert(cmd.end(), {"flowid", "1:2"});
+        ok &= run_command(cmd, log_) == 0;
+      }
     }
   }
   return ok;
@@ -200,6 +207,11 @@ void network::teardown() {
 
 void network::remove_stale(const std::string& log) {
   if (::geteuid() != 0) return;
+  // "nemesis-disk-1234 /tmp/actraft-nemesis-1234/n1 tmpfs ..."
+  std::istringstream mounts(command_output({"cat", "/proc/mounts"}));
+  for (std::string source, point, rest; mounts >> source >> point && std::getline(mounts, rest);)
+    if (source.rfind("nemesis-disk-", 0) == 0 && !pid_alive(std::strtol(source.c_str() + 13, nullptr, 10)))
+      run_command({"umount", "-l", point}, log);
   std::istringstream ns(command_output({"ip", "netns", "list"}));
   for (std::string line; std::getline(ns, line);) {
     const std::string name = line.substr(0, line.find(' '));

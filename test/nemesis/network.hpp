@@ -49,12 +49,16 @@ class network {
   [[nodiscard]] std::string netns_path(int i) const;
   [[nodiscard]] std::string netns_name(int i) const;
 
-  /// Makes the drops on every node's egress exactly `blocked`. False if a
-  /// tc command failed (the details are in the log).
-  bool apply(const link_matrix& blocked);
+  /// Makes the drops on every node's egress exactly `blocked`, and, where
+  /// `dialed[i][j]`, only i's packets to j's Raft port (`raft_port`): what
+  /// i sends on the connections it dialed, so j still gets i's TCP
+  /// acknowledgements of j's own connections and i keeps hearing j. False
+  /// if a tc command failed (the details are in the log).
+  bool apply(const link_matrix& blocked, const link_matrix& dialed = {}, int raft_port = 7000);
 
-  /// Removes the namespaces, bridges and veths of nemesis drivers that are
-  /// no longer running (one that was killed could not clean up).
+  /// Removes the namespaces, bridges, veths and disks (tmpfs mounts) of
+  /// nemesis drivers that are no longer running (one that was killed could
+  /// not clean up).
   static void remove_stale(const std::string& log);
 
  private:

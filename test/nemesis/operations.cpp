@@ -127,8 +127,10 @@ void readdress(operation_context& x) {
     x.failures.push_back("readdress: ip could not add an address to " + name(v));
     host = x.net.ip(v);
   }
+  // It listens on the new address only: a member still dialing the old one
+  // (which stays, for HTTP) would find nobody there.
   const std::string port = std::to_string(x.net.active() ? 7000 : actraft::test::free_port());
-  c.move(v, host + ":" + port, (x.net.active() ? "0.0.0.0:" : host + ":") + port);
+  c.move(v, host + ":" + port, host + ":" + port);
   say("    removed node " + std::to_string(st->id) + "; " + name(v) + " joins anew at " + c.at(v).raft_addr);
   c.start(v, true, via);
   if (!all_voters(c, via, member_count(c)))
@@ -221,9 +223,13 @@ void restart_removed(operation_context& x) {
     if (log) log_from = log.tellg();
   }
   c.start_old(v);
+  // Time to campaign and to be refused; then until it answers or exits.
   wait_for(c, std::chrono::milliseconds(std::max(2000, 6 * c.election_ms())));
   std::optional<status> own;
-  if (c.running(v)) own = c.get_status(v);
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (c.running(v) && !(own = c.get_status(v)) && std::chrono::steady_clock::now() < deadline)
+    wait_for(c, 100ms);
+  if (c.running(v) && !own) c.dump_stacks(n);
   if (!c.running(v)) {
     std::ifstream log(n.log);
     log.seekg(log_from);
@@ -246,7 +252,8 @@ void restart_removed(operation_context& x) {
     if (id == 0 || let_in)
       x.failures.push_back("restart-removed: " + name(v) + " (node " + std::to_string(id) +
                            ") started from its old directory and " +
-                           (id == 0 ? "does not answer /status" : "is in a member's configuration"));
+                           (id == 0 ? "does not answer /status within 10 s (stacks in its log)"
+                                    : "is in a member's configuration"));
     else
       say("    it runs as node " + std::to_string(id) + ", role " + own->role + ", kept out");
     c.kill(v);

@@ -47,8 +47,10 @@ cluster::cluster(const options& o, network& net, const fs::path& root,
     n.dir = n.disk + "/data-1";
     n.log = (root / ("n" + std::to_string(i + 1) + ".log")).string();
     fs::create_directories(n.disk);
+    // The source names the driver, so that the next driver can unmount
+    // what a killed one left (network::remove_stale).
     if (own_disks_ && run_command({"mount", "-t", "tmpfs", "-o", "size=" + std::to_string(opts_.disk_mb) + "m",
-                                   "nemesis-disk", n.disk},
+                                   "nemesis-disk-" + std::to_string(::getpid()), n.disk},
                                   (root / "network.log").string()) != 0) {
       say("!!! no tmpfs for the data directories (mount failed): no full disks in this run");
       for (auto& m : nodes_) run_command({"umount", "-l", m.disk});
@@ -61,8 +63,7 @@ cluster::cluster(const options& o, network& net, const fs::path& root,
 
 cluster::~cluster() {
   for (auto& n : nodes_) hard_kill(n);
-  if (own_disks_)
-    for (auto& n : nodes_) run_command({"umount", "-l", n.disk});
+  release_disks();
 }
 
 std::vector<int> cluster::members() const {
@@ -303,11 +304,17 @@ void cluster::end_operation() {
   operations_.back().second = rec_.now();
 }
 
-bool cluster::operation_during(std::int64_t from, std::int64_t to) {
+bool cluster::in_operation(std::int64_t at) {
   std::lock_guard lock(mu_);
   for (const auto& [a, b] : operations_)
-    if (a <= to && b >= from) return true;
+    if (a <= at && at <= b) return true;
   return false;
+}
+
+void cluster::release_disks() {
+  if (!own_disks_) return;
+  for (auto& n : nodes_) run_command({"umount", "-l", n.disk});
+  own_disks_ = false;
 }
 
 std::optional<status> cluster::get_status(int i, std::chrono::milliseconds timeout) {

@@ -118,11 +118,17 @@ class cluster {
   bool fill_disk(int i);
   void free_disk(int i);
 
-  /// The span of a membership or restart operation: what the clients see
+  /// The span of a membership or restart operation: what the clients ask
   /// meanwhile is held to the retryable errors only (checks.hpp).
   void begin_operation();
   void end_operation();
-  bool operation_during(std::int64_t from, std::int64_t to);
+  /// Whether a request invoked at `at` was asked during an operation.
+  bool in_operation(std::int64_t at);
+
+  /// Unmounts the slots' disks (their data goes with them); also done at
+  /// destruction. Before the run directory is removed: a mount point
+  /// cannot be.
+  void release_disks();
 
   /// GET /status of node i, with a short timeout (a paused node never answers).
   std::optional<status> get_status(

@@ -34,18 +34,22 @@ std::string list(const std::vector<int>& v) {
   return "{" + s + "}";
 }
 
-/// The partitions in force: the union of every active partition fault's cuts.
+/// The partitions in force: the union of every active partition fault's
+/// cuts, whole links and links cut on the Raft port only (one-way).
 struct partitions {
   network& net;
   int n;
-  std::map<int, link_matrix> layers;
+  std::map<int, link_matrix> layers, dialed_layers;
   int next = 0;
   bool apply() {
-    link_matrix m = no_partition(n);
-    for (const auto& [id, l] : layers)
-      for (std::size_t i = 0; i < m.size(); ++i)
-        for (std::size_t j = 0; j < m.size(); ++j) m[i][j] = m[i][j] || l[i][j];
-    return net.apply(m);
+    auto unite = [this](const std::map<int, link_matrix>& ls) {
+      link_matrix m = no_partition(n);
+      for (const auto& [id, l] : ls)
+        for (std::size_t i = 0; i < m.size(); ++i)
+          for (std::size_t j = 0; j < m.size(); ++j) m[i][j] = m[i][j] || l[i][j];
+      return m;
+    };
+    return net.apply(unite(layers), unite(dialed_layers));
   }
 };
 
@@ -137,11 +141,18 @@ std::function<void()> begin_fault(const step& s, const options& o, cluster& c, p
       std::string what;
       link_matrix cuts = no_partition(n);
       if (s.kind == fault::one_way) {
-        // It hears everyone; nobody hears it.
+        // It hears everyone; nobody hears it. Members send their Raft
+        // messages on the connections they dial, so dropping only what v
+        // sends to the others' Raft port silences v while their messages,
+        // and v's TCP acknowledgements of them, still pass.
         const int v = r.next() % 2 == 0 ? the_leader() : random_node;
         for (int j = 0; j < n; ++j)
           cuts[static_cast<std::size_t>(v)][static_cast<std::size_t>(j)] = j != v;
         what = "one-way: n" + std::to_string(v + 1) + " hears the others, they do not hear it";
+      } else if ((s.kind == fault::split || s.kind == fault::bridge) && order.size() < 3) {
+        say(std::string(name_of(s.kind)) + ": only " + std::to_string(order.size()) +
+            " members, nothing to split");
+        return [] {};
       } else if (s.kind == fault::isolate_leader) {
         const int l = the_leader();
         std::vector<int> rest;
@@ -166,10 +177,12 @@ std::function<void()> begin_fault(const step& s, const options& o, cluster& c, p
       }
       say(what + hold);
       const int id = parts.next++;
-      parts.layers[id] = s.kind == fault::one_way ? cuts : cut(n, sides);
+      if (s.kind == fault::one_way) parts.dialed_layers[id] = cuts;
+      else parts.layers[id] = cut(n, sides);
       if (!parts.apply()) failures.push_back("tc could not install a partition (" + what + ")");
       return [&parts, &failures, id, what] {
         parts.layers.erase(id);
+        parts.dialed_layers.erase(id);
         if (!parts.apply()) failures.push_back("tc could not heal a partition (" + what + ")");
         say("    healed " + what.substr(0, what.find(':')));
       };
@@ -209,7 +222,7 @@ std::string schedule::plan_text() const {
 
 void schedule::run(cluster& c, network& net, std::vector<std::string>& failures) {
   const auto& o = opts_;
-  partitions parts{net, c.size(), {}, 0};
+  partitions parts{net, c.size(), {}, {}, 0};
   wait_for(c, 1500ms);  // some history before the first fault
   const auto fault_start = std::chrono::steady_clock::now();
   for (std::size_t k = 0; !interrupted(); ++k) {
