@@ -9,7 +9,13 @@ namespace actraft {
 
 namespace {
 
-bool is_host_name(const std::string& host);
+bool is_host_name(const std::string& host) {
+  if (host.empty() || host.size() > 253) return false;
+  return std::all_of(host.begin(), host.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.';
+  });
+}
 
 /// The canonical text of an IPv6 address (an optional "%zone" kept as is),
 /// or nothing if `text` is not one.
@@ -23,14 +29,6 @@ std::optional<std::string> canonical_ipv6(const std::string& text) {
   char out[INET6_ADDRSTRLEN];
   if (::inet_ntop(AF_INET6, &raw, out, sizeof out) == nullptr) return std::nullopt;
   return std::string(out) + zone;
-}
-
-bool is_host_name(const std::string& host) {
-  if (host.empty() || host.size() > 253) return false;
-  return std::all_of(host.begin(), host.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-           c == '_' || c == '.';
-  });
 }
 
 std::optional<endpoint> parse(const std::string& text, bool allow_any_port, bool unbracketed_v6) {

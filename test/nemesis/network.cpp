@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <set>
 #include <sstream>
 
@@ -208,7 +209,7 @@ void network::teardown() {
 void network::remove_stale(const std::string& log) {
   if (::geteuid() != 0) return;
   // "nemesis-disk-1234 /tmp/actraft-nemesis-1234/n1 tmpfs ..."
-  std::istringstream mounts(command_output({"cat", "/proc/mounts"}));
+  std::ifstream mounts("/proc/mounts");
   for (std::string source, point, rest; mounts >> source >> point && std::getline(mounts, rest);)
     if (source.rfind("nemesis-disk-", 0) == 0 && !pid_alive(std::strtol(source.c_str() + 13, nullptr, 10)))
       run_command({"umount", "-l", point}, log);

@@ -53,8 +53,7 @@ cluster::cluster(const options& o, network& net, const fs::path& root,
                                    "nemesis-disk-" + std::to_string(::getpid()), n.disk},
                                   (root / "network.log").string()) != 0) {
       say("!!! no tmpfs for the data directories (mount failed): no full disks in this run");
-      for (auto& m : nodes_) run_command({"umount", "-l", m.disk});
-      own_disks_ = false;
+      release_disks();
     }
     nodes_.push_back(n);
   }
