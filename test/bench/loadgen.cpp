@@ -5,7 +5,7 @@
 //   loadgen --target=kv|etcd --urls=127.0.0.1:8001[,host:port...] [--clients=64]
 //           [--payload=256] [--keys=10000] [--seconds=10] [--warmup=2]
 //           [--op=put|get|mixed] [--read-pct=50] [--stale] [--prefill]
-//           [--timeout-ms=10000] [--threads=1]
+//           [--timeout-ms=10000] [--threads=1] [--timeline=FILE]
 //
 // Client i talks to endpoint i mod (number of endpoints). kv: PUT /kv/{key}
 // (body = value) and GET /kv/{key} (linearizable; --stale: ?stale=true). etcd:
@@ -18,6 +18,10 @@
 //
 // Clients are callback state machines on Boost.Asio event loops (--threads, clients dealt
 // round-robin), not a thread each: loadgen shares the cores with the servers it measures.
+//
+// --timeline=FILE writes, per 100 ms of the measured window (by the time a request ended),
+// the requests that ended ok in it, their largest latency and how many took over 10 ms:
+// periodic stalls show there (gnuplot reads the file as it is).
 //
 // Prints a human summary and one machine-readable line starting with RESULT.
 #include <algorithm>
@@ -80,6 +84,7 @@ struct options {
   int threads = 1;
   int read_pct = 50;   // mixed: reads among the requests, in percent
   bool stale = false;  // reads: kv_store ?stale=true, etcd serializable (not linearizable)
+  std::string timeline;  // file for the per-100-ms timeline, or empty
 };
 
 [[noreturn]] void usage(const std::string& why) {
@@ -87,7 +92,7 @@ struct options {
             << "usage: loadgen --target=kv|etcd --urls=host:port[,host:port...] [--clients=N]\n"
                "               [--payload=BYTES] [--keys=N] [--seconds=S] [--warmup=S]\n"
                "               [--op=put|get|mixed] [--read-pct=N] [--stale] [--prefill] [--timeout-ms=MS]\n"
-               "               [--threads=N]\n";
+               "               [--threads=N] [--timeline=FILE]\n";
   std::exit(2);
 }
 
@@ -152,6 +157,8 @@ options parse(int argc, char** argv) {
         if (o.read_pct < 0 || o.read_pct > 100) usage("--read-pct must be 0..100");
       } else if (name == "--stale") {
         o.stale = true;
+      } else if (name == "--timeline") {
+        o.timeline = value;
       } else if (name == "--help" || name == "-h") {
         usage("help");
       } else {
@@ -224,6 +231,14 @@ std::string make_value(std::size_t n, std::uint64_t seed) {
 
 enum phase : int { warming = 0, measuring = 1, stopping = 2 };
 std::atomic<int> current_phase{warming};
+clk::time_point measure_start;  // written before current_phase becomes measuring
+
+/// One 100 ms slice of the measured window.
+struct slice {
+  std::uint64_t ok = 0, slow = 0, max_us = 0;
+};
+constexpr auto slice_length = 100ms;
+constexpr std::uint64_t slow_us = 10'000;
 
 class client;
 
@@ -231,6 +246,7 @@ class client;
 struct worker {
   net::io_context ioc{1};
   latency_histogram hist;
+  std::vector<slice> timeline;  // filled only with --timeline
   std::map<std::string, std::uint64_t> errors;
   std::uint64_t warmup_errors = 0, prefill_failed = 0;
   std::vector<std::unique_ptr<client>> clients;  // destroyed before ioc
@@ -349,10 +365,12 @@ private:
     if (prefill_) {
       if (!error.empty()) ++w_.prefill_failed;
     } else if (started_in_ == measuring && ended_in == measuring) {
-      if (error.empty())
-        w_.hist.record(static_cast<std::uint64_t>(
-            std::chrono::duration_cast<std::chrono::microseconds>(t1 - t0_).count()));
-      else
+      if (error.empty()) {
+        const auto us = static_cast<std::uint64_t>(
+            std::chrono::duration_cast<std::chrono::microseconds>(t1 - t0_).count());
+        w_.hist.record(us);
+        if (!opts_.timeline.empty()) record_slice(us, t1);
+      } else
         ++w_.errors[error];
     } else if (!error.empty()) {
       ++w_.warmup_errors;
@@ -363,6 +381,15 @@ private:
     retry_.async_wait([this](error_code ec) {
       if (!ec) next_request();
     });
+  }
+
+  void record_slice(std::uint64_t us, clk::time_point t1) {
+    const auto i = static_cast<std::size_t>((t1 - measure_start) / slice_length);
+    if (w_.timeline.size() <= i) w_.timeline.resize(i + 1);
+    auto& s = w_.timeline[i];
+    ++s.ok;
+    s.slow += us >= slow_us ? 1 : 0;
+    s.max_us = std::max(s.max_us, us);
   }
 
   void finish() {
@@ -445,6 +472,29 @@ void prefill(const options& o) {
   if (w.prefill_failed > 0) std::cerr << "loadgen: prefill: " << w.prefill_failed << " puts failed\n";
 }
 
+void write_timeline(const std::string& path, const std::vector<std::unique_ptr<worker>>& workers) {
+  std::vector<slice> all;
+  for (const auto& w : workers) {
+    if (all.size() < w->timeline.size()) all.resize(w->timeline.size());
+    for (std::size_t i = 0; i < w->timeline.size(); ++i) {
+      all[i].ok += w->timeline[i].ok;
+      all[i].slow += w->timeline[i].slow;
+      all[i].max_us = std::max(all[i].max_us, w->timeline[i].max_us);
+    }
+  }
+  std::FILE* f = std::fopen(path.c_str(), "w");
+  if (f == nullptr) {
+    std::cerr << "loadgen: cannot write " << path << "\n";
+    return;
+  }
+  std::fprintf(f, "# seconds  ok  max_us  over_%llu_us\n", static_cast<unsigned long long>(slow_us));
+  for (std::size_t i = 0; i < all.size(); ++i)
+    std::fprintf(f, "%.1f %llu %llu %llu\n", static_cast<double>(i) * 0.1,
+                 static_cast<unsigned long long>(all[i].ok), static_cast<unsigned long long>(all[i].max_us),
+                 static_cast<unsigned long long>(all[i].slow));
+  std::fclose(f);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -468,6 +518,7 @@ int main(int argc, char** argv) {
 
   std::this_thread::sleep_for(std::chrono::duration<double>(o.warmup));
   const auto m0 = clk::now();
+  measure_start = m0;
   current_phase = measuring;
   std::this_thread::sleep_for(std::chrono::duration<double>(o.seconds));
   current_phase = stopping;
@@ -489,6 +540,7 @@ int main(int argc, char** argv) {
     warmup_errors += r.warmup_errors;
   }
   const double ops_per_s = static_cast<double>(all.count()) / elapsed;
+  if (!o.timeline.empty()) write_timeline(o.timeline, workers);
   std::string error_list;
   for (const auto& [k, v] : errors) {
     if (!error_list.empty()) error_list += ",";
