@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "actraft/core/types.hpp"
 #include "actraft/driver/ports.hpp"
 #include "actraft/mailbox.hpp"
+#include "actraft/store.hpp"
 
 namespace actraft::core {
 
@@ -201,6 +203,12 @@ struct query_request {
 struct snapshot_request {
   std::optional<core::snapshot_meta> meta;
 };
+/// To the store's helper: write what the store captured at `meta` (while
+/// the store goes on applying); answers the file's path.
+struct capture_write_request {
+  core::snapshot_meta meta;
+  std::shared_ptr<snapshot_capture> capture;
+};
 /// Replace the store by the snapshot file at `path`, taken at `index`.
 struct restore_request {
   std::string path;
@@ -268,6 +276,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actraft::actors::removed_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actraft::actors::apply_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actraft::actors::snapshot_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actraft::actors::query_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actraft::actors::capture_write_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actraft::actors::restore_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actraft::actors::chunk_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actraft::actors::transfer_idle_signal)

@@ -41,12 +41,19 @@ caf::expected<bytes> query_one(const store& s, const bytes& q) {
 namespace {
 
 /// The user's snapshot and restore, off the scheduler's threads: the store
-/// streams straight into (and out of) the snapshot file.
+/// streams straight into (and out of) the snapshot file. One at a time, in
+/// the order asked: a restore waits for a capture being written.
 caf::behavior store_io_impl(caf::event_based_actor*, std::shared_ptr<store> s, snapshot_files files) {
   name_this_thread("actraft.storeio");
+  make_this_thread_background();
   return {
       [s, files](const snapshot_request& req) -> caf::result<std::string> {
         auto path = snapshot_to_file(*s, files, *req.meta);
+        if (!path) return path.error();
+        return std::move(*path);
+      },
+      [files](const capture_write_request& req) -> caf::result<std::string> {
+        auto path = capture_to_file(*req.capture, files, req.meta);
         if (!path) return path.error();
         return std::move(*path);
       },
@@ -135,9 +142,19 @@ store_actor::behavior_type store_actor_impl(store_actor::stateful_pointer<store_
           return make_error(errc::storage_failure,
                             "the store is at index " + std::to_string(self->state.applied) +
                                 ", not at the snapshot's " + std::to_string(req.meta->index.value));
+        auto rp = self->make_response_promise<std::string>();
+        auto capture = capture_state(*self->state.user_store, *req.meta);
+        if (!capture) return std::move(capture.error());
+        if (*capture) {
+          // The store holds the state at `applied` aside: applies go on
+          // while the helper writes it.
+          self->request(self->state.io, caf::infinite, capture_write_request{*req.meta, std::move(*capture)})
+              .then([rp](std::string& path) mutable { rp.deliver(std::move(path)); },
+                    [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+          return rp;
+        }
         // await: no apply runs until the file is written, so it holds
         // exactly the state at `applied`.
-        auto rp = self->make_response_promise<std::string>();
         self->request(self->state.io, caf::infinite, req)
             .await([rp](std::string& path) mutable { rp.deliver(std::move(path)); },
                    [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });

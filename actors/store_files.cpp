@@ -82,18 +82,45 @@ caf::expected<std::uint64_t> restore_from_file(store& s, const std::string& path
   return source.size();
 }
 
-caf::expected<std::string> snapshot_to_file(store& s, const snapshot_files& files,
-                                            const core::snapshot_meta& meta) {
+namespace {
+
+/// A new snapshot file with `meta`, filled by `fill(sink)` (`what` names
+/// the user's call in errors): durable, renamed, not in force yet.
+template <class Fill>
+caf::expected<std::string> write_snapshot_file(const snapshot_files& files, const core::snapshot_meta& meta,
+                                               const char* what, Fill&& fill) {
   // Its own temporary name: the snapshot io actor may be writing a leader's
   // snapshot of the same index and term at the same time.
   auto writer = storage::snapshot_writer::create(files.dir, meta, &files.opts, "own-");
   if (!writer) return make_error(errc::storage_failure, writer.error().what());
   file_sink sink(*writer);
-  if (auto err = guarded("store::snapshot", [&] { store_access::write_snapshot(s, meta.index.value, sink); }))
-    return err;  // the writer removes its temporary file
+  if (auto err = guarded(what, [&] { fill(sink); })) return err;  // the writer removes its temporary file
   auto path = writer->finish();
   if (!path) return make_error(errc::storage_failure, path.error().what());
   return std::move(*path);
+}
+
+}  // namespace
+
+caf::expected<std::string> snapshot_to_file(store& s, const snapshot_files& files,
+                                            const core::snapshot_meta& meta) {
+  return write_snapshot_file(files, meta, "store::snapshot", [&](snapshot_sink& sink) {
+    store_access::write_snapshot(s, meta.index.value, sink);
+  });
+}
+
+caf::expected<std::shared_ptr<snapshot_capture>> capture_state(store& s, const core::snapshot_meta& meta) {
+  std::shared_ptr<snapshot_capture> capture;
+  if (auto err = guarded("store::capture_snapshot",
+                         [&] { capture = store_access::capture_snapshot(s, meta.index.value); }))
+    return err;
+  return capture;
+}
+
+caf::expected<std::string> capture_to_file(snapshot_capture& capture, const snapshot_files& files,
+                                           const core::snapshot_meta& meta) {
+  return write_snapshot_file(files, meta, "snapshot_capture::write",
+                             [&](snapshot_sink& sink) { capture.write(sink); });
 }
 
 std::uint64_t start_store(caf::actor_system& sys, store& s, const storage::engine& disk,

@@ -38,6 +38,14 @@ caf::expected<std::uint64_t> restore_from_file(store& s, const std::string& path
 caf::expected<std::string> snapshot_to_file(store& s, const snapshot_files& files,
                                             const core::snapshot_meta& meta);
 
+/// The store's capture_snapshot at `meta`'s index (run where apply runs):
+/// null if the store has none; what it throws becomes a storage_failure.
+caf::expected<std::shared_ptr<snapshot_capture>> capture_state(store& s, const core::snapshot_meta& meta);
+
+/// Like snapshot_to_file, with what `capture` holds (snapshot_capture::write).
+caf::expected<std::string> capture_to_file(snapshot_capture& capture, const snapshot_files& files,
+                                           const core::snapshot_meta& meta);
+
 /// Where a starting member's store starts: from its own state
 /// (store::last_applied_index) where the log in `disk` allows, else from the
 /// snapshot in force, restored (a store with nothing of its own and no

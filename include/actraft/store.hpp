@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <stdexcept>
 #include <vector>
@@ -41,6 +42,18 @@ class snapshot_source {
   bytes read_all();
 };
 
+/// A store's state as it was at one index, captured between two applies by
+/// store::capture_snapshot and written while applies go on.
+class snapshot_capture {
+ public:
+  virtual ~snapshot_capture() = default;
+  /// Writes the captured state, in the form read_snapshot accepts. Runs on
+  /// the store's helper thread at the same time as apply and query: it may
+  /// read only what the capture holds (data it shares with the store must
+  /// be immutable). Throws as write_snapshot does to abandon the snapshot.
+  virtual void write(snapshot_sink& out) = 0;
+};
+
 /// A replicated state machine. actraft calls `apply` once per committed
 /// command, in log order, on every member; the result of the call on the
 /// member that answers the proposal goes back to the proposer.
@@ -52,7 +65,9 @@ class snapshot_source {
 /// - `query` runs where `apply` runs, between two applies: it sees the
 ///   state after some whole number of commands, never half of one;
 /// - `snapshot` and `restore` (or their streaming forms) run on a helper
-///   thread of the store's, while applies wait;
+///   thread of the store's, while applies wait; `capture_snapshot` runs
+///   where `apply` runs, and the capture it returns is written on the
+///   helper thread while applies go on;
 /// - `last_applied_index`, and the `restore` of a restarting member's
 ///   newest snapshot, run on the thread that calls raft::lead() or
 ///   raft::join(), before anything else.
@@ -98,6 +113,16 @@ class store {
   /// `read_snapshot` must accept.
   virtual void write_snapshot(snapshot_sink& out) { out.write(snapshot()); }
   virtual void read_snapshot(snapshot_source& in) { restore(in.read_all()); }
+
+  /// Optional: a snapshot that does not stop applies. Called where `apply`
+  /// runs, between two applies, with applying_index() the snapshot's index.
+  /// It must be quick (it delays the applies after it): keep a reference to
+  /// an immutable version of the state, or copy what is cheap to copy (keys
+  /// and shared pointers to immutable values, say). actraft writes the
+  /// capture on the helper thread while applies go on, so a large state no
+  /// longer holds up commits (and proposers) while it is serialised and
+  /// synced. Null, the default: `write_snapshot` runs while applies wait.
+  virtual std::unique_ptr<snapshot_capture> capture_snapshot() { return nullptr; }
 
   /// For a store that keeps its state itself (in its own files) and finds
   /// it again when it is constructed: the index (applying_index()) of the
@@ -159,6 +184,10 @@ struct store_access {
   static void write_snapshot(store& s, std::uint64_t index, snapshot_sink& out) {
     s.applying_index_ = index;
     s.write_snapshot(out);
+  }
+  static std::unique_ptr<snapshot_capture> capture_snapshot(store& s, std::uint64_t index) {
+    s.applying_index_ = index;
+    return s.capture_snapshot();
   }
 };
 

@@ -170,6 +170,41 @@ BOOST_AUTO_TEST_CASE(a_snapshot_that_loses_state_is_caught) {
              r.failure);
 }
 
+BOOST_AUTO_TEST_CASE(a_capture_that_shares_what_apply_changes_is_caught) {
+  // capture_snapshot keeps a reference to the live map instead of a copy:
+  // written while applies go on, it would hold a later state.
+  struct sharing_store : counter_store {
+    struct by_reference final : actraft::snapshot_capture {
+      explicit by_reference(const std::map<std::string, std::uint64_t>& c) : counts(c) {}
+      const std::map<std::string, std::uint64_t>& counts;
+      void write(actraft::snapshot_sink& out) override { out.write(actraft::encode(counts)); }
+    };
+    std::unique_ptr<actraft::snapshot_capture> capture_snapshot() override {
+      return std::make_unique<by_reference>(counts);
+    }
+  };
+  auto r = check_store<sharing_store>(small_word, quick());
+  BOOST_TEST_MESSAGE(r);
+  BOOST_TEST(!r.ok);
+  BOOST_TEST(r.failure.find("a snapshot_capture is not a copy") != std::string::npos, r.failure);
+}
+
+BOOST_AUTO_TEST_CASE(a_capture_that_copies_passes) {
+  struct copying_store : counter_store {
+    struct by_value final : actraft::snapshot_capture {
+      explicit by_value(std::map<std::string, std::uint64_t> c) : counts(std::move(c)) {}
+      std::map<std::string, std::uint64_t> counts;
+      void write(actraft::snapshot_sink& out) override { out.write(actraft::encode(counts)); }
+    };
+    std::unique_ptr<actraft::snapshot_capture> capture_snapshot() override {
+      return std::make_unique<by_value>(counts);
+    }
+  };
+  auto r = check_store<copying_store>(small_word, quick());
+  BOOST_TEST(r.ok, r.message());
+  BOOST_TEST(r.snapshots > 0u);
+}
+
 BOOST_AUTO_TEST_CASE(an_apply_that_throws_on_some_members_only_is_caught) {
   struct flaky_store : counter_store {
     bytes apply(const bytes& c) override {

@@ -68,10 +68,18 @@ std::optional<std::string> store_under_test::apply(actraft::store& s, std::uint6
 
 std::optional<std::string> store_under_test::capture(actraft::store& s, std::uint64_t node,
                                                      std::uint64_t index, actraft::bytes& out) {
-  actraft::detail::bytes_sink sink;
-  if (auto what = thrown_by([&] { actraft::store_access::write_snapshot(s, index, sink); }))
-    return "store::write_snapshot threw \"" + *what + "\" on " + node_name(node) + " at index " +
+  // As actraft takes it: through capture_snapshot if the store has one.
+  std::unique_ptr<actraft::snapshot_capture> held;
+  if (auto what = thrown_by([&] { held = actraft::store_access::capture_snapshot(s, index); }))
+    return "store::capture_snapshot threw \"" + *what + "\" on " + node_name(node) + " at index " +
            std::to_string(index);
+  actraft::detail::bytes_sink sink;
+  if (auto what = thrown_by([&] {
+        if (held) held->write(sink);
+        else actraft::store_access::write_snapshot(s, index, sink);
+      }))
+    return std::string(held ? "snapshot_capture::write" : "store::write_snapshot") + " threw \"" + *what +
+           "\" on " + node_name(node) + " at index " + std::to_string(index);
   out = std::move(sink.data);
   ++snapshots;
   const auto same = [&](const actraft::bytes& a, const actraft::bytes& b) {
@@ -92,12 +100,44 @@ std::optional<std::string> store_under_test::capture(actraft::store& s, std::uin
            " at index " + std::to_string(index) + " (" + std::to_string(out.size()) +
            " bytes), restored into a fresh store, snapshots as " + std::to_string(again.data.size()) +
            " other bytes";
+  if (held) {
+    if (auto problem = check_isolated(*fresh, index, out, same)) return problem;
+  }
   auto [first, fresh_index] = states.emplace(index, std::make_pair(node, out));
   if (fresh_index || same(first->second.second, out)) return std::nullopt;
   std::string last;
   if (auto r = results.find(index); r != results.end()) last = " (the last command there " + r->second.result + ")";
   return "the states differ at index " + std::to_string(index) + ": " + node_name(first->second.first) +
          " and " + node_name(node) + " applied the same commands but their snapshots differ" + last;
+}
+
+/// A capture is written while applies go on: `fresh` (holding `state`, at
+/// `index`) is captured, applies a few commands, and only then is the
+/// capture written. It must still hold `state`.
+std::optional<std::string> store_under_test::check_isolated(
+    actraft::store& fresh, std::uint64_t index, const actraft::bytes& state,
+    const std::function<bool(const actraft::bytes&, const actraft::bytes&)>& same) {
+  constexpr std::size_t applies_between = 4;
+  std::unique_ptr<actraft::snapshot_capture> c;
+  actraft::detail::bytes_sink late;
+  std::size_t applied = 0;
+  if (auto what = thrown_by([&] {
+        c = actraft::store_access::capture_snapshot(fresh, index);
+        if (!c) return;
+        for (const auto& [text, command] : commands) {
+          if (applied == applies_between) break;
+          ++applied;
+          (void)thrown_by([&] { actraft::store_access::apply(fresh, index + applied, command); });
+        }
+        c->write(late);
+      }))
+    return "a capture taken at index " + std::to_string(index) + " could not be written after " +
+           std::to_string(applied) + " more commands: the store threw \"" + *what + "\"";
+  if (!c || same(state, late.data)) return std::nullopt;
+  return "a snapshot_capture is not a copy: captured at index " + std::to_string(index) + " and written after " +
+         std::to_string(applied) + " more commands were applied, it holds " + std::to_string(late.data.size()) +
+         " bytes that are not the state it captured (" + std::to_string(state.size()) +
+         " bytes): the capture shares data that apply changes";
 }
 
 std::optional<std::string> store_under_test::restore(actraft::store& s, std::uint64_t node,

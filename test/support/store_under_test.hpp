@@ -48,6 +48,11 @@ struct store_under_test {
   /// state other members had at that index.
   std::optional<std::string> capture(actraft::store& s, std::uint64_t node, std::uint64_t index,
                                      actraft::bytes& out);
+  /// Checks that a capture (store::capture_snapshot) of `fresh`, which
+  /// holds `state` at `index`, is not changed by the applies after it.
+  std::optional<std::string> check_isolated(
+      actraft::store& fresh, std::uint64_t index, const actraft::bytes& state,
+      const std::function<bool(const actraft::bytes&, const actraft::bytes&)>& same);
   /// Replaces the state of `s` by `state`, taken at `index`.
   std::optional<std::string> restore(actraft::store& s, std::uint64_t node, std::uint64_t index,
                                      const actraft::bytes& state);
