@@ -3,6 +3,9 @@
 #include <cstdlib>
 
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 
@@ -33,5 +36,15 @@ std::shared_ptr<spdlog::logger> make_logger(const std::string& name,
 }
 
 void name_this_thread(const char* name) { ::prctl(PR_SET_NAME, name); }
+
+void make_this_thread_background() {
+  const auto tid = static_cast<id_t>(::syscall(SYS_gettid));
+  (void)::setpriority(PRIO_PROCESS, tid, 19);  // per thread on Linux
+  // ioprio_set(2) has no glibc wrapper: IOPRIO_WHO_PROCESS (1) for a thread
+  // id, class best-effort (2) at its lowest level (7). The block layer tags
+  // the writes this thread submits (sync_file_range, fsync) with it.
+  constexpr int who_process = 1, class_best_effort = 2, class_shift = 13, lowest = 7;
+  (void)::syscall(SYS_ioprio_set, who_process, static_cast<int>(tid), (class_best_effort << class_shift) | lowest);
+}
 
 }  // namespace actraft::actors

@@ -23,4 +23,12 @@ std::shared_ptr<spdlog::logger> make_logger(const std::string& name,
 /// and gdb tell the log, snapshot and store helper threads apart.
 void name_this_thread(const char* name);
 
+/// Makes the calling thread background work: the lowest CPU priority (nice
+/// 19) and the lowest best-effort I/O priority. For the threads that write
+/// or read whole snapshots, which must not take the CPU and the disk from
+/// the threads a commit waits for (the node, the log's fdatasync): under
+/// contention they get a small share, otherwise all that is idle. Best
+/// effort (a failure changes nothing).
+void make_this_thread_background();
+
 }  // namespace actraft::actors

@@ -10,6 +10,7 @@
 #include "dir_lock.hpp"
 #include "file.hpp"
 #include "file_header.hpp"
+#include "reclaimer.hpp"
 #include "record.hpp"
 #include "snapshot_format.hpp"
 #include "wal.hpp"
@@ -40,8 +41,18 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 
 }  // namespace
 
+/// Files are cut this far apart in time while they are deleted.
+constexpr std::chrono::milliseconds reclaim_pause{10};
+
 engine::engine(std::string dir, storage_options opts)
-    : dir_(std::move(dir)), opts_(std::move(opts)) {}
+    : dir_(std::move(dir)), opts_(std::move(opts)) {
+  if (opts_.reclaim_chunk_bytes > 0)
+    reclaimer_ = std::make_unique<detail::reclaimer>(opts_.reclaim_chunk_bytes, reclaim_pause);
+}
+
+void engine::wait_reclaimed() {
+  if (reclaimer_) reclaimer_->drain();
+}
 
 engine::~engine() = default;
 
@@ -80,6 +91,8 @@ result<void> engine::recover() {
     auto name = de.path().filename().string();
     if (ends_with(name, ".snap.tmp")) {
       warn("removed unfinished snapshot " + de.path().string());
+      if (::unlink(de.path().c_str()) != 0) return sys_error(errno, "cannot remove", de.path());
+    } else if (ends_with(name, detail::retired_suffix)) {  // its deletion was cut short
       if (::unlink(de.path().c_str()) != 0) return sys_error(errno, "cannot remove", de.path());
     } else if (auto n = parse_snapshot_name(name)) {
       snaps.emplace_back(*n, de.path().string());
@@ -173,6 +186,7 @@ result<void> engine::recover() {
   for (auto& m : wal_warnings) warn(std::move(m));
   if (!w) return w.error();
   wal_ = std::move(*w);
+  wal_->set_reclaimer(reclaimer_.get());
 
   // 4. Reconcile the log with the snapshot.
   base_ = log_index{base.value_or(snap_.index.value)};
@@ -345,7 +359,7 @@ result<void> engine::adopt_snapshot(const core::snapshot_meta& meta, const std::
   }
   if (auto r = sync(); !r) return r.error();
   if (!old_path.empty() && old_path != snap_path_) {
-    if (::unlink(old_path.c_str()) != 0) return sys_error(errno, "cannot remove old snapshot", old_path);
+    if (auto r = detail::retire(old_path, reclaimer_.get()); !r) return r.error();
     if (auto r = sync_dir(dir_); !r) return r.error();
   }
   return {};

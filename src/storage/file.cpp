@@ -125,6 +125,15 @@ result<void> file::seek(std::uint64_t offset) {
   return {};
 }
 
+void file::start_writeback(std::uint64_t offset, std::uint64_t n) {
+  (void)::sync_file_range(fd_, static_cast<off_t>(offset), static_cast<off_t>(n), SYNC_FILE_RANGE_WRITE);
+}
+
+void file::wait_writeback(std::uint64_t offset, std::uint64_t n) {
+  (void)::sync_file_range(fd_, static_cast<off_t>(offset), static_cast<off_t>(n),
+                          SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER);
+}
+
 result<void> file::datasync() {
   if (::fdatasync(fd_) != 0) return sys_error(errno, "fdatasync failed", path_);
   return {};

@@ -47,6 +47,12 @@ class file {
   /// its blocks allocated; the new bytes read as zeros.
   result<void> allocate(std::uint64_t size);
   result<void> seek(std::uint64_t offset);
+  /// Writeback of [offset, offset + n) (sync_file_range): started without
+  /// waiting, or waited for. Neither makes the data durable (no metadata,
+  /// no disk cache flush): only sync() and datasync() do. Best effort, as
+  /// any error shows again at the fsync.
+  void start_writeback(std::uint64_t offset, std::uint64_t n);
+  void wait_writeback(std::uint64_t offset, std::uint64_t n);
   result<void> datasync();
   result<void> sync();
   void close();

@@ -8,6 +8,7 @@
 
 #include "codec.hpp"
 #include "file.hpp"
+#include "reclaimer.hpp"
 
 namespace actraft::storage::detail {
 
@@ -60,6 +61,8 @@ result<void> check_directory_version(const std::string& dir) {
     std::error_code type_ec;
     if (!de.is_regular_file(type_ec)) continue;
     const auto path = de.path().string();
+    // A file on its way out (reclaimer.hpp) is not part of the directory.
+    if (path.ends_with(retired_suffix)) continue;
     // A file that cannot be read is not one of ours to judge here (the
     // store's own, say); recovery reports its own files' errors.
     auto f = file::open(path, O_RDONLY, nullptr);

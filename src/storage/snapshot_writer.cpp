@@ -29,6 +29,10 @@ struct snapshot_writer::impl {
   crc32c_state crc;
   std::uint64_t size = 0;
   byte_vector buffer;
+  std::uint64_t bytes_per_sync = 0;
+  std::uint64_t written = 0;     ///< bytes in the file
+  std::uint64_t handed = 0;      ///< bytes whose writeback was started
+  std::uint64_t waited = 0;      ///< bytes whose writeback was waited for
   bool failed = false;
   bool finished = false;
 
@@ -44,9 +48,24 @@ struct snapshot_writer::impl {
   result<void> flush() {
     if (buffer.empty()) return {};
     auto r = out.write_all(buffer.data(), buffer.size());
+    written += buffer.size();
     buffer.clear();
-    if (!r) failed = true;
+    if (!r) {
+      failed = true;
+      return r;
+    }
+    pace();
     return r;
+  }
+
+  /// Hands what was written since the last call to the disk once there is
+  /// bytes_per_sync of it, after waiting for what was handed before.
+  void pace() {
+    if (bytes_per_sync == 0 || written - handed < bytes_per_sync) return;
+    if (handed > waited) out.wait_writeback(waited, handed - waited);
+    waited = handed;
+    out.start_writeback(handed, written - handed);
+    handed = written;
   }
 
   ~impl() {
@@ -82,6 +101,7 @@ result<snapshot_writer> snapshot_writer::create(const std::string& dir,
     return f.error();
   }
   p->out = std::move(*f);
+  if (opts != nullptr) p->bytes_per_sync = opts->snapshot_bytes_per_sync;
   p->buffer.reserve(write_buffer_size);
   p->buffer.resize(file_header_size + snapshot_meta_prefix);
   encode_file_header(p->buffer.data(), file_kind::snapshot, meta.index.value);

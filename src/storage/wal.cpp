@@ -285,8 +285,7 @@ result<std::size_t> wal::remove_through(std::uint64_t index) {
   // Oldest first, so a crash part-way leaves a contiguous run of segments.
   while (segments_.size() > 1 && segments_.front().max_index <= index) {
     const auto& path = segments_.front().path;
-    if (::unlink(path.c_str()) != 0 && errno != ENOENT)
-      return sys_error(errno, "cannot remove segment", path);
+    if (auto r = retire(path, reclaimer_); !r) return r.error();
     segments_.erase(segments_.begin());
     ++n;
   }

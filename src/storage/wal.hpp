@@ -20,6 +20,7 @@
 #include "actraft/storage/error.hpp"
 #include "actraft/storage/options.hpp"
 #include "file.hpp"
+#include "reclaimer.hpp"
 #include "record.hpp"
 
 namespace actraft::storage::detail {
@@ -74,6 +75,8 @@ class wal {
   /// Deletes the oldest segments (never the one being written) whose entries
   /// all have index <= `index`. Returns how many were deleted.
   result<std::size_t> remove_through(std::uint64_t index);
+  /// Where remove_through's segments go to be deleted (null: unlinked at once).
+  void set_reclaimer(reclaimer* r) { reclaimer_ = r; }
 
   [[nodiscard]] std::size_t segment_count() const { return segments_.size(); }
   [[nodiscard]] bool broken() const { return broken_; }
@@ -97,6 +100,7 @@ class wal {
 
   std::string dir_;
   const storage_options* opts_;
+  reclaimer* reclaimer_ = nullptr;
   std::vector<segment> segments_;  // oldest first; the last one is active_ if that is open
   file active_;
   std::uint64_t next_seq_ = 1;

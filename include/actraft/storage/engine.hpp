@@ -29,6 +29,7 @@ namespace actraft::storage {
 namespace detail {
 class wal;
 class dir_lock;
+class reclaimer;
 }  // namespace detail
 
 class group_commit;
@@ -113,6 +114,9 @@ class engine {
   [[nodiscard]] std::size_t segment_count() const;
   [[nodiscard]] const std::string& dir() const { return dir_; }
   [[nodiscard]] const storage_options& options() const { return opts_; }
+  /// Waits until the files retired so far are deleted
+  /// (storage_options::reclaim_chunk_bytes; for tests).
+  void wait_reclaimed();
 
  private:
   friend class group_commit;
@@ -138,6 +142,7 @@ class engine {
   std::string dir_;
   storage_options opts_;
   std::unique_ptr<detail::dir_lock> lock_;
+  std::unique_ptr<detail::reclaimer> reclaimer_;  // null: files are unlinked at once
   std::unique_ptr<detail::wal> wal_;
   std::vector<std::string> warnings_;
 

@@ -28,6 +28,21 @@ struct storage_options {
   /// write. Best effort: where fallocate fails (unsupported, disk full)
   /// writes extend the file as without it.
   bool preallocate = true;
+  /// While a snapshot file is written, every this many bytes are handed to
+  /// the disk at once (sync_file_range), and the writer waits until the
+  /// bytes handed before are on it. So no more than about twice this much of
+  /// a snapshot is ever waiting to be written: the log's fdatasync never
+  /// queues behind tens of megabytes of snapshot (RocksDB's bytes_per_sync),
+  /// and the final fsync has little left to do. 0: the file system decides.
+  std::uint64_t snapshot_bytes_per_sync = 1ull << 20;
+  /// Files the log no longer needs (old snapshots, compacted segments) are
+  /// renamed `*.retired` and deleted on a thread of the engine's, by cutting
+  /// this many bytes off at a time, 10 ms apart: deleting a large file at
+  /// once frees (and, on a file system mounted with `discard`, trims) all
+  /// its blocks in the journal commit the log's next fdatasync waits for.
+  /// 0: unlinked at once, on the caller's thread. Retired files a crash
+  /// left behind are deleted when the engine opens.
+  std::uint64_t reclaim_chunk_bytes = 8ull << 20;
   /// Entries before a compaction point that are kept anyway (and the whole
   /// segments holding them), so slightly lagging followers can be served
   /// from the log instead of a snapshot.
