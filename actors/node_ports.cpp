@@ -4,6 +4,8 @@
 
 
 #include <cstdio>
+#include <filesystem>
+#include <system_error>
 #include <utility>
 
 #include "actraft/core/invariant.hpp"
@@ -232,7 +234,9 @@ void node_ports::take_snapshot() {
               replica().on_snapshot_failed({});
             } else {
               logger_->debug("wrote the snapshot at index {}", meta->index.value);
-              replica().on_snapshot_written(*meta, path);
+              std::error_code ec;
+              const auto size = std::filesystem::file_size(path, ec);
+              replica().on_snapshot_written(*meta, path, ec ? 0 : size);
             }
             settle();
           },

@@ -51,6 +51,7 @@ struct config : caf::actor_system_config {
   // Defaults as in actraft::options.
   std::uint64_t snapshot_entries = 8192;
   std::uint64_t snapshot_bytes = 64ull * 1024 * 1024;
+  double snapshot_log_ratio = 2.0;
   std::uint64_t snapshot_keep = 1024;
   std::uint64_t segment_bytes = 64ull * 1024 * 1024;
   std::string join_token;
@@ -89,6 +90,8 @@ struct config : caf::actor_system_config {
         .add(request_timeout_ms, "request-timeout-ms", "deadline of every request")
         .add(snapshot_entries, "snapshot-entries", "snapshot after this many entries (0: never by count)")
         .add(snapshot_bytes, "snapshot-bytes", "snapshot after this many command bytes (0: never by size)")
+        .add(snapshot_log_ratio, "snapshot-log-ratio",
+             "wait until the commands since the last snapshot are this many times its size (0: no wait)")
         .add(snapshot_keep, "snapshot-keep", "entries kept in the log behind a snapshot")
         .add(segment_bytes, "segment-bytes", "bytes per WAL segment file (at least 64 KiB)")
         .add(join_token, "join-token", "the cluster's join token (prefer --join-token-file)")
@@ -186,6 +189,7 @@ int main(int argc, char** argv) {
   opts.request_timeout = std::chrono::milliseconds(cfg.request_timeout_ms);
   opts.snapshot_entries = cfg.snapshot_entries;
   opts.snapshot_bytes = cfg.snapshot_bytes;
+  opts.snapshot_log_ratio = cfg.snapshot_log_ratio;
   opts.snapshot_keep_entries = cfg.snapshot_keep;
   opts.segment_bytes = static_cast<std::size_t>(cfg.segment_bytes);
   opts.join_token = cfg.join_token;

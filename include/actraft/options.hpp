@@ -67,6 +67,14 @@ struct options {
   /// ... or once the commands applied since then add up to this many bytes
   /// (0: never by size). A snapshot compacts the log behind it.
   std::uint64_t snapshot_bytes = 64ull * 1024 * 1024;
+  /// A snapshot writes the whole state. Once one is due, it waits until the
+  /// commands applied since the last one this member took add up to this
+  /// many times that snapshot's size, so a large state is not written again
+  /// for a change much smaller than itself (LogCabin's snapshotRatio): the
+  /// disk writes the snapshot at most 1/ratio as many bytes as the log. The
+  /// wait ends at four times snapshot_entries or snapshot_bytes (the log's
+  /// memory stays bounded). 0: no wait.
+  double snapshot_log_ratio = 2.0;
   /// Entries kept in the log behind a snapshot: a follower lagging by fewer
   /// catches up from the log instead of receiving the whole snapshot.
   std::uint64_t snapshot_keep_entries = 1024;

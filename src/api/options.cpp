@@ -40,6 +40,8 @@ std::string options::validate() const {
   if (max_message_bytes > 1024ull * 1024 * 1024) return "max_message_bytes must be at most 1 GiB";
   if (peer_stall_timeout < election_timeout)
     return "peer_stall_timeout must be at least the election_timeout";
+  if (!(snapshot_log_ratio >= 0 && snapshot_log_ratio <= 1000))
+    return "snapshot_log_ratio must be between 0 and 1000";
   if (max_snapshot_bytes < snapshot_chunk_bytes) return "max_snapshot_bytes must be at least snapshot_chunk_bytes";
   if (snapshot_idle_timeout < request_timeout)
     return "snapshot_idle_timeout must be at least the request_timeout";

@@ -14,6 +14,9 @@ namespace {
 /// The largest snapshot chunk a follower writes.
 constexpr std::size_t max_chunk_bytes = 64u * 1024 * 1024;
 
+/// How far past its thresholds snapshot_log_ratio may hold a snapshot back.
+constexpr std::uint64_t max_deferral = 4;
+
 }  // namespace
 
 // --- Taking one --------------------------------------------------------------------
@@ -26,7 +29,15 @@ void replica::maybe_snapshot() {
   const auto since = applied_.value - std::min(applied_.value, snapshot_.index.value);
   const bool by_count = opts_.snapshot_entries > 0 && since >= opts_.snapshot_entries;
   const bool by_size = opts_.snapshot_bytes > 0 && bytes_since_snapshot_ >= opts_.snapshot_bytes;
-  if (!by_count && !by_size && !snapshot_asked_) return;
+  // A state much larger than what changed since is not rewritten yet.
+  const bool small_change =
+      static_cast<double>(bytes_since_snapshot_) <
+      opts_.snapshot_log_ratio * static_cast<double>(last_snapshot_bytes_);
+  const bool held_long_enough =
+      (opts_.snapshot_entries > 0 && since >= max_deferral * opts_.snapshot_entries) ||
+      (opts_.snapshot_bytes > 0 && bytes_since_snapshot_ >= max_deferral * opts_.snapshot_bytes);
+  const bool due = (by_count || by_size) && (!small_change || held_long_enough);
+  if (!due && !snapshot_asked_) return;
   if (io_.clock->now() < snapshot_retry_after_ && !snapshot_asked_) return;
   snapshotting_ = true;
   snapshot_asked_ = false;
@@ -41,8 +52,10 @@ std::optional<core::snapshot_meta> replica::describe_snapshot(core::log_index ap
   return meta;
 }
 
-void replica::on_snapshot_written(const core::snapshot_meta& meta, const std::string& location) {
+void replica::on_snapshot_written(const core::snapshot_meta& meta, const std::string& location,
+                                  std::uint64_t size) {
   if (phase_ == phase::stopped) return;
+  last_snapshot_bytes_ = size;
   io_.storage->install(meta, location);
 }
 

@@ -255,6 +255,7 @@ BOOST_AUTO_TEST_CASE(lagging_follower_catches_up_by_snapshot) {
   cfg.nodes = 3;
   cfg.replica.snapshot_entries = 5;
   cfg.replica.snapshot_keep_entries = 0;
+  cfg.replica.snapshot_log_ratio = 0;
   cluster c(cfg);
   const std::uint64_t limit = 200 * c.tick_units();
   BOOST_REQUIRE(c.run_until([&] { return c.stable_leader() != core::no_node; }, c.now() + limit));
@@ -278,6 +279,48 @@ BOOST_AUTO_TEST_CASE(lagging_follower_catches_up_by_snapshot) {
   c.restart(f);
   BOOST_TEST(c.applied(f).size() >= c.disk(f).snapshot.index.value);
   BOOST_TEST(!c.failure().has_value());
+}
+
+BOOST_AUTO_TEST_CASE(snapshots_wait_until_the_log_outgrows_them) {
+  // The same commands with and without snapshot_log_ratio: with it, a
+  // snapshot waits for the commands since the last one to reach twice its
+  // size (the simulated state is every command applied, so it always
+  // waits), but never past four times snapshot_entries.
+  const auto run = [](double ratio) {
+    cluster_config cfg;
+    cfg.seed = 7;
+    cfg.nodes = 3;
+    cfg.replica.snapshot_entries = 5;
+    cfg.replica.snapshot_keep_entries = 0;
+    cfg.replica.snapshot_log_ratio = ratio;
+    cluster c(cfg);
+    const std::uint64_t limit = 400 * c.tick_units();
+    BOOST_REQUIRE(c.run_until([&] { return c.stable_leader() != core::no_node; }, c.now() + limit));
+    const core::node_id l = c.stable_leader();
+    // The most entries the leader's log held past its snapshot.
+    std::uint64_t widest_gap = 0;
+    for (int k = 0; k < 80; ++k) {
+      const auto id = c.propose(l, "command-" + std::to_string(k), request_units);
+      BOOST_REQUIRE(c.run_until([&] { return answered(c, id); }, c.now() + limit));
+      const auto applied = applied_index(c, id);
+      const auto snapshot = c.disk(l).snapshot.index.value;
+      if (applied > snapshot) widest_gap = std::max(widest_gap, applied - snapshot);
+    }
+    BOOST_TEST(!c.failure().has_value());
+    return std::make_pair(c.stats().snapshots_taken, widest_gap);
+  };
+  const auto [often, often_gap] = run(0);
+  const auto [held, held_gap] = run(2);
+  BOOST_TEST_MESSAGE("snapshots taken: " << often << " without the ratio, " << held << " with it");
+  BOOST_TEST(often >= 3 * 12u);  // three members, every ~5 of 80 entries
+  BOOST_TEST(held > 0u);
+  BOOST_TEST(held * 2 < often);
+  // Held back, but no further than 4 x snapshot_entries (and a few entries
+  // more while the snapshot is written).
+  BOOST_TEST_MESSAGE("widest gap: " << often_gap << " without, " << held_gap << " with");
+  BOOST_TEST(held_gap > often_gap);
+  BOOST_TEST(held_gap <= 4 * 5u + 3);
+  BOOST_TEST(often_gap <= 5u + 3);
 }
 
 BOOST_AUTO_TEST_CASE(a_new_member_joins_and_is_promoted) {

@@ -220,7 +220,11 @@ void cluster::member::take_snapshot() {
       const core::snapshot_meta m = file.meta;
       sl.disk.files[location] = file;
       ++c.stats_.snapshots_taken;
-      c.guarded(sl, [&](driver::replica& r) { r.on_snapshot_written(m, location); });
+      // Its size, as the replica weighs it against the commands since: the
+      // commands it holds (the simulated state is their list).
+      std::uint64_t size = 0;
+      for (const auto& e : file.data) size += e.data.size();
+      c.guarded(sl, [&](driver::replica& r) { r.on_snapshot_written(m, location, size); });
     });
   });
 }

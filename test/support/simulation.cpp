@@ -24,6 +24,7 @@ struct profile {
   std::uint32_t membership_pm = 0; // extra chance per fault of a membership change
   std::uint64_t snapshot_every = 0;  // a node snapshots after this many applied entries (0: never)
   std::uint64_t keep_entries = 0;    // entries a snapshot leaves in the log behind it
+  double snapshot_ratio = 0;         // options::snapshot_log_ratio
   std::uint64_t request_ticks = 0;   // a client request's deadline, in ticks
   std::uint32_t read_pm = 0;         // client operations that are reads, per mille
   bool durable_store = false;        // state machines keep their own state across crashes
@@ -39,7 +40,7 @@ struct profile {
        << " units, proposal every ~" << propose_gap << " units, max_down=" << max_down
        << ", spare slots=" << spares << " (down to " << min_members << " members, "
        << membership_pm << "/1000 extra changes), snapshot every " << snapshot_every << " entries keeping "
-       << keep_entries << ", request deadline " << request_ticks << " ticks, reads "
+       << keep_entries << " (log ratio " << snapshot_ratio << "), request deadline " << request_ticks << " ticks, reads "
        << read_pm << "/1000" << (opts.reads == core::read_mode::lease ? " (lease)" : "")
        << (durable_store ? ", durable state machines" : "")
        << "; network drop/dup/slow=" << network.drop_pm << "/" << network.duplicate_pm << "/"
@@ -118,6 +119,9 @@ profile choose_profile(std::uint64_t seed, int nodes, core::planted_bug bug,
   }
   // So are durable state machines (store::last_applied_index).
   p.durable_store = durable_store.value_or(prng(derive_seed(seed, 0xF5)).chance(250));
+  // And snapshots held back until the log outgrows them (snapshot_log_ratio).
+  static const std::vector<double> ratios{0, 0, 0.5, 2};
+  p.snapshot_ratio = prng(derive_seed(seed, 0xF7)).pick(ratios);
   return p;
 }
 
@@ -745,6 +749,7 @@ sim_result run_simulation(const sim_config& cfg) {
   cc.base = p.opts;
   cc.replica.snapshot_entries = p.snapshot_every;
   cc.replica.snapshot_bytes = 0;
+  cc.replica.snapshot_log_ratio = p.snapshot_ratio;
   cc.replica.snapshot_keep_entries = p.keep_entries;
   cc.network = p.network;
   cc.disk = p.disk;

@@ -113,7 +113,9 @@ class replica {
   void on_applied(core::log_index last);
   void on_restored(core::log_index index);
   void on_restore_failed(const std::string& why);
-  void on_snapshot_written(const core::snapshot_meta& meta, const std::string& location);
+  /// `size`: the snapshot's bytes (what snapshot_log_ratio weighs).
+  void on_snapshot_written(const core::snapshot_meta& meta, const std::string& location,
+                           std::uint64_t size);
   void on_snapshot_failed(const std::string& why);
   void on_installed(const core::snapshot_meta& meta, const std::string& location,
                     core::log_index in_force);
@@ -284,6 +286,7 @@ class replica {
   bool snapshotting_ = false;
   time_point snapshot_retry_after_;
   std::uint64_t bytes_since_snapshot_ = 0;
+  std::uint64_t last_snapshot_bytes_ = 0;  ///< of the last snapshot this member wrote
   std::optional<core::message> installing_;
   std::string installing_location_;
   bool restoring_ = false;  // the state machine is restoring the snapshot in force
