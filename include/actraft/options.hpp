@@ -62,7 +62,9 @@ struct options {
   /// Bytes per WAL segment file.
   std::size_t segment_bytes = 64 * 1024 * 1024;
   /// Every member snapshots its store on its own once this many entries
-  /// were applied since its last snapshot (0: never by count) ...
+  /// were applied since its last snapshot (0: never by count) ... (Until a
+  /// member has taken one, these thresholds are 1 to 2 times as large, by
+  /// its id: members do not all write their snapshots at once.)
   std::uint64_t snapshot_entries = 8192;
   /// ... or once the commands applied since then add up to this many bytes
   /// (0: never by size). A snapshot compacts the log behind it.

@@ -2,6 +2,7 @@
 // one in force to a follower that needs it, and installing one a leader
 // sent. See docs/architecture.md, "Life of a snapshot".
 #include <algorithm>
+#include <cmath>
 #include <utility>
 
 #include "actraft/core/invariant.hpp"
@@ -17,6 +18,10 @@ constexpr std::size_t max_chunk_bytes = 64u * 1024 * 1024;
 /// How far past its thresholds snapshot_log_ratio may hold a snapshot back.
 constexpr std::uint64_t max_deferral = 4;
 
+/// Spreads members' first snapshots: the fractional parts of id * this are
+/// as far apart as any n points can be (the golden ratio's).
+constexpr double golden = 0.6180339887498949;
+
 }  // namespace
 
 // --- Taking one --------------------------------------------------------------------
@@ -27,15 +32,25 @@ constexpr std::uint64_t max_deferral = 4;
 void replica::maybe_snapshot() {
   if (snapshotting_ || phase_ != phase::running) return;
   const auto since = applied_.value - std::min(applied_.value, snapshot_.index.value);
-  const bool by_count = opts_.snapshot_entries > 0 && since >= opts_.snapshot_entries;
-  const bool by_size = opts_.snapshot_bytes > 0 && bytes_since_snapshot_ >= opts_.snapshot_bytes;
+  // Members apply the same log: left alone, they would all write their
+  // snapshots at the same index, at the same time (and on one disk, or for
+  // the leader's quorum, all slow down together). Until a member has taken
+  // a snapshot of its own, its thresholds stretch by a share its id sets
+  // (0-100 %); then each counts from its own last one, so they stay apart
+  // and a majority keeps syncing at full speed while one member writes.
+  const double scale =
+      own_cadence_ ? 1.0 : 1.0 + std::fmod(static_cast<double>(core_->id().value) * golden, 1.0);
+  const auto reached = [scale](std::uint64_t n, std::uint64_t threshold) {
+    return threshold > 0 && static_cast<double>(n) >= scale * static_cast<double>(threshold);
+  };
+  const bool by_count = reached(since, opts_.snapshot_entries);
+  const bool by_size = reached(bytes_since_snapshot_, opts_.snapshot_bytes);
   // A state much larger than what changed since is not rewritten yet.
   const bool small_change =
       static_cast<double>(bytes_since_snapshot_) <
       opts_.snapshot_log_ratio * static_cast<double>(last_snapshot_bytes_);
-  const bool held_long_enough =
-      (opts_.snapshot_entries > 0 && since >= max_deferral * opts_.snapshot_entries) ||
-      (opts_.snapshot_bytes > 0 && bytes_since_snapshot_ >= max_deferral * opts_.snapshot_bytes);
+  const bool held_long_enough = reached(since, max_deferral * opts_.snapshot_entries) ||
+                                reached(bytes_since_snapshot_, max_deferral * opts_.snapshot_bytes);
   const bool due = (by_count || by_size) && (!small_change || held_long_enough);
   if (!due && !snapshot_asked_) return;
   if (io_.clock->now() < snapshot_retry_after_ && !snapshot_asked_) return;
@@ -91,6 +106,7 @@ void replica::on_installed(const core::snapshot_meta& meta, const std::string& l
     phase_ = phase::running;
     if (in_force == meta.index) {
       snapshot_in_force(meta, location);
+      own_cadence_ = false;  // at the leader's index now: spread apart again
       log(severity::info, "installed the snapshot at index " + std::to_string(meta.index.value) +
                               " from node " + std::to_string(header.from.value));
       ++stats_.snapshots_installed;
@@ -111,6 +127,7 @@ void replica::on_installed(const core::snapshot_meta& meta, const std::string& l
   if (phase_ == phase::stopped) return;
   if (in_force == meta.index) {
     snapshot_in_force(meta, location);
+    own_cadence_ = true;
     log(severity::info, "took a snapshot at index " + std::to_string(meta.index.value));
     ++stats_.snapshots_taken;
     auto e = event_of(event_kind::snapshot_taken);

@@ -287,6 +287,7 @@ class replica {
   time_point snapshot_retry_after_;
   std::uint64_t bytes_since_snapshot_ = 0;
   std::uint64_t last_snapshot_bytes_ = 0;  ///< of the last snapshot this member wrote
+  bool own_cadence_ = false;  ///< the snapshot in force is one this member took (maybe_snapshot)
   std::optional<core::message> installing_;
   std::string installing_location_;
   bool restoring_ = false;  // the state machine is restoring the snapshot in force
