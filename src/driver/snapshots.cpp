@@ -16,7 +16,7 @@ namespace {
 constexpr std::size_t max_chunk_bytes = 64u * 1024 * 1024;
 
 /// How far past its thresholds snapshot_log_ratio may hold a snapshot back.
-constexpr std::uint64_t max_deferral = 4;
+constexpr double max_deferral = 4;
 
 /// Spreads members' first snapshots: the fractional parts of id * this are
 /// as far apart as any n points can be (the golden ratio's).
@@ -40,8 +40,9 @@ void replica::maybe_snapshot() {
   // and a majority keeps syncing at full speed while one member writes.
   const double scale =
       own_cadence_ ? 1.0 : 1.0 + std::fmod(static_cast<double>(core_->id().value) * golden, 1.0);
-  const auto reached = [scale](std::uint64_t n, std::uint64_t threshold) {
-    return threshold > 0 && static_cast<double>(n) >= scale * static_cast<double>(threshold);
+  // (In floating point: `times` a large threshold must not wrap around.)
+  const auto reached = [scale](std::uint64_t n, std::uint64_t threshold, double times = 1.0) {
+    return threshold > 0 && static_cast<double>(n) >= times * scale * static_cast<double>(threshold);
   };
   const bool by_count = reached(since, opts_.snapshot_entries);
   const bool by_size = reached(bytes_since_snapshot_, opts_.snapshot_bytes);
@@ -49,8 +50,8 @@ void replica::maybe_snapshot() {
   const bool small_change =
       static_cast<double>(bytes_since_snapshot_) <
       opts_.snapshot_log_ratio * static_cast<double>(last_snapshot_bytes_);
-  const bool held_long_enough = reached(since, max_deferral * opts_.snapshot_entries) ||
-                                reached(bytes_since_snapshot_, max_deferral * opts_.snapshot_bytes);
+  const bool held_long_enough = reached(since, opts_.snapshot_entries, max_deferral) ||
+                                reached(bytes_since_snapshot_, opts_.snapshot_bytes, max_deferral);
   const bool due = (by_count || by_size) && (!small_change || held_long_enough);
   if (!due && !snapshot_asked_) return;
   if (io_.clock->now() < snapshot_retry_after_ && !snapshot_asked_) return;
