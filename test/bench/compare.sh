@@ -6,13 +6,16 @@
 # (mailbox_bench). Then reads on the same clusters (READ_CLIENTS=64): GETs to
 # the leader and spread over the members, linearizable (etcd's default range,
 # actraft's query), etcd serializable and actraft stale, a 90/10 read/write
-# mix, and actraft with --lease-reads. Writes the results between the
+# mix, and actraft with --lease-reads. Then PUTs of larger values
+# (SIZES="4096 16384", 64 clients) on the same clusters, with a timeline of
+# each (loadgen --timeline). Writes the results between the
 # compare:begin/compare:end markers of docs/benchmarks.md.
 #
 #   test/bench/compare.sh [BUILD_DIR]          # default: build
 #
 # Environment (all optional): RUN_SECONDS=10 WARMUP=2 PAYLOAD=256 KEYS=10000
-# CLIENTS="1 64" READ_CLIENTS=64 (empty: no reads) ENDPOINTS=leader|all DOC=docs/benchmarks.md (DOC=- prints the
+# CLIENTS="1 64" READ_CLIENTS=64 (empty: no reads) SIZES="4096 16384" (empty: none)
+# ENDPOINTS=leader|all DOC=docs/benchmarks.md (DOC=- prints the
 # table instead of writing it) KEEP_WORK=1 (keep the temp dir and its logs).
 # Security: etcd's members talk over mutual TLS (certificates made here with
 # openssl) and actraft runs twice, as it starts by default (mutual TLS, its own
@@ -32,6 +35,7 @@ PAYLOAD=${PAYLOAD:-256}
 KEYS=${KEYS:-10000}
 CLIENTS=${CLIENTS:-1 64}
 READ_CLIENTS=${READ_CLIENTS-64}
+SIZES=${SIZES-4096 16384}
 ENDPOINTS=${ENDPOINTS:-leader}
 DOC=${DOC:-$ROOT/docs/benchmarks.md}
 
@@ -123,6 +127,13 @@ run_reads() {
   run_loadgen "$p-get-all" "$target" "$c" "$(all_of "$fn")" --op=get
   run_loadgen "$p-stale-all" "$target" "$c" "$(all_of "$fn")" --op=get --stale
 }
+# run_sizes PREFIX TARGET URLS: 64 clients of PUTs at each of SIZES, with a timeline
+run_sizes() {
+  local p=$1 target=$2 urls=$3 v
+  for v in $SIZES; do
+    run_loadgen "$p-v$v" "$target" 64 "$urls" --op=put --payload="$v" --timeline="$WORK/timeline-$p-$v.txt"
+  done
+}
 run_mix() {
   local p=$1 target=$2 fn=$3 leader=$4 c=$READ_CLIENTS
   [ -n "$c" ] || return 0
@@ -181,6 +192,7 @@ ETCD_URLS=$(urls_of etcd_client "$(etcd_leader)")
 for c in $CLIENTS; do run_loadgen etcd etcd "$c" "$ETCD_URLS"; done
 run_reads etcd etcd etcd_client "$(etcd_leader)"
 run_mix etcd etcd etcd_client "$(etcd_leader)"
+run_sizes etcd etcd "$ETCD_URLS"
 stop_all
 
 # --- (b) actraft kv_store ---------------------------------------------------------------
@@ -234,6 +246,7 @@ run_kv() {  # run_kv LABEL [flags...]: a fresh 3-member cluster, every client co
     COMMITS[$label]="$commit_before -> $commit_after"
     [ "$label" = kv ] && run_mix kv kv kv_http "$leader"
   fi
+  if [ "$label" = kv ]; then run_sizes kv kv "$KV_URLS"; fi
   stop_all
 }
 declare -A COMMITS
@@ -348,6 +361,42 @@ MODE=$([ "$ENDPOINTS" = all ] && echo "spread over the 3 members" || echo "all t
     echo
     echo "actraft's commit index on the leader before and after its read-only cases (a log write would"
     echo "move it; no entry, no fsync): ReadIndex ${COMMITS[kv]:-—}, lease ${COMMITS[kvl]:-—}."
+  fi
+  if [ -n "$SIZES" ]; then
+    size_row() {  # size_row VALUE NAME KEY
+      local r=${R[$3,64]:-}
+      if [ -z "$r" ]; then
+        echo "| $1 | $2 | failed | | | | | | | ${LOAD[$3,64]:-} |"
+      else
+        echo "| $1 | $2 | $(num "$(field ops_per_s "$r")") | $(num "$(field p50_us "$r")") | $(num "$(field p90_us "$r")") | $(num "$(field p99_us "$r")") | $(num "$(field p999_us "$r")") | $(num "$(field max_us "$r")") | $(field errors "$r") | ${LOAD[$3,64]} |"
+      fi
+    }
+    echo
+    echo "Larger values: 64 clients of PUTs to the leader over the same $KEYS keys, after the cases"
+    echo "above (so the stores hold $KEYS values of the size by the end). The $PAYLOAD-byte rows are the"
+    echo "64-client rows of the first table."
+    echo
+    echo "| value | system | ops/s | p50 | p90 | p99 | p99.9 | max | errors | load |"
+    echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+    if [[ " $CLIENTS " == *" 64 "* ]]; then
+      size_row "$PAYLOAD B" "etcd $ETCD_VERSION" etcd
+      size_row "$PAYLOAD B" "actraft" kv
+    fi
+    for v in $SIZES; do
+      size_row "$v B" "etcd $ETCD_VERSION" "etcd-v$v"
+      size_row "$v B" "actraft" "kv-v$v"
+    done
+    echo
+    echo "| value | throughput actraft/etcd | p99 actraft/etcd | p99.9 actraft/etcd |"
+    echo "|---|---:|---:|---:|"
+    keys=()
+    [[ " $CLIENTS " == *" 64 "* ]] && keys+=("$PAYLOAD:kv:etcd")
+    for v in $SIZES; do keys+=("$v:kv-v$v:etcd-v$v"); done
+    for k in "${keys[@]}"; do
+      IFS=: read -r v ka ke <<<"$k"
+      a=${R[$ka,64]:-}; e=${R[$ke,64]:-}
+      echo "| $v B | $(ratio "$(field ops_per_s "$a")" "$(field ops_per_s "$e")") | $(ratio "$(field p99_us "$a")" "$(field p99_us "$e")") | $(ratio "$(field p999_us "$a")" "$(field p999_us "$e")") |"
+    done
   fi
   echo
   echo "actraft's mailbox path without HTTP (\`mailbox_bench --clients=N --seconds=$RUN_SECONDS --payload=$PAYLOAD\`:"
