@@ -4,7 +4,8 @@
 #
 #   test/bench/plot_timeline.sh OUT.png "TITLE" LABEL=FILE [LABEL=FILE ...]
 #
-# Needs gnuplot (Debian: apt-get install gnuplot-nox).
+# LOGSCALE=1 draws the latency axis on a log scale. Needs gnuplot (Debian:
+# apt-get install gnuplot-nox).
 set -euo pipefail
 [ $# -ge 3 ] || { echo "usage: $0 OUT.png TITLE LABEL=FILE..." >&2; exit 2; }
 command -v gnuplot >/dev/null || { echo "plot_timeline: gnuplot is not installed" >&2; exit 1; }
@@ -25,6 +26,6 @@ set xlabel 'seconds into the measured window'
 set ylabel 'slowest request ended in each 100 ms (ms)'
 set grid
 set key top right
-set yrange [0:*]
+$( [ "${LOGSCALE:-0}" = 1 ] && echo 'set logscale y' || echo 'set yrange [0:*]' )
 plot $joined
 GP
