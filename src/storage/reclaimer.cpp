@@ -78,7 +78,10 @@ result<void> retire(const std::string& path, reclaimer* r) {
     return {};
   }
   std::string retired = path + retired_suffix;
-  if (std::rename(path.c_str(), retired.c_str()) != 0) return sys_error(errno, "cannot retire", path);
+  if (std::rename(path.c_str(), retired.c_str()) != 0) {
+    if (errno == ENOENT) return {};  // gone already, as an unlink would have found it
+    return sys_error(errno, "cannot retire", path);
+  }
   r->add(std::move(retired));
   return {};
 }

@@ -48,12 +48,13 @@ struct snapshot_writer::impl {
   result<void> flush() {
     if (buffer.empty()) return {};
     auto r = out.write_all(buffer.data(), buffer.size());
-    written += buffer.size();
-    buffer.clear();
     if (!r) {
+      buffer.clear();
       failed = true;
       return r;
     }
+    written += buffer.size();
+    buffer.clear();
     pace();
     return r;
   }
