@@ -82,9 +82,6 @@ std::optional<std::string> store_under_test::capture(actraft::store& s, std::uin
            "\" on " + node_name(node) + " at index " + std::to_string(index);
   out = std::move(sink.data);
   ++snapshots;
-  const auto same = [&](const actraft::bytes& a, const actraft::bytes& b) {
-    return same_state ? same_state(a, b) : a == b;
-  };
   // restore(snapshot()) gives the state back.
   auto fresh = make();
   actraft::detail::bytes_sink again;
@@ -101,7 +98,7 @@ std::optional<std::string> store_under_test::capture(actraft::store& s, std::uin
            " bytes), restored into a fresh store, snapshots as " + std::to_string(again.data.size()) +
            " other bytes";
   if (held) {
-    if (auto problem = check_isolated(*fresh, index, out, same)) return problem;
+    if (auto problem = check_isolated(*fresh, index, out)) return problem;
   }
   auto [first, fresh_index] = states.emplace(index, std::make_pair(node, out));
   if (fresh_index || same(first->second.second, out)) return std::nullopt;
@@ -114,9 +111,12 @@ std::optional<std::string> store_under_test::capture(actraft::store& s, std::uin
 /// A capture is written while applies go on: `fresh` (holding `state`, at
 /// `index`) is captured, applies a few commands, and only then is the
 /// capture written. It must still hold `state`.
-std::optional<std::string> store_under_test::check_isolated(
-    actraft::store& fresh, std::uint64_t index, const actraft::bytes& state,
-    const std::function<bool(const actraft::bytes&, const actraft::bytes&)>& same) {
+bool store_under_test::same(const actraft::bytes& a, const actraft::bytes& b) const {
+  return same_state ? same_state(a, b) : a == b;
+}
+
+std::optional<std::string> store_under_test::check_isolated(actraft::store& fresh, std::uint64_t index,
+                                                            const actraft::bytes& state) {
   constexpr std::size_t applies_between = 4;
   std::unique_ptr<actraft::snapshot_capture> c;
   actraft::detail::bytes_sink late;

@@ -50,9 +50,10 @@ struct store_under_test {
                                      actraft::bytes& out);
   /// Checks that a capture (store::capture_snapshot) of `fresh`, which
   /// holds `state` at `index`, is not changed by the applies after it.
-  std::optional<std::string> check_isolated(
-      actraft::store& fresh, std::uint64_t index, const actraft::bytes& state,
-      const std::function<bool(const actraft::bytes&, const actraft::bytes&)>& same);
+  std::optional<std::string> check_isolated(actraft::store& fresh, std::uint64_t index,
+                                            const actraft::bytes& state);
+  /// same_state, or byte equality if it is unset.
+  [[nodiscard]] bool same(const actraft::bytes& a, const actraft::bytes& b) const;
   /// Replaces the state of `s` by `state`, taken at `index`.
   std::optional<std::string> restore(actraft::store& s, std::uint64_t node, std::uint64_t index,
                                      const actraft::bytes& state);
