@@ -5,7 +5,7 @@
 //   loadgen --target=kv|etcd --urls=127.0.0.1:8001[,host:port...] [--clients=64]
 //           [--payload=256] [--keys=10000] [--seconds=10] [--warmup=2]
 //           [--op=put|get|mixed] [--read-pct=50] [--stale] [--prefill]
-//           [--timeout-ms=10000] [--threads=1] [--timeline=FILE]
+//           [--timeout-ms=10000] [--threads=1] [--timeline=FILE] [--cpu-pids=PID,...]
 //
 // Client i talks to endpoint i mod (number of endpoints). kv: PUT /kv/{key}
 // (body = value) and GET /kv/{key} (linearizable; --stale: ?stale=true). etcd:
@@ -23,21 +23,29 @@
 // the requests that ended ok in it, their largest latency and how many took over 10 ms:
 // periodic stalls show there (gnuplot reads the file as it is).
 //
+// --cpu-pids=PID[,PID...] (the servers' processes) adds the CPU time they used during the
+// measured window (utime + stime from /proc/PID/stat) and that time per request that ended ok:
+// server_cpu_s= and cpu_us_per_op= in the RESULT line.
+//
 // Prints a human summary and one machine-readable line starting with RESULT.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <tuple>
 #include <vector>
+
+#include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -85,6 +93,7 @@ struct options {
   int read_pct = 50;   // mixed: reads among the requests, in percent
   bool stale = false;  // reads: kv_store ?stale=true, etcd serializable (not linearizable)
   std::string timeline;  // file for the per-100-ms timeline, or empty
+  std::vector<int> cpu_pids;  // processes whose CPU time the window reports
 };
 
 [[noreturn]] void usage(const std::string& why) {
@@ -92,7 +101,7 @@ struct options {
             << "usage: loadgen --target=kv|etcd --urls=host:port[,host:port...] [--clients=N]\n"
                "               [--payload=BYTES] [--keys=N] [--seconds=S] [--warmup=S]\n"
                "               [--op=put|get|mixed] [--read-pct=N] [--stale] [--prefill] [--timeout-ms=MS]\n"
-               "               [--threads=N] [--timeline=FILE]\n";
+               "               [--threads=N] [--timeline=FILE] [--cpu-pids=PID,...]\n";
   std::exit(2);
 }
 
@@ -159,6 +168,14 @@ options parse(int argc, char** argv) {
         o.stale = true;
       } else if (name == "--timeline") {
         o.timeline = value;
+      } else if (name == "--cpu-pids") {
+        for (std::string_view rest = value; !rest.empty();) {
+          const auto comma = rest.find(',');
+          const auto pid = std::stoi(std::string(rest.substr(0, comma)));
+          if (pid <= 0) usage("--cpu-pids takes process ids");
+          o.cpu_pids.push_back(pid);
+          rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+        }
       } else if (name == "--help" || name == "-h") {
         usage("help");
       } else {
@@ -497,6 +514,32 @@ void write_timeline(const std::string& path, const std::vector<std::unique_ptr<w
 
 }  // namespace
 
+/// The CPU time (utime + stime) the processes have used, in seconds; nothing if one of them
+/// cannot be read (gone, or not a process).
+std::optional<double> cpu_seconds(const std::vector<int>& pids) {
+  static const double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  double total = 0;
+  for (const int pid : pids) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    if (!std::getline(in, line)) return std::nullopt;
+    // Fields after the command name, which is in parentheses and may hold spaces: state is
+    // field 3, utime field 14, stime field 15.
+    const auto close = line.rfind(')');
+    if (close == std::string::npos) return std::nullopt;
+    std::istringstream fields(line.substr(close + 1));
+    std::string field;
+    unsigned long long utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && fields >> field; ++i) {
+      if (i == 14) utime = std::stoull(field);
+      if (i == 15) stime = std::stoull(field);
+    }
+    if (!fields) return std::nullopt;
+    total += static_cast<double>(utime + stime) / ticks;
+  }
+  return total;
+}
+
 int main(int argc, char** argv) {
   options o = parse(argc, argv);
   resolve(o.urls);
@@ -520,8 +563,10 @@ int main(int argc, char** argv) {
   const auto m0 = clk::now();
   measure_start = m0;
   current_phase = measuring;
+  const auto cpu0 = cpu_seconds(o.cpu_pids);
   std::this_thread::sleep_for(std::chrono::duration<double>(o.seconds));
   current_phase = stopping;
+  const auto cpu1 = cpu_seconds(o.cpu_pids);
   const double elapsed = std::chrono::duration<double>(clk::now() - m0).count();
   // Requests still in flight end after the window and would not count anyway.
   for (auto& w : workers) w->ioc.stop();
@@ -565,10 +610,23 @@ int main(int argc, char** argv) {
   if (warmup_errors > 0)
     std::printf("  (plus %llu during warm-up/drain)", static_cast<unsigned long long>(warmup_errors));
   std::printf("\n");
+  std::string cpu_fields;
+  if (!o.cpu_pids.empty()) {
+    if (cpu0 && cpu1 && all.count() > 0) {
+      const double used = *cpu1 - *cpu0;
+      const double per_op = used * 1e6 / static_cast<double>(all.count());
+      std::printf("  servers' CPU: %.2f s in the window, %.1f us per request\n", used, per_op);
+      char buf[96];
+      std::snprintf(buf, sizeof buf, " server_cpu_s=%.2f cpu_us_per_op=%.1f", used, per_op);
+      cpu_fields = buf;
+    } else {
+      std::printf("  servers' CPU: not measured (a process could not be read)\n");
+    }
+  }
   std::printf(
       "RESULT target=%s op=%s clients=%d endpoints=%zu payload=%zu seconds=%.2f ops=%llu "
       "ops_per_s=%.0f p50_us=%llu p90_us=%llu p99_us=%llu p999_us=%llu max_us=%llu errors=%llu "
-      "error_kinds=%s\n",
+      "error_kinds=%s%s\n",
       target_name, op_name, o.clients, o.urls.size(), o.payload, elapsed,
       static_cast<unsigned long long>(all.count()), ops_per_s,
       static_cast<unsigned long long>(all.percentile(50)),
@@ -576,6 +634,6 @@ int main(int argc, char** argv) {
       static_cast<unsigned long long>(all.percentile(99)),
       static_cast<unsigned long long>(all.percentile(99.9)),
       static_cast<unsigned long long>(all.max()), static_cast<unsigned long long>(error_total),
-      error_list.empty() ? "none" : error_list.c_str());
+      error_list.empty() ? "none" : error_list.c_str(), cpu_fields.c_str());
   return all.count() == 0 ? 1 : 0;
 }
