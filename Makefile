@@ -1,7 +1,7 @@
 # The two commands from the README, and a few more for developers.
 #   make demo   install what is missing, build, run the cluster demo
 #   make test   install what is missing, build, run every test (what CI runs)
-.PHONY: deps configure build install test test-asan fuzz-build test-fuzz fuzz demo bench bench-compare bench-failover bench-catchup bench-large-state bench-memory sim-soak soak clean
+.PHONY: deps configure build install test test-asan fuzz-build test-fuzz fuzz demo bench bench-compare bench-matrix bench-failover bench-catchup bench-large-state bench-memory sim-soak soak clean
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -74,6 +74,11 @@ bench: build
 # actraft and etcd side by side on this machine (installs etcd-server).
 bench-compare: build
 	@test/bench/compare.sh $(BUILD)
+
+# actraft and etcd over clients, value sizes, 3/5 members, TLS on/off, as plots
+# (docs/images/matrix-*.png; installs etcd-server and gnuplot-nox). ~15 min.
+bench-matrix: build
+	@test/bench/matrix.sh $(BUILD)
 
 # kill -9 of the leader under writes, 20 times: time to the next acknowledged write.
 bench-failover: build
