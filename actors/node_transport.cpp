@@ -137,6 +137,10 @@ void node_ports::send_snapshot(const core::message& header, const std::string& l
   t.remote = it->second.remote;
   t.node = caf::actor_cast<node_actor>(self_);
   t.chunk_bytes = opts_.snapshot_chunk_bytes;
+  // What a connection holds unread stays below the transport's bound
+  // (twice max_message_bytes) with the window on its way.
+  t.window = std::clamp<std::size_t>(opts_.max_message_bytes / (opts_.snapshot_chunk_bytes + 64 * 1024), 1,
+                                     opts_.snapshot_chunks_in_flight);
   t.timeout = std::max<caf::timespan>(opts_.request_timeout, std::chrono::seconds(10));
   t.metrics = metrics_;
   t.progress = std::make_shared<transfer_progress>();

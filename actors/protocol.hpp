@@ -258,7 +258,7 @@ using snapshot_io_actor = caf::typed_actor<
     caf::replies_to<chunk_request>::with<std::uint64_t, std::string>,
     caf::reacts_to<transfer_idle_signal>, caf::reacts_to<stop_signal>>;
 
-/// Streams the leader's snapshot file to one follower, one chunk in flight.
+/// Streams the leader's snapshot file to one follower, a window of chunks in flight.
 using snapshot_sender_actor = caf::typed_actor<caf::reacts_to<stop_signal>>;
 
 }  // namespace actraft::actors

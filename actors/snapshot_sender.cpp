@@ -25,35 +25,46 @@ void done(self_ptr self, bool ok, const std::string& why = {}) {
   self->quit();
 }
 
-void send_next(self_ptr self) {
+/// Sends chunks until the window is full or the file is all sent.
+void send_more(self_ptr self) {
   auto& st = self->state;
-  bytes chunk(static_cast<std::size_t>(std::min<std::uint64_t>(st.chunk_bytes, st.reader->remaining())));
-  std::size_t filled = 0;
-  while (filled < chunk.size()) {
-    auto n = st.reader->read(std::span<std::uint8_t>(chunk).subspan(filled));
-    if (!n) return done(self, false, n.error().what());
-    if (*n == 0) break;
-    filled += *n;
+  while (st.in_flight < st.window && !st.last_sent) {
+    bytes chunk(static_cast<std::size_t>(std::min<std::uint64_t>(st.chunk_bytes, st.reader->remaining())));
+    std::size_t filled = 0;
+    while (filled < chunk.size()) {
+      auto n = st.reader->read(std::span<std::uint8_t>(chunk).subspan(filled));
+      if (!n) return done(self, false, n.error().what());
+      if (*n == 0) break;
+      filled += *n;
+    }
+    chunk.resize(filled);
+    // The chunk that empties the file is the last (an empty snapshot still
+    // travels as one empty last chunk); reading its final byte also checked
+    // the data's checksum.
+    const bool last = st.reader->remaining() == 0;
+    const auto from = st.sent;
+    const auto expect = from + filled;
+    st.sent = expect;
+    st.last_sent = last;
+    ++st.in_flight;
+    self->request(st.remote, st.timeout, chunk_atom::value, st.header, from, std::move(chunk), last)
+        .then(
+            [self, from, expect, last](std::uint64_t next) {
+              auto& s = self->state;
+              // Answers come in the order the chunks went: the follower
+              // writes them one after the other.
+              if (s.offset != from) return done(self, false, "the follower answered a chunk out of order");
+              if (next != expect)
+                return done(self, false, "follower expects offset " + std::to_string(next));
+              s.metrics->snapshot_bytes_sent.fetch_add(next - s.offset, std::memory_order_relaxed);
+              s.progress->sent.store(next, std::memory_order_relaxed);
+              s.offset = next;
+              --s.in_flight;
+              if (last) return done(self, true);
+              send_more(self);
+            },
+            [self](const caf::error& err) { done(self, false, caf::to_string(err)); });
   }
-  chunk.resize(filled);
-  // The chunk that empties the file is the last (an empty snapshot still
-  // travels as one empty last chunk); reading its final byte also checked
-  // the data's checksum.
-  const bool last = st.reader->remaining() == 0;
-  const auto expect = st.offset + filled;
-  self->request(st.remote, st.timeout, chunk_atom::value, st.header, st.offset, std::move(chunk), last)
-      .then(
-          [self, expect, last](std::uint64_t next) {
-            if (next != expect)
-              return done(self, false, "follower expects offset " + std::to_string(next));
-            auto& s = self->state;
-            s.metrics->snapshot_bytes_sent.fetch_add(next - s.offset, std::memory_order_relaxed);
-            s.progress->sent.store(next, std::memory_order_relaxed);
-            s.offset = next;
-            if (last) return done(self, true);
-            send_next(self);
-          },
-          [self](const caf::error& err) { done(self, false, caf::to_string(err)); });
 }
 
 }  // namespace
@@ -67,6 +78,7 @@ snapshot_sender_actor::behavior_type snapshot_sender_impl(
   st.remote = std::move(t.remote);
   st.node = std::move(t.node);
   st.chunk_bytes = t.chunk_bytes;
+  st.window = std::max<std::size_t>(t.window, 1);
   st.timeout = t.timeout;
   st.logger = std::move(logger);
   st.metrics = std::move(t.metrics);
@@ -81,7 +93,7 @@ snapshot_sender_actor::behavior_type snapshot_sender_impl(
   st.progress->total.store(st.reader->size(), std::memory_order_relaxed);
   st.logger->info("sending the snapshot at index {} ({} bytes) to node {}",
                 st.header.snapshot.index.value, st.reader->size(), st.header.to.value);
-  send_next(self);
+  send_more(self);
   return {
       [self](stop_signal) { self->quit(); },
   };

@@ -81,8 +81,12 @@ struct options {
   /// catches up from the log instead of receiving the whole snapshot.
   std::uint64_t snapshot_keep_entries = 1024;
   /// Snapshot data per message when a leader sends its snapshot to a
-  /// follower; one chunk is in flight at a time (flow control).
+  /// follower ...
   std::size_t snapshot_chunk_bytes = 1024 * 1024;
+  /// ... and chunks on their way at most (1–64; flow control: the follower
+  /// answers each once written). More than one keeps a link with a round trip
+  /// busy. Fewer are sent at once if the window would exceed max_message_bytes.
+  std::size_t snapshot_chunks_in_flight = 4;
   /// A snapshot arriving from a leader larger than this is refused (and its
   /// partial file deleted) ...
   std::uint64_t max_snapshot_bytes = 64ull << 30;

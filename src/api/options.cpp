@@ -19,6 +19,8 @@ std::string options::validate() const {
   if (segment_bytes < 64 * 1024) return "segment_bytes must be at least 64 KiB";
   if (snapshot_chunk_bytes < 4096 || snapshot_chunk_bytes > 64 * 1024 * 1024)
     return "snapshot_chunk_bytes must be between 4 KiB and 64 MiB";
+  if (snapshot_chunks_in_flight < 1 || snapshot_chunks_in_flight > 64)
+    return "snapshot_chunks_in_flight must be between 1 and 64";
   if (reconnect_min < milliseconds(1) || reconnect_max < reconnect_min)
     return "reconnect_min must be at least 1 ms and reconnect_max at least reconnect_min";
   const int files = !tls_ca_file.empty() + !tls_cert_file.empty() + !tls_key_file.empty();

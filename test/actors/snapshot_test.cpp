@@ -12,8 +12,9 @@ using namespace actraft::test;
 namespace {
 
 /// Snapshots every 40 entries (never held back for the state's size: these
-/// stores only grow), 10 kept behind, sent in 4 KiB chunks: a snapshot of a
-/// few hundred commands takes many chunks.
+/// stores only grow), 10 kept behind, sent in 4 KiB chunks (the default
+/// window, four in flight): a snapshot of a few hundred commands takes many
+/// chunks.
 void small_snapshots(options& o) {
   o.snapshot_entries = 40;
   o.snapshot_log_ratio = 0;
@@ -121,6 +122,26 @@ BOOST_AUTO_TEST_CASE(the_same_with_the_node_on_the_scheduler) {
     o.node_on_io_thread = false;
     o.apply_on_own_thread = false;
   });
+}
+
+// One chunk in flight: each answer of the follower sends the next.
+BOOST_AUTO_TEST_CASE(the_same_with_one_chunk_in_flight) {
+  catch_up_through_a_snapshot([](options& o) {
+    small_snapshots(o);
+    o.snapshot_chunks_in_flight = 1;
+  });
+}
+
+BOOST_AUTO_TEST_CASE(the_window_of_chunks_is_an_option_with_bounds) {
+  options o;
+  o.data_dir = "/nonexistent/only-validated";
+  BOOST_TEST(o.validate().empty());
+  o.snapshot_chunks_in_flight = 0;
+  BOOST_TEST(o.validate() == "snapshot_chunks_in_flight must be between 1 and 64");
+  o.snapshot_chunks_in_flight = 65;
+  BOOST_TEST(o.validate() == "snapshot_chunks_in_flight must be between 1 and 64");
+  o.snapshot_chunks_in_flight = 64;
+  BOOST_TEST(o.validate().empty());
 }
 
 BOOST_AUTO_TEST_CASE(a_new_member_joins_a_compacted_cluster_and_restarts_restore_the_store) {
