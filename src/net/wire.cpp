@@ -6,9 +6,22 @@ namespace actraft::net {
 
 namespace {
 
+/// The bytes a message takes on the wire, about (what the writer reserves,
+/// so that a frame of large entries is not moved each time it outgrows its
+/// buffer).
+std::size_t size_hint(const core::message& m) {
+  std::size_t n = 128;
+  for (const auto& e : m.entries) n += 21 + e.data.size();
+  for (const auto& mb : m.snapshot.config.members) n += 13 + mb.address.size();
+  return n;
+}
+
 class writer {
  public:
-  writer() { buf_.resize(frame_header_bytes); }
+  explicit writer(std::size_t hint = 64) {
+    buf_.reserve(frame_header_bytes + hint);
+    buf_.resize(frame_header_bytes);
+  }
   void u8(std::uint8_t x) { buf_.push_back(static_cast<char>(x)); }
   void u16(std::uint16_t x) { put(x, 2); }
   void u32(std::uint32_t x) { put(x, 4); }
@@ -199,7 +212,9 @@ std::vector<char> encode_refuse(const std::string& reason) {
 }
 
 std::vector<char> encode_raft(const std::vector<core::message>& messages) {
-  writer w;
+  std::size_t hint = 8;
+  for (const auto& m : messages) hint += size_hint(m);
+  writer w(hint);
   w.u8(static_cast<std::uint8_t>(frame_kind::raft));
   w.u32(static_cast<std::uint32_t>(messages.size()));
   for (const auto& m : messages) w.message(m);
@@ -207,7 +222,8 @@ std::vector<char> encode_raft(const std::vector<core::message>& messages) {
 }
 
 std::vector<char> encode(const request& r) {
-  writer w;
+  writer w(64 + r.command.size() + r.join.address.size() + r.join.secret.size() + r.join.public_key.size() +
+           (r.kind == op::chunk ? size_hint(r.chunk.header) + r.chunk.data.size() : 0));
   w.u8(static_cast<std::uint8_t>(frame_kind::request));
   w.u64(r.id);
   w.u8(static_cast<std::uint8_t>(r.kind));
@@ -231,7 +247,7 @@ std::vector<char> encode(const request& r) {
 }
 
 std::vector<char> encode(const response& r, op kind) {
-  writer w;
+  writer w(64 + r.value.size());
   w.u8(static_cast<std::uint8_t>(frame_kind::response));
   w.u64(r.id);
   w.boolean(r.ok);
