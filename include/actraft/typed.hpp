@@ -18,8 +18,11 @@
 //                                 [](const caf::error& err) { ... });
 #pragma once
 
+#include <cstdint>
+#include <istream>
 #include <optional>
-#include <sstream>
+#include <ostream>
+#include <streambuf>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -39,15 +42,52 @@
 
 namespace actraft {
 
+namespace detail {
+
+/// cereal's stream, writing straight into a byte vector (no string to copy
+/// from afterwards).
+class bytes_streambuf_out : public std::streambuf {
+ public:
+  explicit bytes_streambuf_out(bytes& out) : out_(out) {}
+
+ protected:
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    const auto* p = reinterpret_cast<const std::uint8_t*>(s);
+    out_.insert(out_.end(), p, p + n);
+    return n;
+  }
+  int_type overflow(int_type c) override {
+    if (traits_type::eq_int_type(c, traits_type::eof())) return traits_type::not_eof(c);
+    out_.push_back(static_cast<std::uint8_t>(traits_type::to_char_type(c)));
+    return c;
+  }
+
+ private:
+  bytes& out_;
+};
+
+/// cereal's stream, reading the bytes where they are (read-only: nothing
+/// writes through the get area).
+class bytes_streambuf_in : public std::streambuf {
+ public:
+  explicit bytes_streambuf_in(const bytes& in) {
+    auto* p = const_cast<char*>(reinterpret_cast<const char*>(in.data()));
+    setg(p, p, p + in.size());
+  }
+};
+
+}  // namespace detail
+
 template <class T>
 bytes encode(const T& value) {
-  std::ostringstream os(std::ios::binary);
+  bytes out;
+  detail::bytes_streambuf_out sink(out);
+  std::ostream os(&sink);
   {
     cereal::PortableBinaryOutputArchive ar(os);
     ar(value);
   }
-  const std::string s = std::move(os).str();
-  return bytes(s.begin(), s.end());
+  return out;
 }
 
 /// Nothing if `data` is not a T (never throws). No length read from `data`
@@ -57,7 +97,8 @@ template <class T>
 std::optional<T> decode(const bytes& data) {
   try {
     actraft::detail::decode_scope bounded(data.size());
-    std::istringstream is(std::string(data.begin(), data.end()), std::ios::binary);
+    detail::bytes_streambuf_in source(data);
+    std::istream is(&source);
     cereal::PortableBinaryInputArchive ar(is);
     T value;
     ar(value);
