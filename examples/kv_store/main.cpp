@@ -74,10 +74,14 @@ struct config : caf::actor_system_config {
     // network deserialized on the I/O thread itself (no BASP worker): the
     // fewest thread hand-offs per request. On this project's 2-core machine
     // that gave +10 % throughput at 64 clients and -6 % latency at 1 client
-    // over two threads and one worker (docs/benchmarks.md).
+    // over two threads and one worker (docs/benchmarks.md). One read per
+    // readiness event: CAF would read again until the socket is empty, an
+    // extra recv per request (epoll is level-triggered, so nothing is left
+    // behind).
     set("scheduler.policy", caf::atom("sharing"));
     set("scheduler.max-threads", 1);
     set("middleman.workers", 0);
+    set("middleman.max-consecutive-reads", 1);
     opt_group{custom_options_, "global"}
         .add(raft_addr, "raft-addr", "address to listen on for the other members (host:port; [v6]:port)")
         .add(raft_advertise, "raft-advertise", "address the other members dial (default: --raft-addr)")
