@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # actraft's kv_store against etcd 3.4 on this machine, one after the other,
 # same load: a 3-member cluster of each on 127.0.0.1 (fsync on, data under one
-# temp dir), closed-loop HTTP PUTs of 256-byte values from loadgen at 1 and 64
-# clients, all sent to the leader; then actraft's mailbox path without HTTP
+# temp dir), closed-loop HTTP PUTs of 256-byte values from loadgen at 1, 64 and
+# 256 clients, all sent to the leader; then actraft's mailbox path without HTTP
 # (mailbox_bench). Then reads on the same clusters (READ_CLIENTS=64): GETs to
 # the leader and spread over the members, linearizable (etcd's default range,
 # actraft's query), etcd serializable and actraft stale, a 90/10 read/write
@@ -15,7 +15,7 @@
 #   test/bench/compare.sh [BUILD_DIR]          # default: build
 #
 # Environment (all optional): RUN_SECONDS=10 WARMUP=2 PAYLOAD=256 KEYS=10000
-# CLIENTS="1 64" READ_CLIENTS=64 (empty: no reads) SIZES="4096 16384" (empty: none)
+# CLIENTS="1 64 256" READ_CLIENTS=64 (empty: no reads) SIZES="4096 16384" (empty: none)
 # ENDPOINTS=leader|all DOC=docs/benchmarks.md (DOC=- prints the
 # table instead of writing it) KEEP_WORK=1 (keep the temp dir and its logs).
 # Security: etcd's members talk over mutual TLS (certificates made here with
@@ -31,7 +31,7 @@ case "$BUILD_ARG" in  # relative: to the current dir, else to the repository
   /*) BUILD=$BUILD_ARG ;;
   *) BUILD=$PWD/$BUILD_ARG; [ -d "$BUILD" ] || BUILD=$ROOT/$BUILD_ARG ;;
 esac
-CLIENTS=${CLIENTS:-1 64}
+CLIENTS=${CLIENTS:-1 64 256}
 READ_CLIENTS=${READ_CLIENTS-64}
 SIZES=${SIZES-4096 16384}
 ENDPOINTS=${ENDPOINTS:-leader}

@@ -78,10 +78,10 @@ set ylabel 'p99 latency (ms)'
 set logscale y
 set yrange [*:*]
 plot $(four clients 1:3)
-unset logscale y
 set ylabel 'CPU per write, all members (µs)'
-set yrange [0:*]
+set key top right
 plot $(four clients 1:4)
+set key top left
 unset multiplot
 set output '$OUT/matrix-sizes.png'
 set multiplot layout 1,3 title 'PUTs to the leader, 64 clients, 3 members, fsync on: by value size'
