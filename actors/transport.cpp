@@ -191,7 +191,10 @@ void on_plain(broker_ptr self, std::uint64_t id) {
   // frame of many megabytes arrives in thousands of reads, and copying the
   // part that has arrived at each of them made its cost grow with the
   // square of its size.
+  // A connection that is idle again does not keep the room of its largest
+  // frame.
   if (at > 0) buf.erase(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(at));
+  if (buf.empty() && buf.capacity() > idle_buffer_bytes) buf = std::vector<char>{};
   it->second.plain = std::move(buf);
 }
 

@@ -17,6 +17,8 @@ namespace actraft::actors::detail {
 /// Frames before a connection is open (hellos, refusals) and every frame
 /// of a joiner: small.
 inline constexpr std::size_t max_small_frame = 256 * 1024;
+/// Room a connection keeps for its frames once nothing is left to read.
+inline constexpr std::size_t idle_buffer_bytes = 1024 * 1024;
 
 struct dialed {
   std::uint64_t key = 0;
